@@ -1,0 +1,79 @@
+package handoff
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// openInherited checks that value names a descriptor this process inherited,
+// of the kind wanted, and marks it close-on-exec.
+func openInherited(value string, want kind) (sysHandle, error) {
+	v, err := ParseValue(value)
+	if err != nil {
+		return sysHandle{-1}, err
+	}
+	fail := func(sentinel error, format string, args ...any) (sysHandle, error) {
+		return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w: %s", want, value, sentinel, fmt.Sprintf(format, args...))
+	}
+	if v > 1<<31-1 {
+		return fail(ErrNotInherited, "no such descriptor")
+	}
+	fd := int(v)
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	if err == unix.EBADF {
+		return fail(ErrNotInherited, "no such descriptor")
+	}
+	if err != nil {
+		return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w", want, value, os.NewSyscallError("fcntl", err))
+	}
+	if flags&unix.FD_CLOEXEC != 0 {
+		return fail(ErrNotInherited, "descriptor is close-on-exec: one of this process's own")
+	}
+	target, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	if err != nil {
+		return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w", want, value, err)
+	}
+	switch want {
+	case kindEvent:
+		if target != "anon_inode:[eventfd]" {
+			return fail(ErrWrongType, "descriptor is %s, want an eventfd", target)
+		}
+	case kindLifeline:
+		if target != "anon_inode:[pidfd]" && !strings.HasPrefix(target, "pidfd:") {
+			return fail(ErrWrongType, "descriptor is %s, want a pidfd", target)
+		}
+		pid, err := pidfdPid(fd)
+		if err != nil {
+			return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w", want, value, err)
+		}
+		if ppid := os.Getppid(); pid != ppid {
+			return fail(ErrParentGone, "pidfd names pid %d, parent is %d", pid, ppid)
+		}
+	}
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, flags|unix.FD_CLOEXEC); err != nil {
+		return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w", want, value, os.NewSyscallError("fcntl", err))
+	}
+	return sysHandle{fd}, nil
+}
+
+// pidfdPid returns the pid that a pidfd refers to, from its fdinfo: -1 if
+// that process has exited.
+func pidfdPid(fd int) (int, error) {
+	info, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(fd))
+	if err != nil {
+		return 0, err
+	}
+	s := bufio.NewScanner(bytes.NewReader(info))
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), "Pid:"); ok {
+			return strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	return 0, fmt.Errorf("no Pid in /proc/self/fdinfo/%d", fd)
+}

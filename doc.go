@@ -1,0 +1,67 @@
+// Package handoff hands an unnamed event from a parent process to a child it
+// starts, by handle inheritance, and lets the child prove what it received.
+//
+// The parent creates an [Event], attaches it to an [exec.Cmd] with a
+// [Handoff], and starts the child. The child learns the handle value from its
+// command line (handle values are the same in both processes), turns it into
+// a verified Event with [OpenEvent], and waits on it with [Event.WaitParent],
+// which also returns [ErrParentGone] as soon as the parent exits.
+//
+// handoff fixes three flaws of the classic sample (CreateProcess with
+// bInheritHandles=TRUE and the value as a bare decimal argv[1]):
+//
+//   - Only the handles a Handoff names are inherited, nothing else the parent
+//     holds.
+//   - The child refuses a value that does not name a live, inherited object
+//     of the right type, with [ErrBadValue], [ErrNotInherited] or
+//     [ErrWrongType], instead of waiting on whatever the value happens to
+//     name.
+//   - No wait is without an end: the child watches a lifeline to its parent,
+//     the parent's context or timeout bounds the child, and the child dies
+//     with its parent.
+//
+// # Values
+//
+// A value is a handle (Windows) or file descriptor (Unix) number written in
+// decimal, as the classic sample does, or in hexadecimal with a 0x prefix. See
+// [ParseValue] for the exact rules. Placeholders of the form {name} in the
+// command's arguments and environment are replaced with the child-side value
+// of the handle passed under that name; {parent} names the lifeline.
+//
+// # Windows
+//
+// The event is a manual-reset event object with no name. The parent's own
+// handle is never inheritable: Start makes an inheritable duplicate of each
+// passed handle, lists exactly those in the child's
+// PROC_THREAD_ATTRIBUTE_HANDLE_LIST (through
+// SysProcAttr.AdditionalInheritedHandles), and closes the duplicates as soon
+// as CreateProcess returns. The lifeline is an inheritable SYNCHRONIZE handle
+// to the parent's own process. The child is created suspended, put in a job
+// object with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE whose only handle the parent
+// holds, and then resumed, so that it cannot outlive the parent.
+//
+// The child accepts a value only if GetHandleInformation reports
+// HANDLE_FLAG_INHERIT on it and NtQueryObject names its type "Event" ("Process"
+// for the lifeline, whose process ID must also be the parent's). It then
+// clears HANDLE_FLAG_INHERIT, so that its own children do not get the handle.
+//
+// # Linux
+//
+// The event is an eventfd. Set writes to it and Reset reads it empty; Wait
+// polls it for readability without reading, so every waiter wakes, as with a
+// manual-reset event. Start passes the handles through ExtraFiles, marks
+// every other descriptor of the parent close-on-exec (close_range with
+// CLOSE_RANGE_CLOEXEC, which also covers descriptors the parent itself
+// inherited), and sets Pdeathsig so the child is killed when the parent dies.
+// The lifeline is a pidfd of the parent.
+//
+// The child accepts a descriptor only if it is open and not close-on-exec
+// (a Go program's own descriptors are all close-on-exec, so an open one that
+// is not must have been inherited) and /proc names it an eventfd ("pidfd" for
+// the lifeline, whose pid must also be the parent's). It then marks it
+// close-on-exec.
+//
+// # Other platforms
+//
+// Every function returns an error wrapping [errors.ErrUnsupported].
+package handoff

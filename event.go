@@ -1,0 +1,113 @@
+package handoff
+
+import "context"
+
+// Event is an unnamed manual-reset event: once set, it stays set, and every
+// waiter wakes, until it is reset.
+//
+// On Windows it is an event object; on Linux an eventfd. The methods of an
+// Event may be called from several goroutines at once, except Close, which
+// must not run while another method is in progress.
+type Event struct {
+	h sysHandle
+}
+
+// NewEvent creates an unset event that no child process inherits unless a
+// [Handoff] passes it.
+func NewEvent() (*Event, error) {
+	h, err := newEvent()
+	if err != nil {
+		return nil, err
+	}
+	return &Event{h: h}, nil
+}
+
+// OpenEvent returns the event that this process inherited under value, as
+// its parent passed it (see [Handoff]). It parses value with [ParseValue],
+// then checks that it names a live handle that this process inherited, to an
+// event, and returns an error wrapping [ErrBadValue], [ErrNotInherited] or
+// [ErrWrongType] otherwise. The returned event is no longer inheritable, so
+// that this process's own children do not get it. The caller owns it and
+// should Close it.
+func OpenEvent(value string) (*Event, error) {
+	h, err := openInherited(value, kindEvent)
+	if err != nil {
+		return nil, err
+	}
+	return &Event{h: h}, nil
+}
+
+// Set sets the event, waking every waiter.
+func (e *Event) Set() error { return e.h.set() }
+
+// Reset makes the event unset again.
+func (e *Event) Reset() error { return e.h.reset() }
+
+// Wait waits until the event is set. If ctx is done first, it returns
+// [context.Cause] of ctx, such as [context.DeadlineExceeded].
+func (e *Event) Wait(ctx context.Context) error {
+	return e.h.wait(ctx, nil)
+}
+
+// WaitParent is like Wait but also returns [ErrParentGone] as soon as the
+// process that parent refers to exits. If parent is nil, it is Wait.
+func (e *Event) WaitParent(ctx context.Context, parent *Lifeline) error {
+	if parent == nil {
+		return e.h.wait(ctx, nil)
+	}
+	return e.h.wait(ctx, &parent.h)
+}
+
+// Handle returns the event's handle (Windows) or file descriptor (Linux). It
+// stays owned by the Event: do not close it.
+func (e *Event) Handle() uintptr { return e.h.value() }
+
+// Close closes the event's handle. Other handles to the same event, such as a
+// child's, stay valid.
+func (e *Event) Close() error { return e.h.close() }
+
+// Lifeline is a child's handle on its parent process, passed by a [Handoff]
+// under the name "parent" (placeholder {parent}). It lets the child stop
+// waiting when the parent exits: see [Event.WaitParent].
+//
+// On Windows it is a SYNCHRONIZE handle to the parent process; on Linux a
+// pidfd.
+type Lifeline struct {
+	h sysHandle
+}
+
+// OpenLifeline returns the lifeline that this process inherited under value.
+// Like [OpenEvent], it checks the value names an inherited handle of the
+// right kind (a process, a pidfd), and also that it refers to this process's
+// parent; it returns an error wrapping [ErrBadValue], [ErrNotInherited],
+// [ErrWrongType] or [ErrParentGone] otherwise. The returned lifeline is no
+// longer inheritable. The caller owns it and should Close it.
+func OpenLifeline(value string) (*Lifeline, error) {
+	h, err := openInherited(value, kindLifeline)
+	if err != nil {
+		return nil, err
+	}
+	return &Lifeline{h: h}, nil
+}
+
+// Handle returns the lifeline's handle (Windows) or file descriptor (Linux).
+// It stays owned by the Lifeline: do not close it.
+func (l *Lifeline) Handle() uintptr { return l.h.value() }
+
+// Close closes the lifeline's handle.
+func (l *Lifeline) Close() error { return l.h.close() }
+
+// kind is what a child expects a value to name.
+type kind int
+
+const (
+	kindEvent kind = iota
+	kindLifeline
+)
+
+func (k kind) String() string {
+	if k == kindLifeline {
+		return "lifeline"
+	}
+	return "event"
+}

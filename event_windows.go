@@ -1,0 +1,80 @@
+package handoff
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/windows"
+)
+
+// valueAlign is what every handle value must be a multiple of: Windows
+// ignores a handle value's low two bits.
+const valueAlign = 4
+
+// sysHandle is a handle, 0 once closed.
+type sysHandle struct {
+	h windows.Handle
+}
+
+func newEvent() (sysHandle, error) {
+	// A nil SECURITY_ATTRIBUTES makes the handle not inheritable.
+	h, err := windows.CreateEvent(nil, 1, 0, nil)
+	if err != nil {
+		return sysHandle{}, os.NewSyscallError("CreateEvent", err)
+	}
+	return sysHandle{h}, nil
+}
+
+func (h *sysHandle) value() uintptr { return uintptr(h.h) }
+
+func (h *sysHandle) close() error {
+	if h.h == 0 {
+		return os.ErrClosed
+	}
+	hh := h.h
+	h.h = 0
+	return os.NewSyscallError("CloseHandle", windows.CloseHandle(hh))
+}
+
+func (h *sysHandle) set() error {
+	return os.NewSyscallError("SetEvent", windows.SetEvent(h.h))
+}
+
+func (h *sysHandle) reset() error {
+	return os.NewSyscallError("ResetEvent", windows.ResetEvent(h.h))
+}
+
+// wait waits for the event, the lifeline's process if there is one, and a
+// private event that ctx's AfterFunc sets. WaitForMultipleObjects reports the
+// lowest signaled index, so a set event wins over the others.
+func (h *sysHandle) wait(ctx context.Context, lifeline *sysHandle) error {
+	handles := []windows.Handle{h.h}
+	if lifeline != nil {
+		handles = append(handles, lifeline.h)
+	}
+	if ctx.Done() != nil {
+		cancel, err := newEvent()
+		if err != nil {
+			return err
+		}
+		defer cancel.close()
+		stop := context.AfterFunc(ctx, func() { cancel.set() })
+		defer stop()
+		handles = append(handles, cancel.h)
+	}
+	ev, err := windows.WaitForMultipleObjects(handles, false, windows.INFINITE)
+	switch {
+	case err != nil:
+		return os.NewSyscallError("WaitForMultipleObjects", err)
+	case ev == windows.WAIT_OBJECT_0:
+		return nil
+	case ev == windows.WAIT_OBJECT_0+1 && lifeline != nil:
+		return ErrParentGone
+	case ev < windows.WAIT_OBJECT_0+uint32(len(handles)):
+		return context.Cause(ctx)
+	case ev >= windows.WAIT_ABANDONED && ev < windows.WAIT_ABANDONED+uint32(len(handles)):
+		return fmt.Errorf("handoff: WaitForMultipleObjects: abandoned mutex %d", ev-windows.WAIT_ABANDONED)
+	}
+	return fmt.Errorf("handoff: WaitForMultipleObjects: unexpected result %#x", ev)
+}

@@ -1,0 +1,98 @@
+package handoff
+
+import (
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// sysLaunch holds the descriptors that Start duplicates for the child.
+type sysLaunch struct {
+	files []*os.File
+}
+
+// prepare appends close-on-exec duplicates of the handles, and a pidfd of
+// this process if lifeline is set, to cmd.ExtraFiles; the child gets them
+// without close-on-exec at 3 + their index.
+func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) ([]uintptr, error) {
+	var values []uintptr
+	add := func(fd int) {
+		f := os.NewFile(uintptr(fd), "handoff")
+		l.files = append(l.files, f)
+		values = append(values, uintptr(3+len(cmd.ExtraFiles)))
+		cmd.ExtraFiles = append(cmd.ExtraFiles, f)
+	}
+	for _, h := range handles {
+		fd, err := unix.FcntlInt(uintptr(h.fd), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			l.release()
+			return nil, os.NewSyscallError("fcntl", err)
+		}
+		add(fd)
+	}
+	if lifeline {
+		fd, err := unix.PidfdOpen(os.Getpid(), 0)
+		if err != nil {
+			l.release()
+			return nil, os.NewSyscallError("pidfd_open", err)
+		}
+		add(fd)
+	}
+	return values, nil
+}
+
+// start starts cmd after marking every descriptor of this process from 3 up
+// close-on-exec, so that only cmd.ExtraFiles reach the child, and arranges
+// for the child to be killed when this process dies.
+func (l *sysLaunch) start(cmd *exec.Cmd) error {
+	defer l.release()
+	if err := closeOnExecFrom(3); err != nil {
+		return err
+	}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = new(syscall.SysProcAttr)
+	}
+	if cmd.SysProcAttr.Pdeathsig == 0 {
+		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	}
+	return cmd.Start()
+}
+
+func (l *sysLaunch) release() {
+	for _, f := range l.files {
+		f.Close()
+	}
+	l.files = nil
+}
+
+func (l *sysLaunch) close() error { return nil }
+
+// closeOnExecFrom marks every descriptor from first up close-on-exec: with
+// one close_range call where the kernel has CLOSE_RANGE_CLOEXEC (5.11), else
+// one by one from /proc/self/fd.
+func closeOnExecFrom(first int) error {
+	err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	if err != unix.ENOSYS && err != unix.EINVAL {
+		return os.NewSyscallError("close_range", err)
+	}
+	d, err := os.Open("/proc/self/fd")
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		fd, err := strconv.Atoi(name)
+		if err != nil || fd < first {
+			continue
+		}
+		unix.CloseOnExec(fd) // fails only for the directory's own, closed, descriptor
+	}
+	return nil
+}

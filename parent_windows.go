@@ -1,0 +1,163 @@
+package handoff
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+)
+
+// sysLaunch holds the inheritable duplicates that Start makes for the child,
+// and the job object that ties the child's life to this process.
+type sysLaunch struct {
+	dups []windows.Handle
+	job  windows.Handle
+}
+
+// prepare makes an inheritable duplicate of each handle, and of a SYNCHRONIZE
+// handle to this process if lifeline is set, and lists them in
+// cmd.SysProcAttr.AdditionalInheritedHandles, which os/exec puts, with the
+// standard handles and nothing else, in PROC_THREAD_ATTRIBUTE_HANDLE_LIST.
+// The child's values are the duplicates' values.
+func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) ([]uintptr, error) {
+	self := windows.CurrentProcess()
+	dup := func(h windows.Handle, access, options uint32) error {
+		var d windows.Handle
+		if err := windows.DuplicateHandle(self, h, self, &d, access, true, options); err != nil {
+			l.release()
+			return os.NewSyscallError("DuplicateHandle", err)
+		}
+		l.dups = append(l.dups, d)
+		return nil
+	}
+	for _, h := range handles {
+		if err := dup(h.h, 0, windows.DUPLICATE_SAME_ACCESS); err != nil {
+			return nil, err
+		}
+	}
+	if lifeline {
+		if err := dup(self, windows.SYNCHRONIZE, 0); err != nil {
+			return nil, err
+		}
+	}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = new(syscall.SysProcAttr)
+	}
+	values := make([]uintptr, len(l.dups))
+	for i, d := range l.dups {
+		values[i] = uintptr(d)
+		cmd.SysProcAttr.AdditionalInheritedHandles = append(cmd.SysProcAttr.AdditionalInheritedHandles, syscall.Handle(d))
+	}
+	return values, nil
+}
+
+// start creates the child suspended, puts it in a job object that kills it
+// when the job's last handle (this process's) closes, and resumes it, so the
+// child runs no instruction outside the job. The inheritable duplicates are
+// closed as soon as CreateProcess returns.
+func (l *sysLaunch) start(cmd *exec.Cmd) (err error) {
+	defer l.release()
+	if l.job, err = newKillOnCloseJob(); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			l.close()
+		}
+	}()
+	suspended := cmd.SysProcAttr.CreationFlags&windows.CREATE_SUSPENDED != 0
+	cmd.SysProcAttr.CreationFlags |= windows.CREATE_SUSPENDED
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	l.release()
+	pid := uint32(cmd.Process.Pid)
+	err = assignToJob(l.job, pid)
+	if err == nil && !suspended {
+		err = resumeProcess(pid)
+	}
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return err
+	}
+	return nil
+}
+
+func (l *sysLaunch) release() {
+	for _, d := range l.dups {
+		windows.CloseHandle(d)
+	}
+	l.dups = nil
+}
+
+func (l *sysLaunch) close() error {
+	if l.job == 0 {
+		return nil
+	}
+	err := windows.CloseHandle(l.job)
+	l.job = 0
+	return os.NewSyscallError("CloseHandle", err)
+}
+
+func newKillOnCloseJob() (windows.Handle, error) {
+	job, err := windows.CreateJobObject(nil, nil)
+	if err != nil {
+		return 0, os.NewSyscallError("CreateJobObject", err)
+	}
+	var info windows.JOBOBJECT_EXTENDED_LIMIT_INFORMATION
+	info.BasicLimitInformation.LimitFlags = windows.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
+	if _, err := windows.SetInformationJobObject(job, windows.JobObjectExtendedLimitInformation,
+		uintptr(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info))); err != nil {
+		windows.CloseHandle(job)
+		return 0, os.NewSyscallError("SetInformationJobObject", err)
+	}
+	return job, nil
+}
+
+func assignToJob(job windows.Handle, pid uint32) error {
+	p, err := windows.OpenProcess(windows.PROCESS_SET_QUOTA|windows.PROCESS_TERMINATE, false, pid)
+	if err != nil {
+		return os.NewSyscallError("OpenProcess", err)
+	}
+	defer windows.CloseHandle(p)
+	return os.NewSyscallError("AssignProcessToJobObject", windows.AssignProcessToJobObject(job, p))
+}
+
+// resumeProcess resumes the threads of a process created suspended: its one
+// thread, which os/exec does not expose, found in a thread snapshot.
+func resumeProcess(pid uint32) error {
+	snap, err := windows.CreateToolhelp32Snapshot(windows.TH32CS_SNAPTHREAD, 0)
+	if err != nil {
+		return os.NewSyscallError("CreateToolhelp32Snapshot", err)
+	}
+	defer windows.CloseHandle(snap)
+	te := windows.ThreadEntry32{Size: uint32(unsafe.Sizeof(windows.ThreadEntry32{}))}
+	resumed := 0
+	for err = windows.Thread32First(snap, &te); err == nil; err = windows.Thread32Next(snap, &te) {
+		if te.OwnerProcessID != pid {
+			continue
+		}
+		t, err := windows.OpenThread(windows.THREAD_SUSPEND_RESUME, false, te.ThreadID)
+		if err != nil {
+			return os.NewSyscallError("OpenThread", err)
+		}
+		_, err = windows.ResumeThread(t)
+		windows.CloseHandle(t)
+		if err != nil {
+			return os.NewSyscallError("ResumeThread", err)
+		}
+		resumed++
+	}
+	if !errors.Is(err, windows.ERROR_NO_MORE_FILES) {
+		return os.NewSyscallError("Thread32Next", err)
+	}
+	if resumed == 0 {
+		return fmt.Errorf("handoff: no thread of process %d to resume", pid)
+	}
+	return nil
+}
