@@ -97,6 +97,23 @@ func (l *Lifeline) Handle() uintptr { return l.h.value() }
 // Close closes the lifeline's handle.
 func (l *Lifeline) Close() error { return l.h.close() }
 
+// afterDone arranges for f to run in its own goroutine once ctx is done, as
+// [context.AfterFunc] does. The stop function it returns keeps f from
+// running, or waits until it has returned, so that what f uses can be
+// released after stop.
+func afterDone(ctx context.Context, f func()) (stop func()) {
+	done := make(chan struct{})
+	unregister := context.AfterFunc(ctx, func() {
+		defer close(done)
+		f()
+	})
+	return func() {
+		if !unregister() {
+			<-done
+		}
+	}
+}
+
 // kind is what a child expects a value to name.
 type kind int
 

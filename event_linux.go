@@ -84,8 +84,7 @@ func (h *sysHandle) wait(ctx context.Context, lifeline *sysHandle) error {
 			return err
 		}
 		defer cancel.close()
-		stop := context.AfterFunc(ctx, func() { cancel.set() })
-		defer stop()
+		defer afterDone(ctx, func() { cancel.set() })()
 		fds = append(fds, unix.PollFd{Fd: int32(cancel.fd), Events: unix.POLLIN})
 	}
 	for {

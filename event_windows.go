@@ -59,8 +59,7 @@ func (h *sysHandle) wait(ctx context.Context, lifeline *sysHandle) error {
 			return err
 		}
 		defer cancel.close()
-		stop := context.AfterFunc(ctx, func() { cancel.set() })
-		defer stop()
+		defer afterDone(ctx, func() { cancel.set() })()
 		handles = append(handles, cancel.h)
 	}
 	ev, err := windows.WaitForMultipleObjects(handles, false, windows.INFINITE)

@@ -74,8 +74,12 @@ func (l *sysLaunch) close() error { return nil }
 // one close_range call where the kernel has CLOSE_RANGE_CLOEXEC (5.11), else
 // one by one from /proc/self/fd.
 func closeOnExecFrom(first int) error {
-	err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
-	if err != unix.ENOSYS && err != unix.EINVAL {
+	switch err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err {
+	case nil:
+		return nil
+	case unix.ENOSYS, unix.EINVAL:
+		// Older kernel: fall back to /proc.
+	default:
 		return os.NewSyscallError("close_range", err)
 	}
 	d, err := os.Open("/proc/self/fd")

@@ -1,0 +1,487 @@
+package handoff
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// helperEnv is the environment of a helper process. A race-enabled binary
+// sleeps a second before exiting unless told not to.
+func helperEnv(helper string, more ...string) []string {
+	env := append(os.Environ(), "HANDOFF_TEST_HELPER="+helper, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	return append(env, more...)
+}
+
+// The test binary is also the child of these tests: with HANDOFF_TEST_HELPER
+// set, TestMain runs the named helper instead of the tests.
+func TestMain(m *testing.M) {
+	if name := os.Getenv("HANDOFF_TEST_HELPER"); name != "" {
+		helper, ok := helpers[name]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "unknown helper %q\n", name)
+			os.Exit(2)
+		}
+		helper(os.Args[1:])
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+var helpers = map[string]func(args []string){
+	"child":        helperChild,
+	"open":         helperOpen,
+	"parent":       helperParent,
+	"wait-for-set": helperWaitForSet,
+	"sleep":        func([]string) { time.Sleep(time.Minute) },
+}
+
+// report is what a helper child observed, written as one JSON line.
+type report struct {
+	Pid       int      `json:"pid"`
+	Event     int      `json:"event"`
+	Lifeline  int      `json:"lifeline"`
+	EventType string   `json:"event_type"`
+	CloexecIn bool     `json:"cloexec_in"`  // before OpenEvent
+	CloexecOK bool     `json:"cloexec_out"` // after OpenEvent
+	Inherited []string `json:"inherited"`   // every descriptor without close-on-exec
+	Err       string   `json:"err,omitempty"`
+	Sentinel  string   `json:"sentinel,omitempty"`
+	Elapsed   float64  `json:"elapsed_ms"`
+	Woke      string   `json:"woke,omitempty"`
+}
+
+func writeReport(w io.Writer, r report) {
+	b, _ := json.Marshal(r)
+	fmt.Fprintf(w, "%s\n", b)
+}
+
+// sentinel names the sentinel error err wraps.
+func sentinel(err error) string {
+	for _, s := range []error{ErrBadValue, ErrNotInherited, ErrWrongType, ErrParentGone, context.DeadlineExceeded} {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	if err != nil {
+		return "other"
+	}
+	return ""
+}
+
+// inheritedFDs lists this process's descriptors that are not close-on-exec,
+// with what /proc says they are.
+func inheritedFDs() []string {
+	d, err := os.Open("/proc/self/fd")
+	if err != nil {
+		return []string{"error: " + err.Error()}
+	}
+	defer d.Close()
+	names, _ := d.Readdirnames(-1)
+	var out []string
+	for _, name := range names {
+		fd, _ := strconv.Atoi(name)
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil || flags&unix.FD_CLOEXEC != 0 {
+			continue
+		}
+		target, _ := os.Readlink("/proc/self/fd/" + name)
+		out = append(out, fmt.Sprintf("%d %s", fd, target))
+	}
+	slices.SortFunc(out, func(a, b string) int {
+		x, _ := strconv.Atoi(strings.Fields(a)[0])
+		y, _ := strconv.Atoi(strings.Fields(b)[0])
+		return x - y
+	})
+	return out
+}
+
+// isPidfdOf reports whether fd is a pidfd of process pid.
+func isPidfdOf(fd, pid int) bool {
+	p, err := pidfdPid(fd)
+	return err == nil && p == pid
+}
+
+func cloexec(fd int) bool {
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	return err == nil && flags&unix.FD_CLOEXEC != 0
+}
+
+// helperChild is a well-behaved child: it opens the event and the lifeline
+// named by its arguments, reports what it saw, and waits for the event.
+func helperChild(args []string) {
+	var r report
+	r.Pid = os.Getpid()
+	r.Inherited = inheritedFDs()
+	r.Event, _ = strconv.Atoi(args[0])
+	r.Lifeline, _ = strconv.Atoi(args[1])
+	r.CloexecIn = cloexec(r.Event)
+	r.EventType, _ = os.Readlink(fmt.Sprintf("/proc/self/fd/%d", r.Event))
+	ev, err := OpenEvent(args[0])
+	if err != nil {
+		r.Err, r.Sentinel = err.Error(), sentinel(err)
+		writeReport(os.Stdout, r)
+		os.Exit(1)
+	}
+	r.CloexecOK = cloexec(r.Event)
+	parent, err := OpenLifeline(args[1])
+	if err != nil {
+		r.Err, r.Sentinel = err.Error(), sentinel(err)
+		writeReport(os.Stdout, r)
+		os.Exit(1)
+	}
+	writeReport(os.Stdout, r)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = ev.WaitParent(ctx, parent)
+	r.Woke = "signaled"
+	if err != nil {
+		r.Woke = sentinel(err)
+	}
+	writeReport(os.Stdout, r)
+	ev.Close()
+	parent.Close()
+	if err != nil {
+		os.Exit(1)
+	}
+}
+
+// helperOpen opens args[1] as args[0] ("event", "lifeline") and reports the
+// error. The value "own" names an eventfd of the child's own; "closed" names
+// the passed event (args[2]) after the child closed it.
+func helperOpen(args []string) {
+	var r report
+	value := args[1]
+	switch value {
+	case "own":
+		ev, err := NewEvent()
+		if err != nil {
+			panic(err)
+		}
+		value = FormatValue(ev.Handle())
+	case "closed":
+		ev, err := OpenEvent(args[2])
+		if err != nil {
+			panic(err)
+		}
+		ev.Close()
+		value = args[2]
+	}
+	start := time.Now()
+	var err error
+	if args[0] == "lifeline" {
+		_, err = OpenLifeline(value)
+	} else {
+		_, err = OpenEvent(value)
+	}
+	r.Elapsed = float64(time.Since(start).Microseconds()) / 1000
+	if err != nil {
+		r.Err, r.Sentinel = err.Error(), sentinel(err)
+	}
+	writeReport(os.Stdout, r)
+}
+
+// helperParent starts a "wait-for-set" child with an event and a lifeline,
+// prints the child's pid, and exits without setting the event. The child's
+// death signal is made harmless (SIGWINCH), so that what the child sees is
+// the lifeline alone.
+func helperParent(args []string) {
+	ev, err := NewEvent()
+	if err != nil {
+		panic(err)
+	}
+	cmd := exec.Command(os.Args[0], "{event}", "{parent}")
+	cmd.Env = helperEnv(args[0])
+	cmd.Stderr = os.Stderr
+	if args[0] == "wait-for-set" {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGWINCH}
+	}
+	h := Command(cmd)
+	h.Pass("event", ev)
+	if err := h.Start(); err != nil {
+		panic(err)
+	}
+	fmt.Println(cmd.Process.Pid)
+	// Exit without setting the event or waiting.
+}
+
+// helperWaitForSet waits for the event it was passed, or the end of its
+// parent, and writes what woke it, with the monotonic time, to the file
+// named by HANDOFF_TEST_RESULT.
+func helperWaitForSet(args []string) {
+	ev, err := OpenEvent(args[0])
+	if err == nil {
+		var parent *Lifeline
+		if parent, err = OpenLifeline(args[1]); err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			err = ev.WaitParent(ctx, parent)
+			cancel()
+		}
+	}
+	result := fmt.Sprintf("%d %s", monotonic(), sentinel(err))
+	os.WriteFile(os.Getenv("HANDOFF_TEST_RESULT"), []byte(result), 0o644)
+}
+
+func monotonic() int64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return ts.Nano()
+}
+
+// helperCommand returns a Handoff of the test binary running helper with
+// args, its stdout a pipe.
+func helperCommand(t *testing.T, helper string, args ...string) (*Handoff, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = helperEnv(helper)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Command(cmd), bufio.NewScanner(out)
+}
+
+func readReport(t *testing.T, s *bufio.Scanner) report {
+	t.Helper()
+	if !s.Scan() {
+		t.Fatalf("child wrote no report: %v", s.Err())
+	}
+	var r report
+	if err := json.Unmarshal(s.Bytes(), &r); err != nil {
+		t.Fatalf("child report %q: %v", s.Text(), err)
+	}
+	return r
+}
+
+func testEvent(t *testing.T) *Event {
+	t.Helper()
+	ev, err := NewEvent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ev.Close() })
+	return ev
+}
+
+// kcmpFile reports whether fd1 in process pid1 and fd2 in pid2 are the same
+// open file description.
+func kcmpFile(t *testing.T, pid1, fd1, pid2, fd2 int) bool {
+	t.Helper()
+	const kcmpFile = 0
+	r, _, errno := unix.Syscall6(unix.SYS_KCMP, uintptr(pid1), uintptr(pid2), kcmpFile, uintptr(fd1), uintptr(fd2), 0)
+	if errno != 0 {
+		t.Fatalf("kcmp: %v", errno)
+	}
+	return r == 0
+}
+
+// openFDs returns the numbers of this process's open descriptors.
+func openFDs(t *testing.T) map[string]bool {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fds := make(map[string]bool)
+	for _, e := range entries {
+		fds[e.Name()] = true
+	}
+	return fds
+}
+
+// TestHandoff runs the whole lesson and checks what the child saw: the
+// parent's own eventfd, inherited, verified and then made close-on-exec, a
+// pidfd of the parent, and no other descriptor but stdio.
+func TestHandoff(t *testing.T) {
+	ev := testEvent(t)
+	other := testEvent(t)
+	// A decoy the parent could leak: an eventfd without close-on-exec that
+	// is not passed.
+	decoy, err := unix.Eventfd(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(decoy) })
+
+	h, out := helperCommand(t, "child", "{event}", "{parent}")
+	h.Pass("event", ev)
+	before := openFDs(t)
+	if err := h.Start(); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	for fd := range openFDs(t) {
+		// os/exec keeps a pidfd of the child it started in cmd.Process.
+		if n, _ := strconv.Atoi(fd); !before[fd] && !isPidfdOf(n, h.Cmd.Process.Pid) {
+			target, _ := os.Readlink("/proc/self/fd/" + fd)
+			t.Errorf("parent has descriptor %s (%s) after Start that it did not have before", fd, target)
+		}
+	}
+	if !cloexec(int(ev.Handle())) {
+		t.Errorf("parent's event fd %d is not close-on-exec after Start", ev.Handle())
+	}
+	r := readReport(t, out)
+	if r.Err != "" {
+		t.Fatalf("child: %s", r.Err)
+	}
+	eventValue, _ := h.Value("event")
+	lifelineValue, _ := h.Value(LifelineName)
+	if r.Event != int(eventValue) || r.Lifeline != int(lifelineValue) {
+		t.Errorf("child got event %d, lifeline %d; parent passed %d, %d", r.Event, r.Lifeline, eventValue, lifelineValue)
+	}
+	if r.EventType != "anon_inode:[eventfd]" || r.CloexecIn || !r.CloexecOK {
+		t.Errorf("child saw event fd as %q, close-on-exec before %v after %v; want eventfd, false, true", r.EventType, r.CloexecIn, r.CloexecOK)
+	}
+	if !kcmpFile(t, os.Getpid(), int(ev.Handle()), r.Pid, r.Event) {
+		t.Errorf("child's fd %d is not the parent's event", r.Event)
+	}
+	if kcmpFile(t, os.Getpid(), int(other.Handle()), r.Pid, r.Event) {
+		t.Errorf("kcmp says the child's fd is also another event: identity check proves nothing")
+	}
+	want := []string{"0 /dev/null", "1 pipe:", "2 ", fmt.Sprintf("%d anon_inode:[eventfd]", r.Event), fmt.Sprintf("%d ", r.Lifeline)}
+	if len(r.Inherited) != len(want) {
+		t.Fatalf("child inherited %q, want stdio, the event and the lifeline only", r.Inherited)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(r.Inherited[i], w) {
+			t.Errorf("child inherited %q, want %q at %d", r.Inherited, w, i)
+		}
+	}
+	if err := ev.Set(); err != nil {
+		t.Fatal(err)
+	}
+	r = readReport(t, out)
+	if r.Woke != "signaled" {
+		t.Errorf("child woke with %q, want signaled", r.Woke)
+	}
+	if err := h.Wait(); err != nil {
+		t.Errorf("Wait: %v", err)
+	}
+}
+
+// TestOpenRefuses hands the child wrong values and checks it refuses each
+// one with the right error, quickly.
+func TestOpenRefuses(t *testing.T) {
+	tests := []struct {
+		kind, value string
+		want        error
+	}{
+		{"event", "abc", ErrBadValue},
+		{"event", "0", ErrBadValue},
+		{"event", "-1", ErrBadValue},
+		{"event", " 42", ErrBadValue},
+		{"event", "4294967296", ErrBadValue},
+		{"event", "0xFFFFFFFF", ErrBadValue},
+		{"event", "12345", ErrNotInherited},      // unused
+		{"event", "4294967292", ErrNotInherited}, // beyond any fd
+		{"event", "own", ErrNotInherited},        // the child's own eventfd
+		{"event", "closed", ErrNotInherited},     // the passed event, closed
+		{"event", "0", ErrBadValue},
+		{"event", "1", ErrWrongType},           // stdout, a pipe
+		{"event", "{parent}", ErrWrongType},    // the lifeline as the event
+		{"lifeline", "{event}", ErrWrongType},  // the event as the lifeline
+		{"lifeline", "2", ErrWrongType},        // stderr
+		{"lifeline", "12345", ErrNotInherited}, // unused
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind+"="+tt.value, func(t *testing.T) {
+			ev := testEvent(t)
+			h, out := helperCommand(t, "open", tt.kind, tt.value, "{event}", "{parent}")
+			h.Pass("event", ev)
+			if err := h.Start(); err != nil {
+				t.Fatalf("Start: %v", err)
+			}
+			r := readReport(t, out)
+			if err := h.Wait(); err != nil {
+				t.Fatalf("Wait: %v", err)
+			}
+			if r.Sentinel != tt.want.Error() {
+				t.Errorf("child Open%s(%q) = %q, want an error wrapping %q", tt.kind, tt.value, r.Err, tt.want)
+			}
+			if r.Elapsed > 1000 {
+				t.Errorf("child took %.1f ms to refuse %q, want < 1 s", r.Elapsed, tt.value)
+			}
+		})
+	}
+}
+
+// TestParentGone: a parent starts a child and exits without setting the
+// event. The child must see "parent gone", within a second.
+func TestParentGone(t *testing.T) {
+	result := filepath.Join(t.TempDir(), "result")
+	cmd := exec.Command(os.Args[0], "wait-for-set")
+	cmd.Env = helperEnv("parent", "HANDOFF_TEST_RESULT="+result)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("helper parent: %v", err)
+	}
+	exited := monotonic()
+	deadline := time.Now().Add(5 * time.Second)
+	var got []byte
+	for time.Now().Before(deadline) {
+		var err error
+		if got, err = os.ReadFile(result); err == nil && len(got) > 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var woke int64
+	if _, err := fmt.Sscan(string(got), &woke); err != nil {
+		t.Fatalf("child result %q: %v", got, err)
+	}
+	_, what, _ := strings.Cut(string(got), " ")
+	if what != ErrParentGone.Error() {
+		t.Errorf("child woke with %q, want %q", what, ErrParentGone)
+	}
+	// The child woke before this process saw the parent's exit, or soon after.
+	if lag := time.Duration(woke - exited); lag > time.Second {
+		t.Errorf("child saw its parent gone %v after the parent exited, want < 1 s", lag)
+	}
+}
+
+// TestKillParentKillsChild: the child of a parent killed with SIGKILL does not
+// outlive it, though the child itself waits for nothing.
+func TestKillParentKillsChild(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "sleep")
+	cmd.Env = helperEnv("parent")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The helper parent exits once it started the child; keep it alive by
+	// giving it nothing to do but wait: run it, read the child's pid, kill it.
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	if _, err := fmt.Fscan(out, &pid); err != nil {
+		t.Fatalf("reading child pid: %v", err)
+	}
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		t.Fatalf("pidfd_open(%d): %v (child already gone?)", pid, err)
+	}
+	defer unix.Close(pidfd)
+	cmd.Process.Kill()
+	cmd.Wait()
+	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+	n, err := unix.Poll(fds, 5000)
+	if err != nil || n != 1 {
+		t.Fatalf("child %d still running 5 s after its parent was killed (poll = %d, %v)", pid, n, err)
+	}
+}
