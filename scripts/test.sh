@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# The single command that runs every check and test of this project:
+#
+#   bash scripts/test.sh
+#
+# Linux natively; the Windows side (GOOS=windows) under Wine, which
+# tools/wine/setup.sh installs and prepares. With CI set (CI=true), the
+# Windows tests are never skipped: a Wine setup failure fails the run.
+# Elsewhere a Wine setup failure is reported loudly, at the start and at the
+# end, and the Windows tests are skipped.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+unset GOOS GOARCH # native unless a step says otherwise
+
+case ${CI:-} in
+"" | false | 0) in_ci=false ;;
+*) in_ci=true ;;
+esac
+staticcheck_version=v0.8.2
+timeout=10m
+
+start=$SECONDS
+current="start"
+wine_skip="" # why the Windows tests were not run, if they were not
+tmp=$(mktemp -d)
+
+finish() {
+	local rc=$?
+	rm -rf "$tmp"
+	if [[ -n $wine_skip ]]; then
+		printf '\n!!!!! WINDOWS TESTS NOT RUN: %s\n' "$wine_skip"
+	fi
+	if [[ $rc -ne 0 ]]; then
+		printf '\n== FAILED at step "%s" (exit %d) after %ds\n' "$current" "$rc" $((SECONDS - start))
+	fi
+}
+trap finish EXIT
+
+step() {
+	current=$*
+	printf '\n== %s\n' "$*"
+}
+
+# --- a. Wine ------------------------------------------------------------------
+step "wine setup (tools/wine/setup.sh)"
+# Progress (stderr) is shown and kept; the export lines (stdout) are eval'd.
+set +e
+bash tools/wine/setup.sh 2>&1 >"$tmp/wine.env" | tee "$tmp/wine.log"
+setup_rc=${PIPESTATUS[0]}
+set -e
+if [[ $setup_rc -eq 0 ]]; then
+	eval "$(cat "$tmp/wine.env")"
+	export HANDOFF_WINE=1 # lets native end-to-end tests drive Wine
+else
+	reason=$(grep 'error:' "$tmp/wine.log" | tail -n 1 || true)
+	reason="tools/wine/setup.sh failed (exit $setup_rc)${reason:+: ${reason#*error: }}"
+	if $in_ci; then
+		printf '!!!!! WINDOWS TESTS CANNOT RUN (CI): %s\n' "$reason"
+		exit 1
+	fi
+	wine_skip=$reason
+	printf '!!!!! WINDOWS TESTS NOT RUN: %s\n' "$wine_skip"
+fi
+
+# --- b. gofmt -----------------------------------------------------------------
+step "gofmt -l ."
+unformatted=$(gofmt -l .)
+if [[ -n $unformatted ]]; then
+	printf 'gofmt: these files are not gofmt-formatted (run gofmt -w):\n%s\n' "$unformatted"
+	exit 1
+fi
+
+# --- c. go vet ------------------------------------------------------------------
+for os in linux windows darwin freebsd; do
+	step "go vet ./... (GOOS=$os)"
+	GOOS=$os GOARCH=amd64 go vet ./...
+done
+
+# --- d. staticcheck -------------------------------------------------------------
+step "staticcheck $staticcheck_version (GOOS=linux, GOOS=windows)"
+# Built natively once: "go run ...@version" with GOOS=windows would build a
+# windows staticcheck and run it under Wine.
+GOBIN="$tmp/bin" go install "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version"
+echo "-- GOOS=linux"
+"$tmp/bin/staticcheck" ./...
+echo "-- GOOS=windows"
+GOOS=windows GOARCH=amd64 "$tmp/bin/staticcheck" ./...
+
+# --- e. generated files ------------------------------------------------------------
+find_gen() {
+	find . \( -path ./.git -o -path ./vendor \) -prune -o -type f -name 'zsyscall*.go' -print | sort
+}
+restore_gen() {
+	local f
+	for f in "${gen_before[@]}"; do cp -p "$tmp/gen/$f" "$f"; done
+	for f in "${gen_after[@]}"; do [[ -f $tmp/gen/$f ]] || rm -f "$f"; done
+}
+check_generated() {
+	local f stale=()
+	mapfile -t gen_before < <(find_gen)
+	gen_after=()
+	for f in "${gen_before[@]}"; do
+		mkdir -p "$tmp/gen/$(dirname "$f")"
+		cp -p "$f" "$tmp/gen/$f"
+	done
+	if ! GOOS=windows GOARCH=amd64 go generate ./...; then
+		mapfile -t gen_after < <(find_gen)
+		restore_gen
+		echo "go generate failed"
+		return 1
+	fi
+	mapfile -t gen_after < <(find_gen)
+	for f in "${gen_after[@]}"; do
+		if [[ ! -f $tmp/gen/$f ]]; then
+			stale+=("$f (generated, but not in the tree)")
+		elif ! cmp -s "$f" "$tmp/gen/$f"; then
+			diff -u "$tmp/gen/$f" "$f" | head -n 40 || true
+			stale+=("$f")
+		fi
+	done
+	for f in "${gen_before[@]}"; do
+		[[ -f $f ]] || stale+=("$f (removed by go generate)")
+	done
+	if [[ ${#stale[@]} -gt 0 ]]; then
+		restore_gen
+		printf 'stale generated file: %s\n' "${stale[@]}"
+		echo "run: GOOS=windows go generate ./...   and commit the result"
+		return 1
+	fi
+	echo "${#gen_before[@]} zsyscall file(s), all current"
+}
+# go generate gives its directives GOOS=windows, so a "go run" generator
+# (mkwinsyscall) is built for windows and runs under Wine through the exec
+# wrapper: this check needs Wine too.
+if [[ -z $wine_skip ]]; then
+	step "generated zsyscall files are current (GOOS=windows go generate ./...)"
+	check_generated
+	generate="go generate"
+else
+	step "generated zsyscall files are current: SKIPPED (needs Wine)"
+	wine_skip+=" (the go generate check was skipped too)"
+	generate="GO GENERATE CHECK SKIPPED"
+fi
+
+# --- f. Linux tests (includes ./internal/e2e, which drives Wine via HANDOFF_WINE) --
+step "go test -race ./... (linux${HANDOFF_WINE:+, HANDOFF_WINE=1})"
+if ! command -v "$(go env CC)" >/dev/null; then
+	# -race needs cgo, hence a C compiler.
+	if [[ $(id -u) -eq 0 ]]; then
+		echo "installing gcc (needed by go test -race)"
+		apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y --no-install-recommends gcc libc6-dev >/dev/null
+	else
+		echo "go test -race needs a C compiler: apt-get install gcc libc6-dev"
+		exit 1
+	fi
+fi
+CGO_ENABLED=1 go test -race -count=1 -timeout "$timeout" ./...
+
+# --- g. Windows tests under Wine -----------------------------------------------------
+if [[ -z $wine_skip ]]; then
+	step "go test ./... (GOOS=windows GOARCH=amd64, under Wine)"
+	GOOS=windows GOARCH=amd64 go test -count=1 -timeout "$timeout" ./...
+	windows="windows (wine)"
+else
+	step "go test ./... (GOOS=windows): SKIPPED"
+	windows="WINDOWS SKIPPED"
+fi
+
+current="summary"
+printf '\n== PASS: gofmt, vet (linux windows darwin freebsd), staticcheck (linux windows), %s, tests linux -race + %s, in %ds\n' \
+	"$generate" "$windows" $((SECONDS - start))
