@@ -1,0 +1,64 @@
+package handoff_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/handoff/handoff"
+)
+
+// The parent side: create an event, start a child that inherits it and a
+// lifeline, set the event, wait for the child.
+func Example() {
+	ev, err := handoff.NewEvent()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ev.Close()
+
+	cmd := exec.Command("handoff-child", "-event", "{event}", "-parent", "{parent}")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	h := handoff.Command(cmd)
+	h.Pass("event", ev) // fills {event}; {parent} gets the lifeline
+	if err := h.Start(); err != nil {
+		log.Fatal(err)
+	}
+	if err := ev.Set(); err != nil {
+		log.Fatal(err)
+	}
+	if err := h.Wait(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// The child side: verify what the command line names, then wait for the
+// event, the parent's end, or a deadline, whichever comes first.
+func Example_child() {
+	ev, err := handoff.OpenEvent(os.Args[2]) // -event VALUE
+	if err != nil {
+		// errors.Is(err, handoff.ErrNotInherited), ErrWrongType, ErrBadValue
+		log.Fatal(err)
+	}
+	defer ev.Close()
+	parent, err := handoff.OpenLifeline(os.Args[4]) // -parent VALUE
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer parent.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	switch err := ev.WaitParent(ctx, parent); {
+	case err == nil:
+		fmt.Println("event signaled")
+	case errors.Is(err, handoff.ErrParentGone):
+		log.Fatal("parent gone")
+	default:
+		log.Fatal(err) // context.DeadlineExceeded
+	}
+}
