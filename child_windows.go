@@ -21,7 +21,7 @@ func openInherited(value string, want kind) (sysHandle, error) {
 	}
 	var flags uint32
 	if err := getHandleInformation(h, &flags); err != nil {
-		return fail(ErrNotInherited, "no such handle: %v", err)
+		return sysHandle{}, fmt.Errorf("handoff: %s %s: %w: no such handle: %w", want, value, ErrNotInherited, os.NewSyscallError("GetHandleInformation", err))
 	}
 	if flags&windows.HANDLE_FLAG_INHERIT == 0 {
 		return fail(ErrNotInherited, "handle is not inheritable: one of this process's own")
@@ -40,6 +40,9 @@ func openInherited(value string, want kind) (sysHandle, error) {
 			return fail(ErrWrongType, "handle is a %s, want a Process", typ)
 		}
 		pid, err := windows.GetProcessId(h)
+		if err == windows.ERROR_ACCESS_DENIED {
+			return fail(ErrWrongType, "process handle lacks PROCESS_QUERY_LIMITED_INFORMATION access")
+		}
 		if err != nil {
 			return sysHandle{}, fmt.Errorf("handoff: %s %s: %w", want, value, os.NewSyscallError("GetProcessId", err))
 		}

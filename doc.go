@@ -35,8 +35,10 @@
 // passed handle, lists exactly those in the child's
 // PROC_THREAD_ATTRIBUTE_HANDLE_LIST (through
 // SysProcAttr.AdditionalInheritedHandles), and closes the duplicates as soon
-// as CreateProcess returns. The lifeline is an inheritable SYNCHRONIZE handle
-// to the parent's own process. The child is created suspended, put in a job
+// as CreateProcess returns. The lifeline is an inheritable handle to the
+// parent's own process with SYNCHRONIZE and PROCESS_QUERY_LIMITED_INFORMATION
+// access: enough to wait for its end and to read its process ID, nothing
+// more. The child is created suspended, put in a job
 // object with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE whose only handle the parent
 // holds, and then resumed, so that it cannot outlive the parent.
 //

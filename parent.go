@@ -182,7 +182,7 @@ func (h *Handoff) Value(name string) (uintptr, bool) {
 // closing ends any process the child left behind). Call it instead of
 // Cmd.Wait.
 func (h *Handoff) Wait() error {
-	if h.state != stateStarted || h.Cmd.Process == nil {
+	if h.state != stateStarted || h.Cmd == nil || h.Cmd.Process == nil {
 		return errors.New("handoff: not started")
 	}
 	h.state = stateDone

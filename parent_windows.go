@@ -18,8 +18,8 @@ type sysLaunch struct {
 	job  windows.Handle
 }
 
-// prepare makes an inheritable duplicate of each handle, and of a SYNCHRONIZE
-// handle to this process if lifeline is set, and lists them in
+// prepare makes an inheritable duplicate of each handle, and of a handle to
+// this process if lifeline is set, and lists them in
 // cmd.SysProcAttr.AdditionalInheritedHandles, which os/exec puts, with the
 // standard handles and nothing else, in PROC_THREAD_ATTRIBUTE_HANDLE_LIST.
 // The child's values are the duplicates' values.
@@ -40,7 +40,10 @@ func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) 
 		}
 	}
 	if lifeline {
-		if err := dup(self, windows.SYNCHRONIZE, 0); err != nil {
+		// The lifeline: SYNCHRONIZE to wait on it, and
+		// PROCESS_QUERY_LIMITED_INFORMATION for the child's GetProcessId,
+		// which checks that it names the child's parent.
+		if err := dup(self, windows.SYNCHRONIZE|windows.PROCESS_QUERY_LIMITED_INFORMATION, 0); err != nil {
 			return nil, err
 		}
 	}

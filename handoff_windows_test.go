@@ -1,0 +1,1433 @@
+package handoff
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+)
+
+// The test binary is also the child (and grandchild) of these tests: with
+// HANDOFF_TEST_HELPER set, TestMain runs the named helper instead of the
+// tests. A helper reports what it observed as JSON lines on its stdout (or,
+// for a grandchild whose parent is gone, in the file HANDOFF_RESULT names);
+// the tests assert on those reports.
+func TestMain(m *testing.M) {
+	if name := os.Getenv("HANDOFF_TEST_HELPER"); name != "" {
+		helper, ok := helpers[name]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "helper: unknown helper %q\n", name)
+			os.Exit(2)
+		}
+		helper(os.Args[1:])
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+var helpers = map[string]func(args []string){
+	"child":         helperChild,
+	"open":          helperOpen,
+	"gone-parent":   helperGoneParent,
+	"gone-child":    helperGoneChild,
+	"kill-parent":   helperKillParent,
+	"waiting-child": helperWaitingChild,
+}
+
+// scanLimit bounds the handle values a probe tries: 4, 8, ... below it. The
+// processes of these tests hold a few dozen handles; the probes check with
+// SystemExtendedHandleInformation, where it is available, that no handle
+// lies above the limit.
+const scanLimit = 1 << 12
+
+// helperTimeout bounds every wait of a test for a helper.
+const helperTimeout = 30 * time.Second
+
+// wakeTimeout bounds the waits that end within milliseconds when all is
+// well, so that a broken product fails a test quickly.
+const wakeTimeout = 5 * time.Second
+
+// handleInfo is what a process sees of one of its handle values.
+type handleInfo struct {
+	Value   uintptr `json:"value"`
+	Valid   bool    `json:"valid"` // GetHandleInformation succeeded
+	Inherit bool    `json:"inherit"`
+	Type    string  `json:"type,omitempty"`
+}
+
+func (hi handleInfo) String() string {
+	if !hi.Valid {
+		return fmt.Sprintf("%d(invalid)", hi.Value)
+	}
+	s := fmt.Sprintf("%d(%s", hi.Value, hi.Type)
+	if hi.Inherit {
+		s += ",inherit"
+	}
+	return s + ")"
+}
+
+// probe looks at handle value v in this process.
+func probe(v uintptr) handleInfo {
+	hi := handleInfo{Value: v}
+	var flags uint32
+	if getHandleInformation(windows.Handle(v), &flags) != nil {
+		return hi
+	}
+	hi.Valid = true
+	hi.Inherit = flags&windows.HANDLE_FLAG_INHERIT != 0
+	typ, err := objectType(windows.Handle(v))
+	if err != nil {
+		typ = "?" + err.Error()
+	}
+	hi.Type = typ
+	return hi
+}
+
+// scanHandles probes every handle value 4, 8, ... below limit, as a probe
+// child run on the real tool does, and returns the valid ones.
+func scanHandles(limit uintptr) []handleInfo {
+	var hs []handleInfo
+	for v := uintptr(4); v < limit; v += 4 {
+		if hi := probe(v); hi.Valid {
+			hs = append(hs, hi)
+		}
+	}
+	return hs
+}
+
+func inheritable(hs []handleInfo) []handleInfo {
+	var out []handleInfo
+	for _, hi := range hs {
+		if hi.Inherit {
+			out = append(out, hi)
+		}
+	}
+	return out
+}
+
+func values(hs []handleInfo) []uintptr {
+	vs := make([]uintptr, len(hs))
+	for i, hi := range hs {
+		vs[i] = hi.Value
+	}
+	return vs
+}
+
+// systemHandleEntry is SYSTEM_HANDLE_TABLE_ENTRY_INFO_EX.
+type systemHandleEntry struct {
+	Object                uintptr
+	UniqueProcessID       uintptr
+	HandleValue           uintptr
+	GrantedAccess         uint32
+	CreatorBackTraceIndex uint16
+	ObjectTypeIndex       uint16
+	HandleAttributes      uint32
+	Reserved              uint32
+}
+
+// objInherit is OBJ_INHERIT in HandleAttributes.
+const objInherit = 0x2
+
+// systemHandles lists every handle of this process, with whether it is
+// inheritable, from NtQuerySystemInformation(SystemExtendedHandleInformation):
+// a complete list, unlike a scan, to check the scan against.
+func systemHandles() ([]handleInfo, error) {
+	buf := make([]byte, 1<<16)
+	for {
+		var n uint32
+		err := windows.NtQuerySystemInformation(windows.SystemExtendedHandleInformation, unsafe.Pointer(&buf[0]), uint32(len(buf)), &n)
+		if err == windows.STATUS_INFO_LENGTH_MISMATCH && len(buf) < 1<<26 {
+			buf = make([]byte, max(2*len(buf), int(n)+1<<12))
+			continue
+		}
+		if err != nil {
+			return nil, os.NewSyscallError("NtQuerySystemInformation", err)
+		}
+		break
+	}
+	// SYSTEM_HANDLE_INFORMATION_EX: NumberOfHandles, Reserved, Handles[].
+	count := *(*uintptr)(unsafe.Pointer(&buf[0]))
+	entries := unsafe.Slice((*systemHandleEntry)(unsafe.Pointer(&buf[2*unsafe.Sizeof(uintptr(0))])), count)
+	self := uintptr(windows.GetCurrentProcessId())
+	var hs []handleInfo
+	for _, e := range entries {
+		if e.UniqueProcessID == self {
+			hs = append(hs, handleInfo{Value: e.HandleValue, Valid: true, Inherit: e.HandleAttributes&objInherit != 0})
+		}
+	}
+	slices.SortFunc(hs, func(a, b handleInfo) int { return int(a.Value) - int(b.Value) })
+	return hs, nil
+}
+
+func stdHandles() [3]uintptr {
+	var std [3]uintptr
+	for i, n := range []uint32{windows.STD_INPUT_HANDLE, windows.STD_OUTPUT_HANDLE, windows.STD_ERROR_HANDLE} {
+		h, _ := windows.GetStdHandle(n)
+		std[i] = uintptr(h)
+	}
+	return std
+}
+
+// errName names the sentinel error that err wraps, for a report.
+func errName(err error) string {
+	if err == nil {
+		return "nil"
+	}
+	for _, s := range []struct {
+		err  error
+		name string
+	}{
+		{ErrBadValue, "ErrBadValue"},
+		{ErrNotInherited, "ErrNotInherited"},
+		{ErrWrongType, "ErrWrongType"},
+		{ErrParentGone, "ErrParentGone"},
+		{context.DeadlineExceeded, "DeadlineExceeded"},
+		{context.Canceled, "Canceled"},
+	} {
+		if errors.Is(err, s.err) {
+			return s.name
+		}
+	}
+	return "other"
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// emit writes v as one JSON line on stdout.
+func emit(v any) {
+	if err := json.NewEncoder(os.Stdout).Encode(v); err != nil {
+		helperFatal("writing report: %v", err)
+	}
+}
+
+// helperFatal ends a helper whose test setup failed.
+func helperFatal(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "helper %s: %s\n", os.Getenv("HANDOFF_TEST_HELPER"), fmt.Sprintf(format, args...))
+	os.Exit(3)
+}
+
+func envValue(name string) uintptr {
+	v, err := strconv.ParseUint(os.Getenv(name), 10, 64)
+	if err != nil {
+		helperFatal("$%s: %v", name, err)
+	}
+	return uintptr(v)
+}
+
+// childReport is what the "child" helper saw before the event was set.
+type childReport struct {
+	Pid  int        `json:"pid"`
+	Ppid int        `json:"ppid"`
+	Std  [3]uintptr `json:"std"`
+
+	// Every inheritable handle before OpenEvent: by a scan of the values
+	// below scanLimit, and by SystemExtendedHandleInformation (SystemErr
+	// says why not).
+	Inheritable       []handleInfo `json:"inheritable"`
+	SystemInheritable []uintptr    `json:"system_inheritable"`
+	SystemMax         uintptr      `json:"system_max"`
+	SystemErr         string       `json:"system_err,omitempty"`
+
+	EventBefore handleInfo `json:"event_before"`
+	EventErr    string     `json:"event_err"`
+	EventMsg    string     `json:"event_msg,omitempty"`
+	EventAfter  handleInfo `json:"event_after"`
+	EventReopen string     `json:"event_reopen"` // OpenEvent of the same value again
+
+	LifelineBefore handleInfo `json:"lifeline_before"`
+	LifelineErr    string     `json:"lifeline_err"`
+	LifelineMsg    string     `json:"lifeline_msg,omitempty"`
+	LifelineAfter  handleInfo `json:"lifeline_after"`
+	LifelinePid    uint32     `json:"lifeline_pid"`
+
+	// Identity: the parent's own event handle and another event of the
+	// parent, duplicated from the parent into this process, compared with
+	// CompareObjectHandles to the handle that OpenEvent accepted.
+	SameAsParentEvent bool   `json:"same_as_parent_event"`
+	SameAsOtherEvent  bool   `json:"same_as_other_event"`
+	IdentityErr       string `json:"identity_err,omitempty"`
+
+	Decoy    handleInfo `json:"decoy"`
+	DecoyErr string     `json:"decoy_err"`
+
+	InJob           bool          `json:"in_job"`
+	UnsetBefore     bool          `json:"unset_before"`
+	DeadlineErr     string        `json:"deadline_err"`
+	DeadlineElapsed time.Duration `json:"deadline_elapsed"`
+
+	InheritableAfter []handleInfo `json:"inheritable_after"`
+}
+
+// wokeReport is what the "child" helper reports after its last wait.
+type wokeReport struct {
+	Err     string        `json:"err"`
+	Msg     string        `json:"msg,omitempty"`
+	Elapsed time.Duration `json:"elapsed"`
+}
+
+// helperChild is the child of a default handoff: args are {event} {parent};
+// $HANDOFF_PARENT_EVENT, $HANDOFF_PARENT_OTHER and $HANDOFF_DECOY are handle
+// values in the parent. It reports a childReport, waits for the event, and
+// reports a wokeReport.
+func helperChild(args []string) {
+	if len(args) != 2 {
+		helperFatal("want 2 arguments, have %q", args)
+	}
+	var r childReport
+	r.Pid = os.Getpid()
+	r.Ppid = os.Getppid()
+	r.Std = stdHandles()
+	all := scanHandles(scanLimit)
+	r.Inheritable = inheritable(all)
+	if sys, err := systemHandles(); err != nil {
+		r.SystemErr = err.Error()
+	} else {
+		r.SystemInheritable = values(inheritable(sys))
+		r.SystemMax = sys[len(sys)-1].Value
+	}
+
+	ev, _ := ParseValue(args[0])
+	r.EventBefore = probe(ev)
+	e, err := OpenEvent(args[0])
+	r.EventErr, r.EventMsg = errName(err), errString(err)
+	if err != nil {
+		emit(r)
+		return
+	}
+	defer e.Close()
+	r.EventAfter = probe(ev)
+	_, err = OpenEvent(args[0])
+	r.EventReopen = errName(err)
+	r.SameAsParentEvent, r.SameAsOtherEvent, err = sameAsParents(r.Ppid, e,
+		envValue("HANDOFF_PARENT_EVENT"), envValue("HANDOFF_PARENT_OTHER"))
+	r.IdentityErr = errString(err)
+
+	lv, _ := ParseValue(args[1])
+	r.LifelineBefore = probe(lv)
+	l, err := OpenLifeline(args[1])
+	r.LifelineErr, r.LifelineMsg = errName(err), errString(err)
+	if err != nil {
+		emit(r)
+		return
+	}
+	defer l.Close()
+	r.LifelineAfter = probe(lv)
+	r.LifelinePid, _ = windows.GetProcessId(windows.Handle(l.Handle()))
+
+	decoy := envValue("HANDOFF_DECOY")
+	r.Decoy = probe(decoy)
+	_, err = OpenEvent(FormatValue(decoy))
+	r.DecoyErr = errName(err)
+
+	if err := isProcessInJob(windows.CurrentProcess(), 0, &r.InJob); err != nil {
+		helperFatal("IsProcessInJob: %v", err)
+	}
+	s, _ := windows.WaitForSingleObject(windows.Handle(e.Handle()), 0)
+	r.UnsetBefore = s == uint32(windows.WAIT_TIMEOUT)
+
+	// The parent lives and sets the event only after this report: the
+	// wait must end at its deadline.
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	err = e.WaitParent(ctx, l)
+	cancel()
+	r.DeadlineErr, r.DeadlineElapsed = errName(err), time.Since(start)
+
+	r.InheritableAfter = inheritable(scanHandles(scanLimit))
+	emit(r)
+
+	start = time.Now()
+	ctx, cancel = context.WithTimeout(context.Background(), wakeTimeout)
+	err = e.WaitParent(ctx, l)
+	cancel()
+	emit(wokeReport{Err: errName(err), Msg: errString(err), Elapsed: time.Since(start)})
+}
+
+// sameAsParents duplicates the parent's handle values parentEvent and
+// parentOther into this process and reports whether each names the same
+// object as e.
+func sameAsParents(ppid int, e *Event, parentEvent, parentOther uintptr) (same, other bool, err error) {
+	parent, err := windows.OpenProcess(windows.PROCESS_DUP_HANDLE, false, uint32(ppid))
+	if err != nil {
+		return false, false, os.NewSyscallError("OpenProcess", err)
+	}
+	defer windows.CloseHandle(parent)
+	compare := func(v uintptr) (bool, error) {
+		var dup windows.Handle
+		err := windows.DuplicateHandle(parent, windows.Handle(v), windows.CurrentProcess(), &dup, 0, false, windows.DUPLICATE_SAME_ACCESS)
+		if err != nil {
+			return false, os.NewSyscallError("DuplicateHandle", err)
+		}
+		defer windows.CloseHandle(dup)
+		return compareObjectHandles(dup, windows.Handle(e.Handle())), nil
+	}
+	if same, err = compare(parentEvent); err != nil {
+		return false, false, err
+	}
+	other, err = compare(parentOther)
+	return same, other, err
+}
+
+// openCase is one value that the "open" helper opens.
+type openCase struct {
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`  // "event" or "lifeline"
+	Value string `json:"value"` // with <event>, <parent>, <own-event>... replaced in the child
+}
+
+// openResult is what the "open" helper saw of an openCase.
+type openResult struct {
+	Name    string        `json:"name"`
+	Value   string        `json:"value"`  // as passed to OpenEvent/OpenLifeline
+	Before  handleInfo    `json:"before"` // the parsed value's handle, if it parses
+	Err     string        `json:"err"`
+	Msg     string        `json:"msg,omitempty"`
+	Errno   uint32        `json:"errno,omitempty"` // the system's error in err, if any
+	Elapsed time.Duration `json:"elapsed"`
+}
+
+// helperOpen opens, in order, the openCases that $HANDOFF_CASES holds as
+// JSON, and reports the results as one JSON list. args are {event}
+// {parent}. In the values, it replaces <event> and <parent> by those,
+// <event+N> by the event's value plus N, <event-hex> by it in hexadecimal,
+// <own-event> by an event this process creates, <own-process> by an
+// inheritable handle to this process, and <stdin> by its standard input.
+func helperOpen(args []string) {
+	if len(args) != 2 {
+		helperFatal("want 2 arguments, have %q", args)
+	}
+	var cases []openCase
+	if err := json.Unmarshal([]byte(os.Getenv("HANDOFF_CASES")), &cases); err != nil {
+		helperFatal("$HANDOFF_CASES: %v", err)
+	}
+	ev, err := ParseValue(args[0])
+	if err != nil {
+		helperFatal("%v", err)
+	}
+	own, err := windows.CreateEvent(nil, 1, 0, nil)
+	if err != nil {
+		helperFatal("CreateEvent: %v", err)
+	}
+	var self windows.Handle
+	if err := windows.DuplicateHandle(windows.CurrentProcess(), windows.CurrentProcess(), windows.CurrentProcess(), &self, windows.SYNCHRONIZE|windows.PROCESS_QUERY_LIMITED_INFORMATION, true, 0); err != nil {
+		helperFatal("DuplicateHandle: %v", err)
+	}
+	r := strings.NewReplacer(
+		"<event>", args[0],
+		"<parent>", args[1],
+		"<event+1>", FormatValue(ev+1),
+		"<event+2>", FormatValue(ev+2),
+		"<event+3>", FormatValue(ev+3),
+		"<event-hex>", fmt.Sprintf("0x%X", ev),
+		"<own-event>", FormatValue(uintptr(own)),
+		"<own-process>", FormatValue(uintptr(self)),
+		"<stdin>", FormatValue(stdHandles()[0]),
+	)
+	results := make([]openResult, len(cases))
+	for i, c := range cases {
+		res := &results[i]
+		res.Name, res.Value = c.Name, r.Replace(c.Value)
+		if v, err := ParseValue(res.Value); err == nil {
+			res.Before = probe(v)
+		}
+		start := time.Now()
+		switch c.Kind {
+		case "event":
+			_, err = OpenEvent(res.Value)
+		case "lifeline":
+			_, err = OpenLifeline(res.Value)
+		default:
+			helperFatal("case %q: unknown kind %q", c.Name, c.Kind)
+		}
+		res.Elapsed = time.Since(start)
+		res.Err, res.Msg = errName(err), errString(err)
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			res.Errno = uint32(errno)
+		}
+	}
+	emit(results)
+}
+
+// goneReport is what the "gone-parent" helper reports just before it exits.
+type goneReport struct {
+	ChildPid int    `json:"child_pid"`
+	Job      uint64 `json:"job"`     // the child's job, duplicated into the test process
+	ExitAt   int64  `json:"exit_at"` // wall clock, ns: the parent exits after this
+	Err      string `json:"err,omitempty"`
+}
+
+// goneChildReport is what the "gone-child" helper writes to $HANDOFF_RESULT.
+type goneChildReport struct {
+	WaitFrom   int64  `json:"wait_from"` // wall clock, ns, just before WaitParent
+	WokeAt     int64  `json:"woke_at"`   // wall clock, ns, when it returned
+	Err        string `json:"err"`
+	Msg        string `json:"msg,omitempty"`
+	EventUnset bool   `json:"event_unset"` // after WaitParent returned
+}
+
+// helperGoneParent starts a "gone-child" with an event and the lifeline,
+// hands the child's job to its own parent (the test), which keeps the child
+// alive after this process is gone, waits until the child waits, and exits
+// without setting the event.
+func helperGoneParent(args []string) {
+	e, err := NewEvent()
+	if err != nil {
+		helperFatal("%v", err)
+	}
+	cmd := exec.Command(os.Args[0], "{event}", "{parent}")
+	cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER=gone-child")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		helperFatal("%v", err)
+	}
+	h := Command(cmd)
+	h.Pass("event", e)
+	if err := h.Start(); err != nil {
+		helperFatal("Start: %v", err)
+	}
+	test, err := windows.OpenProcess(windows.PROCESS_DUP_HANDLE, false, uint32(os.Getppid()))
+	if err != nil {
+		helperFatal("OpenProcess: %v", err)
+	}
+	var job windows.Handle
+	if err := windows.DuplicateHandle(windows.CurrentProcess(), h.sys.job, test, &job, 0, false, windows.DUPLICATE_SAME_ACCESS); err != nil {
+		helperFatal("DuplicateHandle: %v", err)
+	}
+	r := goneReport{ChildPid: cmd.Process.Pid, Job: uint64(job)}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if line != "waiting\n" {
+		r.Err = fmt.Sprintf("child said %q, %v", line, err)
+	}
+	// Let the child get into WaitForMultipleObjects.
+	time.Sleep(100 * time.Millisecond)
+	r.ExitAt = time.Now().UnixNano()
+	emit(r)
+	os.Exit(0)
+}
+
+// helperGoneChild opens its event and lifeline (args {event} {parent}), says
+// "waiting" on stdout, waits for the event and writes a goneChildReport to
+// the file $HANDOFF_RESULT names.
+func helperGoneChild(args []string) {
+	var r goneChildReport
+	e, err := OpenEvent(args[0])
+	if err != nil {
+		helperFatal("%v", err)
+	}
+	l, err := OpenLifeline(args[1])
+	if err != nil {
+		helperFatal("%v", err)
+	}
+	fmt.Println("waiting")
+	ctx, cancel := context.WithTimeout(context.Background(), wakeTimeout)
+	defer cancel()
+	r.WaitFrom = time.Now().UnixNano()
+	err = e.WaitParent(ctx, l)
+	r.WokeAt = time.Now().UnixNano()
+	r.Err, r.Msg = errName(err), errString(err)
+	s, _ := windows.WaitForSingleObject(windows.Handle(e.Handle()), 0)
+	r.EventUnset = s == uint32(windows.WAIT_TIMEOUT)
+	b, _ := json.Marshal(r)
+	path := os.Getenv("HANDOFF_RESULT")
+	if err := os.WriteFile(path+".tmp", b, 0o666); err != nil {
+		helperFatal("%v", err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		helperFatal("%v", err)
+	}
+}
+
+// killReport is what the "kill-parent" helper reports once its child waits.
+type killReport struct {
+	ChildPid int    `json:"child_pid"`
+	InJob    bool   `json:"in_job"` // the child is in the Handoff's job
+	Err      string `json:"err,omitempty"`
+}
+
+// helperKillParent starts a "waiting-child" that waits for an event that is
+// never set, with no lifeline, reports the child's pid once it waits, and
+// waits for it: it ends only when the test kills it.
+func helperKillParent(args []string) {
+	e, err := NewEvent()
+	if err != nil {
+		helperFatal("%v", err)
+	}
+	cmd := exec.Command(os.Args[0], "{event}")
+	cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER=waiting-child")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		helperFatal("%v", err)
+	}
+	h := Command(cmd)
+	h.Pass("event", e)
+	if err := h.Start(); err != nil {
+		helperFatal("Start: %v", err)
+	}
+	r := killReport{ChildPid: cmd.Process.Pid}
+	// IsProcessInJob: Windows accepts PROCESS_QUERY_LIMITED_INFORMATION,
+	// Wine 8 wants PROCESS_QUERY_INFORMATION.
+	p, err := windows.OpenProcess(windows.PROCESS_QUERY_INFORMATION, false, uint32(r.ChildPid))
+	if err != nil {
+		helperFatal("OpenProcess: %v", err)
+	}
+	if err := isProcessInJob(p, h.sys.job, &r.InJob); err != nil {
+		helperFatal("IsProcessInJob: %v", err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if line != "waiting\n" {
+		r.Err = fmt.Sprintf("child said %q, %v", line, err)
+	}
+	emit(r)
+	h.Wait()
+	helperFatal("child exited while its parent lived")
+}
+
+// helperWaitingChild waits without end for the event args[0], never set.
+func helperWaitingChild(args []string) {
+	e, err := OpenEvent(args[0])
+	if err != nil {
+		helperFatal("%v", err)
+	}
+	fmt.Println("waiting")
+	err = e.Wait(context.Background())
+	helperFatal("Wait returned %v", err)
+}
+
+// helperCommand returns a command that runs the named helper.
+func helperCommand(helper string, args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER="+helper)
+	return cmd
+}
+
+// lockedBuffer is a bytes.Buffer for a child's stderr, read while the child
+// may still write.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// reports returns the lines that r delivers, one at a time.
+func reports(r io.Reader) <-chan []byte {
+	ch := make(chan []byte)
+	go func() {
+		defer close(ch)
+		s := bufio.NewScanner(r)
+		s.Buffer(nil, 1<<20)
+		for s.Scan() {
+			ch <- slices.Clone(s.Bytes())
+		}
+	}()
+	return ch
+}
+
+// readReport decodes the next line from lines into v, which must come
+// within timeout.
+func readReport(t *testing.T, lines <-chan []byte, v any, timeout time.Duration) {
+	t.Helper()
+	select {
+	case line, ok := <-lines:
+		if !ok {
+			t.Fatalf("helper ended its output before reporting %T", v)
+		}
+		if err := json.Unmarshal(line, v); err != nil {
+			t.Fatalf("helper report %q: %v", line, err)
+		}
+	case <-time.After(timeout):
+		t.Fatalf("no %T from the helper after %v", v, timeout)
+	}
+}
+
+// pipe returns an os.Pipe whose handles are not inheritable. os.Pipe's are
+// (syscall.Pipe makes them so on Windows), and os/exec's StdoutPipe and
+// the pipe it makes for a Stderr that is not a file would leave the parent
+// holding inheritable read ends, which would hide what Start leaves behind.
+// The child still gets its ends: os/exec makes inheritable duplicates of
+// them for the launch.
+func pipe(t *testing.T) (r, w *os.File) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []*os.File{r, w} {
+		if err := windows.SetHandleInformation(windows.Handle(f.Fd()), windows.HANDLE_FLAG_INHERIT, 0); err != nil {
+			t.Fatalf("SetHandleInformation: %v", err)
+		}
+	}
+	return r, w
+}
+
+// startHandoff starts h, whose Cmd must not have Stdout or Stderr set, and
+// returns the lines of the child's stdout. It creates no inheritable handle
+// in this process other than what Start does. A cleanup kills the child if
+// the test did not wait for it, and logs its stderr if the test failed.
+func startHandoff(t *testing.T, h *Handoff) (lines <-chan []byte, waited *bool) {
+	t.Helper()
+	outR, outW := pipe(t)
+	errR, errW := pipe(t)
+	h.Cmd.Stdout, h.Cmd.Stderr = outW, errW
+	err := h.Start()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		t.Fatalf("Start() = %v", err)
+	}
+	stderr := new(lockedBuffer)
+	copied := make(chan struct{})
+	go func() {
+		io.Copy(stderr, errR)
+		errR.Close()
+		close(copied)
+	}()
+	waited = new(bool)
+	t.Cleanup(func() {
+		if !*waited {
+			h.Cmd.Process.Kill()
+			h.Wait()
+		}
+		outR.Close()
+		<-copied
+		if t.Failed() {
+			t.Logf("child's stderr:\n%s", stderr)
+		}
+	})
+	return reports(outR), waited
+}
+
+// tempDir is t.TempDir for Wine 8, where the os.RemoveAll of t.TempDir's
+// cleanup fails ("unlinkat ...: Invalid function": Wine answers
+// NtSetInformationFile(FileDispositionInformationEx) with
+// STATUS_NOT_IMPLEMENTED, on which Go does not fall back), but os.Remove
+// works.
+func tempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "handoff-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+		if err := os.Remove(dir); err != nil {
+			t.Errorf("removing the test's temporary directory: %v", err)
+		}
+	})
+	return dir
+}
+
+func newTestEvent(t *testing.T) *Event {
+	t.Helper()
+	e, err := NewEvent()
+	if err != nil {
+		t.Fatalf("NewEvent() = %v", err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// newInheritableEvent creates an event as the classic sample does: with an
+// inheritable handle, which any CreateProcess with bInheritHandles=TRUE and
+// no handle list hands to the child.
+func newInheritableEvent(t *testing.T) windows.Handle {
+	t.Helper()
+	sa := &windows.SecurityAttributes{Length: uint32(unsafe.Sizeof(windows.SecurityAttributes{})), InheritHandle: 1}
+	h, err := windows.CreateEvent(sa, 1, 0, nil)
+	if err != nil {
+		t.Fatalf("CreateEvent(inheritable) = %v", err)
+	}
+	t.Cleanup(func() { windows.CloseHandle(h) })
+	return h
+}
+
+// ownInheritable returns this process's inheritable handles and how many
+// job handles it holds.
+func ownInheritable(t *testing.T) (inh []handleInfo, jobs int) {
+	t.Helper()
+	for _, hi := range scanHandles(scanLimit) {
+		if hi.Inherit {
+			inh = append(inh, hi)
+		}
+		if hi.Type == "Job" {
+			jobs++
+		}
+	}
+	return inh, jobs
+}
+
+// TestCompareObjectHandles checks the tool that TestHandoff proves identity
+// with: CompareObjectHandles, which Wine implements, must tell the same
+// object from another one.
+func TestCompareObjectHandles(t *testing.T) {
+	t.Parallel()
+	a, b := newTestEvent(t), newTestEvent(t)
+	var dup windows.Handle
+	if err := windows.DuplicateHandle(windows.CurrentProcess(), windows.Handle(a.Handle()), windows.CurrentProcess(), &dup, 0, false, windows.DUPLICATE_SAME_ACCESS); err != nil {
+		t.Fatal(err)
+	}
+	defer windows.CloseHandle(dup)
+	ha, hb := windows.Handle(a.Handle()), windows.Handle(b.Handle())
+	for _, c := range []struct {
+		name   string
+		h1, h2 windows.Handle
+		want   bool
+	}{
+		{"same handle", ha, ha, true},
+		{"duplicate", ha, dup, true},
+		{"other event", ha, hb, false},
+		{"duplicate and other", dup, hb, false},
+	} {
+		if got := compareObjectHandles(c.h1, c.h2); got != c.want {
+			t.Errorf("%s: compareObjectHandles(%d, %d) = %v, want %v", c.name, c.h1, c.h2, got, c.want)
+		}
+	}
+}
+
+// handoffRun is a default handoff to the "child" helper, started.
+type handoffRun struct {
+	h                  *Handoff
+	ev                 *Event
+	evValue, lifeValue uintptr        // the child's values
+	decoy              windows.Handle // an inheritable event, not passed
+	lines              <-chan []byte
+	waited             *bool
+	started            time.Time
+}
+
+// startChild starts a default handoff of a new event to the "child" helper,
+// with an inheritable decoy event in this process that is not passed. If
+// before is not nil, it is called after the events are made and before
+// Start.
+func startChild(t *testing.T, before func()) *handoffRun {
+	t.Helper()
+	run := &handoffRun{ev: newTestEvent(t), decoy: newInheritableEvent(t)}
+	other := newTestEvent(t)
+	if before != nil {
+		before()
+	}
+	cmd := helperCommand("child", "{event}", "{parent}")
+	cmd.Env = append(cmd.Env,
+		"HANDOFF_PARENT_EVENT="+FormatValue(run.ev.Handle()),
+		"HANDOFF_PARENT_OTHER="+FormatValue(other.Handle()),
+		"HANDOFF_DECOY="+FormatValue(uintptr(run.decoy)))
+	run.h = Command(cmd)
+	run.h.Pass("event", run.ev)
+	run.started = time.Now()
+	run.lines, run.waited = startHandoff(t, run.h)
+	var ok bool
+	if run.evValue, ok = run.h.Value("event"); !ok {
+		t.Fatal(`Value("event") not known after Start`)
+	}
+	if run.lifeValue, ok = run.h.Value(LifelineName); !ok {
+		t.Fatalf("Value(%q) not known after Start", LifelineName)
+	}
+	if want := []string{os.Args[0], FormatValue(run.evValue), FormatValue(run.lifeValue)}; !slices.Equal(cmd.Args, want) {
+		t.Errorf("Args after Start = %q, want %q", cmd.Args, want)
+	}
+	return run
+}
+
+// checkChild reads the child's report and checks that it received exactly
+// the event and the lifeline, inheritable, the parent's own objects, and
+// made them not inheritable; then sets the event and checks that the child
+// woke and exited 0.
+func (run *handoffRun) checkChild(t *testing.T) {
+	t.Helper()
+	var r childReport
+	readReport(t, run.lines, &r, helperTimeout)
+	t.Logf("child: %d inheritable handles before OpenEvent: %v; std %v; event %v lifeline %v; decoy %v",
+		len(r.Inheritable), r.Inheritable, r.Std, r.EventBefore, r.LifelineBefore, r.Decoy)
+	if r.Ppid != os.Getpid() {
+		t.Errorf("child's parent = %d, want %d", r.Ppid, os.Getpid())
+	}
+
+	// Exactly the standard handles, the event and the lifeline were
+	// inherited: the decoy, inheritable in the parent, was not.
+	want := []uintptr{r.Std[0], r.Std[1], r.Std[2], run.evValue, run.lifeValue}
+	slices.Sort(want)
+	if got := values(r.Inheritable); !slices.Equal(got, want) {
+		t.Errorf("child's inheritable handles = %v, want %v (std %v, event %d, lifeline %d)",
+			r.Inheritable, want, r.Std, run.evValue, run.lifeValue)
+	}
+	if r.SystemErr != "" {
+		t.Logf("SystemExtendedHandleInformation: %s; the scan is not cross-checked", r.SystemErr)
+	} else {
+		if !slices.Equal(r.SystemInheritable, values(r.Inheritable)) {
+			t.Errorf("child's inheritable handles by SystemExtendedHandleInformation = %v, by scan %v", r.SystemInheritable, values(r.Inheritable))
+		}
+		if r.SystemMax >= scanLimit {
+			t.Errorf("child holds handle %d, beyond the scan's limit %d", r.SystemMax, scanLimit)
+		}
+	}
+
+	// The event: inherited, an Event, the parent's very object, and no
+	// longer inheritable once accepted.
+	if r.EventErr != "nil" {
+		t.Fatalf("child: OpenEvent(%q) = %s (%s), want nil", FormatValue(run.evValue), r.EventErr, r.EventMsg)
+	}
+	if !r.EventBefore.Inherit || r.EventBefore.Type != "Event" {
+		t.Errorf("child's event before OpenEvent: %v, want an inheritable Event", r.EventBefore)
+	}
+	if !r.EventAfter.Valid || r.EventAfter.Inherit || r.EventAfter.Type != "Event" {
+		t.Errorf("child's event after OpenEvent: %v, want a valid Event, not inheritable", r.EventAfter)
+	}
+	if r.EventReopen != "ErrNotInherited" {
+		t.Errorf("child: second OpenEvent(%q) = %s, want ErrNotInherited", FormatValue(run.evValue), r.EventReopen)
+	}
+	if r.IdentityErr != "" {
+		t.Fatalf("child: identity check: %s", r.IdentityErr)
+	}
+	if !r.SameAsParentEvent {
+		t.Fatalf("child: CompareObjectHandles(parent's event, received event) = false, want true")
+	}
+	if r.SameAsOtherEvent {
+		t.Errorf("child: CompareObjectHandles(parent's other event, received event) = true, want false")
+	}
+
+	// The lifeline: an inheritable handle to this process, no longer
+	// inheritable once accepted.
+	if r.LifelineErr != "nil" {
+		t.Fatalf("child: OpenLifeline(%q) = %s (%s), want nil", FormatValue(run.lifeValue), r.LifelineErr, r.LifelineMsg)
+	}
+	if !r.LifelineBefore.Inherit || r.LifelineBefore.Type != "Process" {
+		t.Errorf("child's lifeline before OpenLifeline: %v, want an inheritable Process", r.LifelineBefore)
+	}
+	if !r.LifelineAfter.Valid || r.LifelineAfter.Inherit {
+		t.Errorf("child's lifeline after OpenLifeline: %v, want valid, not inheritable", r.LifelineAfter)
+	}
+	if int(r.LifelinePid) != os.Getpid() {
+		t.Errorf("child's lifeline names process %d, want %d", r.LifelinePid, os.Getpid())
+	}
+	wantAfter := []uintptr{r.Std[0], r.Std[1], r.Std[2]}
+	slices.Sort(wantAfter)
+	if got := values(r.InheritableAfter); !slices.Equal(got, wantAfter) {
+		t.Errorf("child's inheritable handles after opening = %v, want only std %v", r.InheritableAfter, wantAfter)
+	}
+
+	// The decoy's value names nothing inherited in the child.
+	if r.DecoyErr != "ErrNotInherited" || r.Decoy.Inherit {
+		t.Errorf("child: decoy %d: %v, OpenEvent = %s, want not inheritable and ErrNotInherited", run.decoy, r.Decoy, r.DecoyErr)
+	}
+
+	if !r.InJob {
+		t.Errorf("child is in no job")
+	}
+	if !r.UnsetBefore {
+		t.Errorf("child's event was set before the parent set it")
+	}
+	if r.DeadlineErr != "DeadlineExceeded" || r.DeadlineElapsed < 100*time.Millisecond || r.DeadlineElapsed > time.Second {
+		t.Errorf("child: WaitParent(100ms deadline) = %s after %v, want DeadlineExceeded after 100ms", r.DeadlineErr, r.DeadlineElapsed)
+	}
+
+	if err := run.ev.Set(); err != nil {
+		t.Fatalf("Set() = %v", err)
+	}
+	set := time.Now()
+	var w wokeReport
+	readReport(t, run.lines, &w, wakeTimeout)
+	if w.Err != "nil" {
+		t.Errorf("child: WaitParent after Set = %s (%s), want nil", w.Err, w.Msg)
+	}
+	*run.waited = true
+	if err := run.h.Wait(); err != nil {
+		t.Errorf("Wait() = %v", err)
+	}
+	t.Logf("child reported %v after Start, woke %v after Set (its wait: %v)", set.Sub(run.started), time.Since(set), w.Elapsed)
+}
+
+// TestHandoff runs the default handoff and checks, in the parent, that
+// Start left nothing inheritable behind, and in the child, that it received
+// exactly the event and the lifeline, inheritable, the parent's own
+// objects, and made them not inheritable. Not parallel: it compares this
+// process's handle table before and after Start.
+func TestHandoff(t *testing.T) {
+	var before []handleInfo
+	var jobsBefore int
+	run := startChild(t, func() { before, jobsBefore = ownInheritable(t) })
+
+	// The parent after Start: its own handle was never made inheritable,
+	// and the inheritable duplicates are gone.
+	if hi := probe(run.ev.Handle()); !hi.Valid || hi.Inherit || hi.Type != "Event" {
+		t.Errorf("parent's event after Start: %v, want a valid, not inheritable Event", hi)
+	}
+	for name, v := range map[string]uintptr{"event": run.evValue, "lifeline": run.lifeValue} {
+		hi := probe(v)
+		if hi.Valid && (hi.Inherit || compareObjectHandles(windows.Handle(v), windows.Handle(run.ev.Handle()))) {
+			t.Errorf("parent after Start: %s's duplicate %v is still open", name, hi)
+		}
+	}
+	after, jobsAfter := ownInheritable(t)
+	if !slices.Equal(after, before) {
+		t.Errorf("parent's inheritable handles after Start = %v, want %v as before", after, before)
+	}
+	if jobsAfter != jobsBefore+1 {
+		t.Errorf("parent holds %d job handles after Start, want %d (the child's job)", jobsAfter, jobsBefore+1)
+	}
+
+	run.checkChild(t)
+	if _, jobs := ownInheritable(t); jobs != jobsBefore {
+		t.Errorf("parent holds %d job handles after Wait, want %d", jobs, jobsBefore)
+	}
+}
+
+// TestHandoffConcurrent runs default handoffs side by side: each child must
+// get its own event and lifeline and nothing of its siblings', such as the
+// inheritable copies of their standard handles that os/exec makes for each
+// launch.
+func TestHandoffConcurrent(t *testing.T) {
+	t.Parallel()
+	for i := range 6 {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			t.Parallel()
+			startChild(t, nil).checkChild(t)
+		})
+	}
+}
+
+// TestOpenRefuses passes an event and the lifeline to a child that tries
+// bogus values: each must fail with the right error, within a second.
+func TestOpenRefuses(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, kind, value string
+		want              error
+	}{
+		{"unused value", "event", "49380", ErrNotInherited}, // 12345*4
+		// The largest value that parses. Sign-extended, it would be -4,
+		// GetCurrentProcessToken's pseudo-handle; it must name nothing.
+		{"0xFFFFFFFC", "event", "0xFFFFFFFC", ErrNotInherited},
+		{"own event", "event", "<own-event>", ErrNotInherited},
+		{"stdin", "event", "<stdin>", ErrWrongType}, // ErrNotInherited if stdin is not inheritable
+		{"lifeline as event", "event", "<parent>", ErrWrongType},
+		{"event as lifeline", "lifeline", "<event>", ErrWrongType},
+		{"stdin as lifeline", "lifeline", "<stdin>", ErrWrongType},
+		{"own process as lifeline", "lifeline", "<own-process>", ErrParentGone},
+		{"event+1", "event", "<event+1>", ErrBadValue},
+		{"event+2", "event", "<event+2>", ErrBadValue},
+		{"event+3", "event", "<event+3>", ErrBadValue},
+		{"empty", "event", "", ErrBadValue},
+		{"letters", "event", "abc", ErrBadValue},
+		{"leading space", "event", " <event>", ErrBadValue},
+		{"trailing space", "event", "<event> ", ErrBadValue},
+		{"plus sign", "event", "+<event>", ErrBadValue},
+		{"leading zero", "event", "0<event>", ErrBadValue},
+		{"negative", "event", "-<event>", ErrBadValue},
+		{"zero", "event", "0", ErrBadValue},
+		{"bare 0x", "event", "0x", ErrBadValue},
+		{"too big", "event", "4294967296", ErrBadValue},
+		{"INVALID_HANDLE_VALUE", "event", "0xFFFFFFFF", ErrBadValue},
+		{"bad lifeline", "lifeline", "x<parent>", ErrBadValue},
+		// The real ones, then the same again: accepted once, the handles are
+		// no longer inheritable.
+		{"event in hex", "event", "<event-hex>", nil},
+		{"lifeline", "lifeline", "<parent>", nil},
+		{"event again", "event", "<event>", ErrNotInherited},
+		{"lifeline again", "lifeline", "<parent>", ErrNotInherited},
+	}
+	cases := make([]openCase, len(tests))
+	for i, tt := range tests {
+		cases[i] = openCase{tt.name, tt.kind, tt.value}
+	}
+	b, err := json.Marshal(cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := helperCommand("open", "{event}", "{parent}")
+	cmd.Env = append(cmd.Env, "HANDOFF_CASES="+string(b))
+	h := Command(cmd)
+	h.Pass("event", newTestEvent(t))
+	lines, waited := startHandoff(t, h)
+	var results []openResult
+	readReport(t, lines, &results, helperTimeout)
+	*waited = true
+	if err := h.Wait(); err != nil {
+		t.Errorf("Wait() = %v", err)
+	}
+	if len(results) != len(tests) {
+		t.Fatalf("child reported %d results, want %d", len(results), len(tests))
+	}
+
+	for i, tt := range tests {
+		r := results[i]
+		t.Run(tt.name, func(t *testing.T) {
+			want := errName(tt.want)
+			switch tt.value {
+			case "49380":
+				if r.Before.Valid {
+					t.Fatalf("value %s is in use in the child: %v", r.Value, r.Before)
+				}
+				if r.Errno != uint32(windows.ERROR_INVALID_HANDLE) {
+					t.Errorf("Open %s(%q) = %s, want it to wrap ERROR_INVALID_HANDLE", tt.kind, r.Value, r.Msg)
+				}
+			case "<own-event>":
+				if !r.Before.Valid || r.Before.Inherit || r.Before.Type != "Event" {
+					t.Fatalf("child's own event %s: %v, want a valid Event, not inheritable", r.Value, r.Before)
+				}
+			case "<stdin>":
+				t.Logf("child's stdin %v", r.Before)
+				if !r.Before.Inherit {
+					want = "ErrNotInherited"
+				}
+			case "<parent>", "<event>":
+				if !r.Before.Inherit && tt.want != ErrNotInherited {
+					t.Fatalf("%s %s is not inheritable in the child: %v", tt.kind, r.Value, r.Before)
+				}
+			}
+			if r.Err != want {
+				t.Errorf("Open %s(%q) = %s (%s), want %s", tt.kind, r.Value, r.Err, r.Msg, want)
+			}
+			if r.Elapsed >= time.Second {
+				t.Errorf("Open %s(%q) took %v, want < 1s", tt.kind, r.Value, r.Elapsed)
+			}
+		})
+	}
+}
+
+// TestParentGone: a parent starts a child with an event and the lifeline
+// and exits without setting the event; the child's WaitParent must return
+// ErrParentGone within a second. The parent hands the child's job to the
+// test, so that its exit does not kill the child, which must notice by
+// itself.
+func TestParentGone(t *testing.T) {
+	t.Parallel()
+	result := filepath.Join(tempDir(t), "result.json")
+	cmd := helperCommand("gone-parent")
+	cmd.Env = append(cmd.Env, "HANDOFF_RESULT="+result)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("gone-parent helper: %v", err)
+	}
+	var p goneReport
+	if err := json.Unmarshal(out, &p); err != nil {
+		t.Fatalf("gone-parent helper said %q: %v", out, err)
+	}
+	t.Cleanup(func() { windows.CloseHandle(windows.Handle(p.Job)) }) // kills the child, if need be
+	if p.Err != "" {
+		t.Fatalf("gone-parent helper: %s", p.Err)
+	}
+
+	var b []byte
+	deadline := time.Now().Add(helperTimeout)
+	for {
+		if b, err = os.ReadFile(result); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("child %d reported nothing in %v after its parent exited", p.ChildPid, helperTimeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var r goneChildReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("child reported %q: %v", b, err)
+	}
+	took := time.Duration(r.WokeAt - p.ExitAt)
+	t.Logf("child woke %v after its parent's last word, with %s: %s", took, r.Err, r.Msg)
+	if r.Err != "ErrParentGone" {
+		t.Errorf("child: WaitParent = %s (%s), want ErrParentGone", r.Err, r.Msg)
+	}
+	if r.WaitFrom >= p.ExitAt {
+		// Only a slow machine: WaitParent must then return at once.
+		t.Logf("child began waiting %v after its parent's last word", time.Duration(r.WaitFrom-p.ExitAt))
+	}
+	if took >= time.Second {
+		t.Errorf("child noticed its parent's exit after %v, want < 1s", took)
+	}
+	if !r.EventUnset {
+		t.Errorf("child's event is set, want unset")
+	}
+}
+
+// TestKillParentKillsChild: killing a parent (TerminateProcess) whose child
+// waits without end must end the child: its job object closes with the
+// parent.
+func TestKillParentKillsChild(t *testing.T) {
+	t.Parallel()
+	cmd := helperCommand("kill-parent")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	var r killReport
+	readReport(t, reports(out), &r, helperTimeout)
+	if r.Err != "" {
+		t.Fatalf("kill-parent helper: %s", r.Err)
+	}
+	child, err := windows.OpenProcess(windows.SYNCHRONIZE|windows.PROCESS_QUERY_INFORMATION|windows.PROCESS_TERMINATE, false, uint32(r.ChildPid))
+	if err != nil {
+		t.Fatalf("OpenProcess(child %d) = %v", r.ChildPid, err)
+	}
+	t.Cleanup(func() {
+		windows.TerminateProcess(child, 1)
+		windows.CloseHandle(child)
+	})
+	if !r.InJob {
+		t.Errorf("child is not in its Handoff's job")
+	}
+	var inJob, selfInJob bool
+	if err := isProcessInJob(child, 0, &inJob); err != nil {
+		t.Fatalf("IsProcessInJob(child) = %v", err)
+	}
+	if err := isProcessInJob(windows.CurrentProcess(), 0, &selfInJob); err != nil {
+		t.Fatalf("IsProcessInJob(self) = %v", err)
+	}
+	if !inJob || selfInJob {
+		t.Errorf("IsProcessInJob: child %v, test process %v; want true, false", inJob, selfInJob)
+	}
+	if s, err := windows.WaitForSingleObject(child, 0); s != uint32(windows.WAIT_TIMEOUT) {
+		t.Fatalf("child before the kill: WaitForSingleObject = %#x, %v; want WAIT_TIMEOUT", s, err)
+	}
+
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatalf("Kill() = %v", err)
+	}
+	killed := time.Now()
+	cmd.Wait()
+	s, err := windows.WaitForSingleObject(child, 10_000)
+	if s != windows.WAIT_OBJECT_0 {
+		t.Fatalf("child still runs 10s after its parent was killed: WaitForSingleObject = %#x, %v", s, err)
+	}
+	took := time.Since(killed)
+	var code uint32
+	windows.GetExitCodeProcess(child, &code)
+	t.Logf("child ended %v after its parent was killed, exit code %#x", took, code)
+	if took > 5*time.Second {
+		t.Errorf("child ended %v after its parent was killed, want < 5s", took)
+	}
+	// The child ends by itself only through helperFatal, with 3. Killed
+	// with its job, it ends with 0 under Wine 8.
+	if code == 3 {
+		t.Errorf("child's exit code = %d: it ended by itself, want it killed", code)
+	}
+}
+
+// TestEventWindows checks the manual-reset semantics of an Event in one process.
+func TestEventWindows(t *testing.T) {
+	t.Parallel()
+	e := newTestEvent(t)
+	h := windows.Handle(e.Handle())
+	if hi := probe(uintptr(h)); !hi.Valid || hi.Inherit || hi.Type != "Event" {
+		t.Fatalf("NewEvent's handle: %v, want a valid Event, not inheritable", hi)
+	}
+
+	timeout := func(t *testing.T, name string) {
+		t.Helper()
+		const d = 50 * time.Millisecond
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		err := e.Wait(ctx)
+		elapsed := time.Since(start)
+		if !errors.Is(err, context.DeadlineExceeded) || elapsed < d || elapsed > time.Second {
+			t.Errorf("%s: Wait(%v deadline) = %v after %v, want %v after %v", name, d, err, elapsed, context.DeadlineExceeded, d)
+		}
+	}
+	timeout(t, "new event")
+
+	// Two waiters, both blocked, both wake on one Set.
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- e.Wait(context.Background()) }()
+	}
+	select {
+	case err := <-errs:
+		t.Fatalf("Wait returned %v before Set", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if err := e.Set(); err != nil {
+		t.Fatalf("Set() = %v", err)
+	}
+	for i := range 2 {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Errorf("waiter %d: Wait() = %v, want nil", i, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("waiter %d still waits 5s after Set", i)
+		}
+	}
+
+	// It stays set, and a set event wins over a done context.
+	for name, ctx := range map[string]context.Context{"background": context.Background(), "canceled": canceled()} {
+		if err := e.Wait(ctx); err != nil {
+			t.Errorf("Wait(%s) on a set event = %v, want nil", name, err)
+		}
+	}
+	if s, _ := windows.WaitForSingleObject(h, 0); s != windows.WAIT_OBJECT_0 {
+		t.Errorf("WaitForSingleObject after two waits = %#x, want WAIT_OBJECT_0 (manual reset)", s)
+	}
+
+	if err := e.Reset(); err != nil {
+		t.Fatalf("Reset() = %v", err)
+	}
+	timeout(t, "after Reset")
+	cause := errors.New("the cause")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	time.AfterFunc(10*time.Millisecond, func() { cancel(cause) })
+	if err := e.Wait(ctx); err != cause {
+		t.Errorf("Wait(ctx canceled with a cause) = %v, want %v", err, cause)
+	}
+
+	// WaitParent with a lifeline on a process that lives (this one) ends at
+	// its deadline.
+	var self windows.Handle
+	if err := windows.DuplicateHandle(windows.CurrentProcess(), windows.CurrentProcess(), windows.CurrentProcess(), &self, windows.SYNCHRONIZE, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	l := &Lifeline{h: sysHandle{self}}
+	defer l.Close()
+	ctx, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel2()
+	if err := e.WaitParent(ctx, l); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WaitParent(50ms deadline, live parent) = %v, want %v", err, context.DeadlineExceeded)
+	}
+
+	if err := e.Close(); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	if got := e.Handle(); got != 0 {
+		t.Errorf("Handle() after Close = %d, want 0", got)
+	}
+	if err := e.Close(); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("second Close() = %v, want %v", err, os.ErrClosed)
+	}
+	if err := e.Set(); err == nil {
+		t.Errorf("Set() after Close = nil, want an error")
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.Wait(context.Background()) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Errorf("Wait() after Close = nil, want an error")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("Wait() after Close still waits after 5s")
+	}
+}
+
+func canceled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// TestStartErrorsRelease checks that Start fails where it must, and that a failed
+// Start leaves no inheritable handle and no job behind. Not parallel: it
+// compares this process's handle table before and after.
+func TestStartErrorsRelease(t *testing.T) {
+	ev := newTestEvent(t)
+	dir := tempDir(t)
+	missing := filepath.Join(dir, "missing.exe")
+	notExe := filepath.Join(dir, "not-a-program.exe")
+	if err := os.WriteFile(notExe, []byte("not a program\n"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		cmd  *exec.Cmd
+		pass func(h *Handoff)
+		want string // in Start's error
+	}{
+		{"name not in args", helperCommand("child", "{parent}"), func(h *Handoff) { h.Pass("event", ev) }, "{event}"},
+		{"name only in another name", helperCommand("child", "{events}"), func(h *Handoff) { h.Pass("event", ev) }, "{event}"},
+		{"bad name", helperCommand("child", "{Event}"), func(h *Handoff) { h.Pass("Event", ev) }, "invalid name"},
+		{"empty name", helperCommand("child", "{}"), func(h *Handoff) { h.Pass("", ev) }, "invalid name"},
+		{"lifeline name", helperCommand("child", "{parent}"), func(h *Handoff) { h.Pass(LifelineName, ev) }, "reserved"},
+		{"name twice", helperCommand("child", "{event}"), func(h *Handoff) { h.Pass("event", ev); h.Pass("event", ev) }, "twice"},
+		{"nil event", helperCommand("child", "{event}"), func(h *Handoff) { h.Pass("event", nil) }, "nil event"},
+		{"nil Cmd", nil, func(h *Handoff) {}, "nil Cmd"},
+		// Start gets as far as CreateProcess, with the duplicates and the job
+		// made.
+		{"no such program", exec.Command(missing, "{event}", "{parent}"), func(h *Handoff) { h.Pass("event", ev) }, "missing.exe"},
+		{"not a program", exec.Command(notExe, "{event}", "{parent}"), func(h *Handoff) { h.Pass("event", ev) }, "not-a-program.exe"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before, jobsBefore := ownInheritable(t)
+			h := Command(tt.cmd)
+			tt.pass(h)
+			err := h.Start()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Start() = %v, want an error containing %q", err, tt.want)
+			}
+			after, jobsAfter := ownInheritable(t)
+			if !slices.Equal(after, before) {
+				t.Errorf("inheritable handles after a failed Start = %v, want %v as before", after, before)
+			}
+			if jobsAfter != jobsBefore {
+				t.Errorf("job handles after a failed Start = %d, want %d as before", jobsAfter, jobsBefore)
+			}
+			if hi := probe(ev.Handle()); hi.Inherit {
+				t.Errorf("event after a failed Start: %v, want not inheritable", hi)
+			}
+			if err := h.Start(); err == nil {
+				t.Errorf("second Start() = nil, want an error")
+			}
+			if err := wait(h); err == nil || strings.HasPrefix(err.Error(), "panic") {
+				t.Errorf("Wait() after a failed Start = %v, want an error", err)
+			}
+		})
+	}
+	if err := wait(Command(helperCommand("child"))); err == nil || strings.HasPrefix(err.Error(), "panic") {
+		t.Errorf("Wait() before Start = %v, want an error", err)
+	}
+}
+
+// wait calls h.Wait, turning a panic into an error.
+func wait(h *Handoff) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return h.Wait()
+}
