@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/handoff/handoff"
+	"github.com/handoff/handoff/internal/exitcode"
+	"github.com/handoff/handoff/internal/trace"
+)
+
+// The test binary doubles as the child: with helperEnv set, TestHelperProcess
+// acts as the mode it names, as os/exec's tests do.
+const helperEnv = "HANDOFF_PARENT_TEST_HELPER"
+
+// TestHelperProcess is the child of the tests below, not a test.
+func TestHelperProcess(t *testing.T) {
+	mode := os.Getenv(helperEnv)
+	if mode == "" {
+		return
+	}
+	os.Exit(helper(mode, flag.Args()))
+}
+
+// helper is a minimal child: it opens the event named by args[0], waits, and
+// reports its steps as handoff-child would, plus what mode asks for.
+func helper(mode string, args []string) int {
+	tracing := os.Getenv(trace.EnvVar) == "1"
+	step := func(name string, kv ...any) {
+		if t, err := trace.Now(); err == nil && tracing {
+			trace.WriteLine(os.Stdout, trace.Event{Mono: t, Step: name, Detail: trace.Fields(kv...)})
+		}
+	}
+	switch mode {
+	case "sleep":
+		fmt.Println("helper: sleeping")
+		time.Sleep(time.Minute)
+		return 1
+	case "fail":
+		fmt.Fprintln(os.Stderr, "helper: failing")
+		return 5
+	case "garbage":
+		fmt.Println("helper: plain line")
+		fmt.Println(trace.Prefix + `{"mono_ns":1,"step":"Bad"}`)
+		fmt.Println(trace.Prefix + "\x00\xff{{{")
+	}
+	if len(args) != 1 {
+		fmt.Fprintf(os.Stderr, "helper: args %q, want one value\n", args)
+		return 2
+	}
+	ev, err := handoff.OpenEvent(args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "helper:", err)
+		return exitcode.Of(err)
+	}
+	defer ev.Close()
+	step("event-verified", "value", handoff.FormatValue(ev.Handle()))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ev.Wait(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "helper:", err)
+		return exitcode.Of(err)
+	}
+	step("woke", "result", "signaled")
+	if !tracing {
+		fmt.Println("helper: Event signaled")
+	}
+	return 0
+}
+
+// runHelper runs handoff-parent in this process with the test binary as the
+// child in mode.
+func runHelper(t *testing.T, mode string, flags ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	t.Setenv(helperEnv, mode)
+	// A race-enabled child sleeps a second before it exits, by default.
+	t.Setenv("GORACE", "atexit_sleep_ms=0")
+	args := append(flags, "--", os.Args[0], "-test.run=^TestHelperProcess$", "--", "{event}")
+	var out, errOut bytes.Buffer
+	err = run(args, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestRunSignaled(t *testing.T) {
+	stdout, stderr, err := runHelper(t, "ok")
+	if err != nil {
+		t.Fatalf("run = %v\n%s%s", err, stdout, stderr)
+	}
+	for _, want := range []string{
+		"[PARENT] created event, handle ",
+		"[PARENT] started child pid ",
+		"[PARENT] event set; waiting for the child (timeout 30s)\n",
+		"helper: Event signaled\n",
+		"[PARENT] child exited with code 0\n",
+		"[PARENT] closed the event; done\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout:\n%s\nwant %q in it", stdout, want)
+		}
+	}
+}
+
+func TestRunJSON(t *testing.T) {
+	stdout, stderr, err := runHelper(t, "garbage", "-json")
+	if err != nil {
+		t.Fatalf("run = %v\n%s%s", err, stdout, stderr)
+	}
+	var steps []string
+	var started, verified map[string]string
+	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		var e struct {
+			T      float64           `json:"t_ms"`
+			Who    string            `json:"who"`
+			Step   string            `json:"step"`
+			Detail map[string]string `json:"detail"`
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("stdout line %q: %v", line, err)
+		}
+		steps = append(steps, e.Who+"/"+e.Step)
+		switch e.Who + "/" + e.Step {
+		case "parent/child-started":
+			started = e.Detail
+		case "child/event-verified":
+			verified = e.Detail
+		}
+	}
+	want := []string{"parent/start", "parent/event-created", "parent/child-started", "parent/event-set",
+		"child/event-verified", "child/woke", "parent/child-exited", "parent/cleanup-done"}
+	// The child may verify the event before the parent has set it.
+	alt := slices.Clone(want)
+	alt[3], alt[4] = alt[4], alt[3]
+	if !slices.Equal(steps, want) && !slices.Equal(steps, alt) {
+		t.Errorf("steps %q, want %q", steps, want)
+	}
+	if started["event"] == "" || started["event"] != verified["value"] {
+		t.Errorf("parent passed event %q, child verified %q", started["event"], verified["value"])
+	}
+	// The child's other lines, good or bad, go to stderr.
+	for _, want := range []string{"helper: plain line\n", `"step":"Bad"`, "2 malformed trace line(s)"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr:\n%s\nwant %q in it", stderr, want)
+		}
+	}
+}
+
+func TestRunTimeout(t *testing.T) {
+	start := time.Now()
+	stdout, _, err := runHelper(t, "sleep", "-timeout", "200ms")
+	if exitcode.Of(err) != exitcode.Timeout || !strings.Contains(err.Error(), "did not exit within 200ms") {
+		t.Fatalf("run = %v, want a timeout", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d)
+	}
+	if !strings.Contains(stdout, "helper: sleeping") || !strings.Contains(stdout, "[PARENT] timeout: ") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+}
+
+func TestRunTimeoutTrace(t *testing.T) {
+	stdout, _, err := runHelper(t, "sleep", "-timeout", "200ms", "-trace")
+	if exitcode.Of(err) != exitcode.Timeout {
+		t.Fatalf("run = %v, want a timeout", err)
+	}
+	if !strings.Contains(stdout, "parent  timeout") || !strings.Contains(stdout, "after=200ms") {
+		t.Errorf("timeline lacks the timeout:\n%s", stdout)
+	}
+}
+
+func TestRunChildFailed(t *testing.T) {
+	stdout, stderr, err := runHelper(t, "fail")
+	if exitcode.Of(err) != exitcode.ChildFailed || err.Error() != "child failed: exit code 5" {
+		t.Fatalf("run = %v, want child failed: exit code 5", err)
+	}
+	if !strings.Contains(stdout, "[PARENT] child exited with code 5\n") || !strings.Contains(stderr, "helper: failing") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	}
+}
+
+func TestRunNoChild(t *testing.T) {
+	// Not t.TempDir: Wine 8 fails to remove it ("unlinkat: Invalid function").
+	missing := filepath.Join(os.TempDir(), fmt.Sprintf("handoff-no-such-child-%d", os.Getpid()))
+	err := run([]string{"--", missing, "{event}"}, new(bytes.Buffer), new(bytes.Buffer))
+	if exitcode.Of(err) != exitcode.Failure || !strings.Contains(err.Error(), "start child") {
+		t.Errorf("run = %v, want start child: ... (exit 1)", err)
+	}
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		args []string
+		want config
+	}{
+		{nil, config{timeout: 30 * time.Second}},
+		{[]string{"-timeout", "0", "-trace"}, config{trace: true}},
+		{[]string{"-json", "--", "child", "{event}", "x{parent}"}, config{timeout: 30 * time.Second, json: true, command: []string{"child", "{event}", "x{parent}"}}},
+		{[]string{"--", "child", "-trace", "--", "{event}"}, config{timeout: 30 * time.Second, command: []string{"child", "-trace", "--", "{event}"}}},
+	}
+	for _, tt := range tests {
+		got, err := parse(tt.args, new(bytes.Buffer))
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("parse(%q) = %+v, %v; want %+v", tt.args, got, err, tt.want)
+		}
+	}
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"child"}, "a child command goes after --"},
+		{[]string{"--"}, "no child command after --"},
+		{[]string{"--", "child"}, "names {event}"},
+		{[]string{"--", "child", "{parent}"}, "names {event}"},
+		{[]string{"-trace", "-json"}, "exclude each other"},
+		{[]string{"-timeout", "-1s"}, "negative -timeout"},
+		{[]string{"-timeout"}, "flag needs an argument"},
+		{[]string{"-x"}, "flag provided but not defined: -x"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		err := run(tt.args, &stdout, &stderr)
+		if code := exitcode.Of(err); code != exitcode.Usage || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), synopsis) {
+			t.Errorf("run(%q) = %v (exit %d), want exit %d and %q with the synopsis", tt.args, err, code, exitcode.Usage, tt.want)
+		}
+		if stdout.Len()+stderr.Len() != 0 {
+			t.Errorf("run(%q) printed %q, %q; want nothing", tt.args, stdout.String(), stderr.String())
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	var stdout bytes.Buffer
+	err := run([]string{"-h"}, &stdout, new(bytes.Buffer))
+	if !errors.Is(err, flag.ErrHelp) || exitcode.Of(err) != 0 {
+		t.Fatalf("run(-h) = %v, want flag.ErrHelp (exit 0)", err)
+	}
+	for _, want := range []string{synopsis, "-timeout D", "-trace", "-json", "handoff-child -event {event} -parent {parent}", "Exit codes:", exitcode.Table(true)} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("run(-h) printed:\n%s\nwant %q in it", stdout.String(), want)
+		}
+	}
+}
+
+func TestWithoutTrace(t *testing.T) {
+	env := []string{"A=1", trace.EnvVar + "=1", "B=" + trace.EnvVar + "=1", trace.EnvVar + "X=2"}
+	want := []string{"A=1", "B=" + trace.EnvVar + "=1", trace.EnvVar + "X=2"}
+	if got := withoutTrace(env); !slices.Equal(got, want) {
+		t.Errorf("withoutTrace(%q) = %q, want %q", env, got, want)
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	got := commandLine([]string{filepath.Join("dir", "child"), "-event", "12", "a b", ""})
+	if want := `child -event 12 "a b" ""`; got != want {
+		t.Errorf("commandLine = %s, want %s", got, want)
+	}
+}

@@ -1,0 +1,415 @@
+// Package e2e runs the built programs, handoff-parent and handoff-child with
+// the test programs of internal/testprog, as black boxes: natively on Linux,
+// and as Windows executables under Wine.
+//
+// TestMain builds the programs for Linux and, when Wine is available
+// (HANDOFF_WINE=1, wine on PATH and WINEPREFIX prepared by
+// tools/wine/setup.sh), for Windows. Every scenario then runs once per
+// platform, as a subtest named after it. With CI=true a platform that cannot
+// run fails its subtests instead of skipping them.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// programs are the packages TestMain builds, by their binary names.
+var programs = map[string]string{
+	"handoff-parent": "github.com/handoff/handoff/cmd/handoff-parent",
+	"handoff-child":  "github.com/handoff/handoff/cmd/handoff-child",
+	"classicchild":   "github.com/handoff/handoff/internal/testprog/classicchild",
+	"classicparent":  "github.com/handoff/handoff/internal/testprog/classicparent",
+	"probe":          "github.com/handoff/handoff/internal/testprog/probe",
+}
+
+// A platform is where the programs run: natively, or under Wine.
+type platform struct {
+	name string // "linux" or "windows"
+	dir  string // the built programs
+	err  error  // why the programs cannot run here, nil if they can
+}
+
+var linux, windows platform
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	flag.Parse()
+	if runtime.GOOS != "linux" {
+		// The scenarios drive Wine and read /proc: they need a Linux host.
+		fmt.Println("e2e: skipped: the end-to-end tests run on Linux only")
+		return 0
+	}
+	dir, err := os.MkdirTemp("", "handoff-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+
+	start := time.Now()
+	linux = platform{name: "linux", dir: filepath.Join(dir, "linux")}
+	if err := build(linux.dir, "linux", runtime.GOARCH); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	windows = platform{name: "windows", dir: filepath.Join(dir, "windows")}
+	windows.err = wineReady()
+	if windows.err == nil {
+		windows.err = build(windows.dir, "windows", "amd64")
+	}
+	if windows.err == nil {
+		windows.err = warmWine(windows.dir)
+	}
+	if windows.err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: WINDOWS CASES CANNOT RUN: %v\n", windows.err)
+	}
+	if testing.Verbose() {
+		fmt.Printf("e2e: built and prepared in %v\n", time.Since(start).Round(time.Millisecond))
+	}
+	return m.Run()
+}
+
+// build builds the programs for goos/goarch into dir.
+func build(dir, goos, goarch string) error {
+	gocmd, err := exec.LookPath("go")
+	if err != nil {
+		return fmt.Errorf("building the programs: %w", err)
+	}
+	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	for _, pkg := range programs {
+		args = append(args, pkg)
+	}
+	cmd := exec.Command(gocmd, args...)
+	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("GOOS=%s go build: %v\n%s", goos, err, out)
+	}
+	return nil
+}
+
+// wineReady reports why Wine cannot run the Windows programs, if it cannot.
+func wineReady() error {
+	if os.Getenv("HANDOFF_WINE") != "1" {
+		return errors.New("HANDOFF_WINE=1 is not set (bash scripts/test.sh sets it after tools/wine/setup.sh)")
+	}
+	if _, err := exec.LookPath("wine"); err != nil {
+		return fmt.Errorf("HANDOFF_WINE=1 but: %w", err)
+	}
+	if _, err := exec.LookPath("wineserver"); err != nil {
+		return fmt.Errorf("HANDOFF_WINE=1 but: %w", err)
+	}
+	if os.Getenv("WINEPREFIX") == "" {
+		return errors.New("HANDOFF_WINE=1 but WINEPREFIX is not set (eval the output of tools/wine/setup.sh)")
+	}
+	return nil
+}
+
+// warmWine starts the Wine session with its standard files on /dev/null and
+// keeps the server running after its last client, so that no Wine service
+// process inherits a test's pipes or environment (WINE.md, trap 2), and
+// checks that a Windows program runs.
+func warmWine(dir string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	server := exec.CommandContext(ctx, "wineserver", "-p")
+	server.Env = wineEnv(os.Environ())
+	if err := server.Run(); err != nil {
+		// It exits 2 when a server already runs for this prefix.
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+			return fmt.Errorf("wineserver -p: %w", err)
+		}
+	}
+	boot := exec.CommandContext(ctx, "wine", "cmd", "/c", "exit")
+	boot.Env = wineEnv(os.Environ())
+	if err := boot.Run(); err != nil {
+		return fmt.Errorf("wine cmd /c exit: %w", err)
+	}
+	probe := exec.CommandContext(ctx, "wine", filepath.Join(dir, "probe.exe"))
+	probe.Env = wineEnv(os.Environ())
+	out, err := probe.Output()
+	if err != nil || !bytes.Contains(out, []byte("# end")) {
+		return fmt.Errorf("a Windows program does not run under Wine (is bcryptprimitives.dll in the prefix? run tools/wine/setup.sh): %v: %q", err, out)
+	}
+	return nil
+}
+
+func wineEnv(env []string) []string {
+	return append(env, "WINEDEBUG=-all")
+}
+
+// inCI reports whether the tests run in CI, where a platform that cannot run
+// is a failure.
+func inCI() bool {
+	switch os.Getenv("CI") {
+	case "", "0", "false":
+		return false
+	}
+	return true
+}
+
+// both runs f once per platform, in subtests named after them.
+func both(t *testing.T, f func(t *testing.T, p platform)) {
+	t.Helper()
+	for _, p := range []platform{linux, windows} {
+		t.Run(p.name, func(t *testing.T) {
+			if p.err != nil {
+				if inCI() {
+					t.Fatalf("CI=true and the %s programs cannot run: %v", p.name, p.err)
+				}
+				t.Skipf("%s programs cannot run: %v", p.name, p.err)
+			}
+			f(t, p)
+		})
+	}
+}
+
+// path returns how a program of p's names another of its programs on a
+// command line: a Windows path under Wine.
+func (p platform) path(name string) string {
+	if p.name == "windows" {
+		return `Z:` + strings.ReplaceAll(filepath.Join(p.dir, name+".exe"), "/", `\`)
+	}
+	return filepath.Join(p.dir, name)
+}
+
+// eventType and lifelineType are the object types handoff-child reports.
+func (p platform) eventType() string {
+	if p.name == "windows" {
+		return "Event"
+	}
+	return "eventfd"
+}
+
+func (p platform) lifelineType() string {
+	if p.name == "windows" {
+		return "Process"
+	}
+	return "pidfd"
+}
+
+// command returns the command that runs program name of p with args; under
+// Wine, the unix process is wine's, whose pid is the Windows program's unix
+// pid. Standard input is /dev/null; env entries are added to the test's
+// environment.
+func (p platform) command(ctx context.Context, env []string, name string, args ...string) *exec.Cmd {
+	var cmd *exec.Cmd
+	base := os.Environ()
+	if p.name == "windows" {
+		cmd = exec.CommandContext(ctx, "wine", append([]string{filepath.Join(p.dir, name+".exe")}, args...)...)
+		base = wineEnv(base)
+	} else {
+		cmd = exec.CommandContext(ctx, filepath.Join(p.dir, name), args...)
+	}
+	clean := base[:0:0]
+	for _, kv := range base {
+		if !strings.HasPrefix(kv, "HANDOFF_TRACE=") {
+			clean = append(clean, kv)
+		}
+	}
+	cmd.Env = append(clean, env...)
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+// result is how a program run ended.
+type result struct {
+	code           int
+	stdout, stderr string
+	elapsed        time.Duration
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d after %v\n--- stdout:\n%s--- stderr:\n%s", r.code, r.elapsed.Round(time.Millisecond), r.stdout, r.stderr)
+}
+
+// run runs program name of p to its end, killing it after limit.
+func (p platform) run(t *testing.T, limit time.Duration, env []string, name string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := p.command(ctx, env, name, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	r := result{code: -1, elapsed: time.Since(start), stdout: crlf(stdout.String()), stderr: crlf(stderr.String())}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		r.code = 0
+	case errors.As(err, &ee) && ee.Exited():
+		r.code = ee.ExitCode()
+	case ctx.Err() != nil:
+		t.Fatalf("%s %q: not done within %v, killed\n%v", name, args, limit, r)
+	default:
+		t.Fatalf("%s %q: %v\n%v", name, args, err, r)
+	}
+	t.Logf("%s %s: %v", name, strings.Join(args, " "), r)
+	return r
+}
+
+func crlf(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+
+// lines is a program's output, line by line, as it arrives.
+type lines struct {
+	mu   sync.Mutex
+	all  []string
+	more chan struct{} // closed and replaced on each new line, and at EOF
+	eof  bool
+	at   time.Time // when EOF came
+}
+
+// readLines reads r line by line until EOF, in a goroutine.
+func readLines(r io.Reader) *lines {
+	l := &lines{more: make(chan struct{})}
+	go func() {
+		s := bufio.NewScanner(r)
+		for s.Scan() {
+			l.mu.Lock()
+			l.all = append(l.all, strings.TrimSuffix(s.Text(), "\r"))
+			close(l.more)
+			l.more = make(chan struct{})
+			l.mu.Unlock()
+		}
+		l.mu.Lock()
+		l.eof, l.at = true, time.Now()
+		close(l.more)
+		l.mu.Unlock()
+	}()
+	return l
+}
+
+// waitFor waits until a line contains s, or EOF, or the deadline; it
+// reports whether one did.
+func (l *lines) waitFor(s string, deadline time.Time) bool {
+	for {
+		l.mu.Lock()
+		for _, line := range l.all {
+			if strings.Contains(line, s) {
+				l.mu.Unlock()
+				return true
+			}
+		}
+		more, eof := l.more, l.eof
+		l.mu.Unlock()
+		if eof {
+			return false
+		}
+		select {
+		case <-more:
+		case <-time.After(time.Until(deadline)):
+			return false
+		}
+	}
+}
+
+// waitEOF waits for EOF until the deadline and returns when it came, or the
+// zero time.
+func (l *lines) waitEOF(deadline time.Time) time.Time {
+	for {
+		l.mu.Lock()
+		more, eof, at := l.more, l.eof, l.at
+		l.mu.Unlock()
+		if eof {
+			return at
+		}
+		select {
+		case <-more:
+		case <-time.After(time.Until(deadline)):
+			return time.Time{}
+		}
+	}
+}
+
+func (l *lines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.all, "\n") + "\n"
+}
+
+// token returns an environment entry unique to this test, to find its
+// processes by.
+func token(t *testing.T) (env, value string) {
+	value = fmt.Sprintf("%d-%d-%s", os.Getpid(), time.Now().UnixNano(), strings.ReplaceAll(t.Name(), "/", "-"))
+	return "HANDOFF_E2E_TOKEN=" + value, value
+}
+
+// withToken returns the pids of the live processes whose environment holds
+// the token entry env: Wine's processes too, whose Linux environment is
+// their Windows one.
+func withToken(t *testing.T, env string) []int {
+	t.Helper()
+	procs, err := filepath.Glob("/proc/[0-9]*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, dir := range procs {
+		pid, err := strconv.Atoi(filepath.Base(dir))
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(dir + "/environ")
+		if err != nil {
+			continue // gone, or not ours to read
+		}
+		if !bytes.Contains(append([]byte{0}, b...), []byte("\x00"+env+"\x00")) {
+			continue
+		}
+		if stat, err := os.ReadFile(dir + "/stat"); err == nil {
+			// "pid (comm) S ...": a zombie has ended.
+			if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+				continue
+			}
+		}
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// gone waits until no process holds the token entry env, and reports how
+// long that took, or fails the test after limit.
+func gone(t *testing.T, env string, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		pids := withToken(t, env)
+		if len(pids) == 0 {
+			return time.Since(start)
+		}
+		if time.Since(start) > limit {
+			for _, pid := range pids {
+				cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+				t.Errorf("process %d still runs after %v: %q", pid, limit, bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
+				syscallKill(pid)
+			}
+			t.FailNow()
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func syscallKill(pid int) {
+	if p, err := os.FindProcess(pid); err == nil {
+		p.Kill()
+	}
+}

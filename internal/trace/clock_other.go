@@ -1,0 +1,13 @@
+//go:build !linux && !windows
+
+package trace
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+)
+
+func now() (int64, error) {
+	return 0, fmt.Errorf("trace: no system monotonic clock on %s: %w", runtime.GOOS, errors.ErrUnsupported)
+}

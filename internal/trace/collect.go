@@ -1,0 +1,113 @@
+package trace
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// maxBuffered bounds what a Collector holds of a line without a newline: a
+// longer line cannot be a trace line and is forwarded as it comes.
+const maxBuffered = 64 << 10
+
+// A Collector is the writer for a child's standard output: it keeps the
+// child's trace lines as events and forwards every other line, unchanged, to
+// another writer. A line that starts with [Prefix] but does not parse is
+// forwarded too, and counted. Its methods may be called from several
+// goroutines at once.
+type Collector struct {
+	mu      sync.Mutex
+	forward io.Writer
+	buf     []byte
+	long    bool // forwarding the rest of a line longer than maxBuffered
+	events  []Event
+	bad     []error
+}
+
+// NewCollector returns a Collector that forwards what is not a trace line
+// to forward.
+func NewCollector(forward io.Writer) *Collector {
+	return &Collector{forward: forward}
+}
+
+// Write takes a chunk of the child's output; lines may span chunks.
+func (c *Collector) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			c.buf = append(c.buf, p...)
+			if len(c.buf) > maxBuffered {
+				c.forwardLong()
+			}
+			break
+		}
+		c.buf = append(c.buf, p[:i+1]...)
+		p = p[i+1:]
+		c.line()
+	}
+	return n, nil
+}
+
+// Close handles a last line that has no newline. It does not close the
+// writer it forwards to.
+func (c *Collector) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.buf) > 0 {
+		c.line()
+	}
+	c.long = false
+	return nil
+}
+
+// line handles the line in c.buf.
+func (c *Collector) line() {
+	defer func() { c.buf = c.buf[:0] }()
+	if c.long {
+		c.long = false
+		c.forward.Write(c.buf)
+		return
+	}
+	if !bytes.HasPrefix(c.buf, []byte(Prefix)) {
+		c.forward.Write(c.buf)
+		return
+	}
+	e, err := ParseLine(c.buf)
+	if err != nil {
+		c.bad = append(c.bad, err)
+		c.forward.Write(c.buf)
+		return
+	}
+	c.events = append(c.events, e)
+}
+
+func (c *Collector) forwardLong() {
+	if !c.long && bytes.HasPrefix(c.buf, []byte(Prefix)) {
+		c.bad = append(c.bad, errLong)
+	}
+	c.long = true
+	c.forward.Write(c.buf)
+	c.buf = c.buf[:0]
+}
+
+var errLong = fmt.Errorf("trace: line longer than %d bytes", maxBuffered)
+
+// Events returns the child's steps collected so far, in the order the child
+// wrote them.
+func (c *Collector) Events() []Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Event(nil), c.events...)
+}
+
+// Bad returns the errors of the lines that started with [Prefix] but did not
+// parse.
+func (c *Collector) Bad() []error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]error(nil), c.bad...)
+}

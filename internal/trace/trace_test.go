@@ -1,0 +1,322 @@
+package trace
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestNow(t *testing.T) {
+	a, err := Now()
+	if err != nil {
+		t.Fatalf("Now() = %v", err)
+	}
+	b, err := Now()
+	if err != nil {
+		t.Fatalf("Now() = %v", err)
+	}
+	if a <= 0 || b < a {
+		t.Errorf("Now() = %d, then %d; want positive and not decreasing", a, b)
+	}
+}
+
+var goodEvents = []Event{
+	{Mono: 1, Who: Child, Step: "start"},
+	{Mono: 1<<63 - 1, Who: Child, Step: "event-verified", Detail: Fields("value", 3, "type", "eventfd", "inherited", true)},
+	{Mono: 42, Who: Child, Step: "exiting", Detail: Fields("code", 6, "error", `handoff: value "x\\y": 'bad' — ünïcödé`)},
+	{Mono: 42, Who: Child, Step: "a", Detail: Fields("k", "")},
+	{Mono: 42, Who: Child, Step: strings.Repeat("a", 32), Detail: Fields(strings.Repeat("k", 32), strings.Repeat("v", 512))},
+}
+
+func TestLineRoundTrip(t *testing.T) {
+	for _, e := range goodEvents {
+		b, err := AppendLine(nil, e)
+		if err != nil {
+			t.Fatalf("AppendLine(%+v) = %v", e, err)
+		}
+		if !bytes.HasPrefix(b, []byte(Prefix)) || !bytes.HasSuffix(b, []byte("\n")) || bytes.Count(b, []byte("\n")) != 1 {
+			t.Errorf("AppendLine(%+v) = %q, want one line with the prefix", e, b)
+		}
+		got, err := ParseLine(b)
+		if err != nil {
+			t.Fatalf("ParseLine(%q) = %v", b, err)
+		}
+		if !reflect.DeepEqual(got, e) {
+			t.Errorf("ParseLine(%q) = %+v, want %+v", b, got, e)
+		}
+	}
+}
+
+func TestParseLine(t *testing.T) {
+	tests := []struct {
+		line string
+		want Event
+	}{
+		{`handoff-trace: {"mono_ns":5,"step":"waiting","detail":{"timeout":"30s"}}`,
+			Event{Mono: 5, Who: Child, Step: "waiting", Detail: []Field{{"timeout", "30s"}}}},
+		{"handoff-trace: {\"mono_ns\":5,\"step\":\"woke\"}\r\n",
+			Event{Mono: 5, Who: Child, Step: "woke"}},
+		{`handoff-trace: {"step":"x","mono_ns":7,"detail":{}}`,
+			Event{Mono: 7, Who: Child, Step: "x"}},
+		{`handoff-trace: { "mono_ns" : 7 , "step" : "x" , "detail" : { "b" : "2" , "a" : "1" } } `,
+			Event{Mono: 7, Who: Child, Step: "x", Detail: []Field{{"b", "2"}, {"a", "1"}}}},
+		{`handoff-trace: {"mono_ns":7,"step":"x","detail":{"k":"\u00e9"}}`,
+			Event{Mono: 7, Who: Child, Step: "x", Detail: []Field{{"k", "é"}}}},
+	}
+	for _, tt := range tests {
+		got, err := ParseLine([]byte(tt.line))
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseLine(%q) = %+v, %v; want %+v", tt.line, got, err, tt.want)
+		}
+	}
+}
+
+func TestParseLineBad(t *testing.T) {
+	many := make([]string, 17)
+	for i := range many {
+		many[i] = fmt.Sprintf(`"k%d":"v"`, i)
+	}
+	bad := []string{
+		"",
+		"\n",
+		"[CHILD] Event signaled",
+		"handoff-trace:",
+		"handoff-trace: ",
+		"handoff-trace:{\"mono_ns\":1,\"step\":\"x\"}",
+		" handoff-trace: {\"mono_ns\":1,\"step\":\"x\"}",
+		`handoff-trace: {}`,
+		`handoff-trace: []`,
+		`handoff-trace: null`,
+		`handoff-trace: "x"`,
+		`handoff-trace: {"step":"x"}`,
+		`handoff-trace: {"mono_ns":1}`,
+		`handoff-trace: {"mono_ns":0,"step":"x"}`,
+		`handoff-trace: {"mono_ns":-1,"step":"x"}`,
+		`handoff-trace: {"mono_ns":1.5,"step":"x"}`,
+		`handoff-trace: {"mono_ns":1e3,"step":"x"}`,
+		`handoff-trace: {"mono_ns":"1","step":"x"}`,
+		`handoff-trace: {"mono_ns":9223372036854775808,"step":"x"}`,
+		`handoff-trace: {"mono_ns":01,"step":"x"}`,
+		`handoff-trace: {"mono_ns":1,"step":""}`,
+		`handoff-trace: {"mono_ns":1,"step":"Start"}`,
+		`handoff-trace: {"mono_ns":1,"step":"two words"}`,
+		`handoff-trace: {"mono_ns":1,"step":"under_score"}`,
+		`handoff-trace: {"mono_ns":1,"step":"-x"}`,
+		`handoff-trace: {"mono_ns":1,"step":"` + strings.Repeat("a", 33) + `"}`,
+		`handoff-trace: {"mono_ns":1,"step":1}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","who":"parent"}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","mono_ns":2}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":null}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":[]}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"k":1}}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"k":true}}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"k":null}}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"k":{}}}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"k":"a","k":"b"}}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"K":"a"}}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"a-b":"a"}}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"":"a"}}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"k":"a\nb"}}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"k":"a\u0000b"}}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"k":"a\u009bb"}}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"k":"` + strings.Repeat("v", 513) + `"}}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":{` + strings.Join(many, ",") + `}}`,
+		`handoff-trace: {"mono_ns":1,"step":"x"} x`,
+		`handoff-trace: {"mono_ns":1,"step":"x"}{}`,
+		`handoff-trace: {"mono_ns":1,"step":"x"`,
+		`handoff-trace: {"mono_ns":1,"step":"x",}`,
+		`handoff-trace: {"mono_ns":1 "step":"x"}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"k":"v",}}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"k" "v"}}`,
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"k":"v"}`,
+		"handoff-trace: {\"mono_ns\":1,\"step\":\"x\",\"detail\":{\"k\":\"\xff\"}}",
+		"handoff-trace: {\"mono_ns\":1,\"step\":\"x\"}\n\n",
+		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"k":"` + strings.Repeat("v", MaxLine) + `"}}`,
+	}
+	for _, line := range bad {
+		if e, err := ParseLine([]byte(line)); err == nil {
+			t.Errorf("ParseLine(%q) = %+v, want an error", line, e)
+		}
+	}
+}
+
+func TestAppendLineBad(t *testing.T) {
+	bad := []Event{
+		{Mono: 0, Step: "x"},
+		{Mono: 1, Step: "X"},
+		{Mono: 1, Step: "x", Detail: Fields("K", "v")},
+		{Mono: 1, Step: "x", Detail: Fields("k", "a\nb")},
+		{Mono: 1, Step: "x", Detail: Fields("k", "\xff")},
+		{Mono: 1, Step: "x", Detail: Fields("k", 1, "k", 2)},
+		{Mono: 1, Step: "x", Detail: Fields("k", strings.Repeat("v", 513))},
+	}
+	for _, e := range bad {
+		if b, err := AppendLine(nil, e); err == nil {
+			t.Errorf("AppendLine(%+v) = %q, want an error", e, b)
+		}
+	}
+}
+
+func FuzzParseLine(f *testing.F) {
+	for _, e := range goodEvents {
+		b, _ := AppendLine(nil, e)
+		f.Add(b)
+	}
+	f.Add([]byte(`handoff-trace: {"mono_ns":1,"step":"x","detail":{"k":"v"}} x`))
+	f.Add([]byte(`handoff-trace: {"mono_ns":1,"step":"x","detail":{"k":{"k":["v"]}}}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		e, err := ParseLine(line)
+		if err != nil {
+			return
+		}
+		// What parses writes back, and parses the same again.
+		b, err := AppendLine(nil, e)
+		if err != nil {
+			t.Fatalf("ParseLine(%q) = %+v, which AppendLine refuses: %v", line, e, err)
+		}
+		e2, err := ParseLine(b)
+		if err != nil || !reflect.DeepEqual(e2, e) {
+			t.Fatalf("ParseLine(%q) = %+v, %v; want %+v", b, e2, err, e)
+		}
+	})
+}
+
+func TestClean(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain", "plain"},
+		{"a\nb\x00c\x7f", "a\uFFFDb\uFFFDc\uFFFD"},
+		{"\xffé", "\uFFFDé"},
+		{strings.Repeat("é", 300), strings.Repeat("é", 256)},
+	}
+	for _, tt := range tests {
+		got := Clean(tt.in)
+		if got != tt.want {
+			t.Errorf("Clean(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if err := checkField(Field{"k", got}); err != nil {
+			t.Errorf("Clean(%q) = %q: %v", tt.in, got, err)
+		}
+	}
+}
+
+func TestCollector(t *testing.T) {
+	long := strings.Repeat("x", maxBuffered+10) + "\n"
+	longTrace := Prefix + strings.Repeat("y", maxBuffered+10) + "\n"
+	input := "[CHILD] hello\n" +
+		`handoff-trace: {"mono_ns":10,"step":"start","detail":{"pid":"7"}}` + "\n" +
+		"handoff-trace: garbage\n" +
+		long +
+		"handoff-trace: {\"mono_ns\":20,\"step\":\"waiting\"}\r\n" +
+		longTrace +
+		"no newline at the end, but a trace line after a long one still parses: " +
+		"\n" + `handoff-trace: {"mono_ns":30,"step":"exiting"}`
+	wantForward := "[CHILD] hello\n" +
+		"handoff-trace: garbage\n" +
+		long +
+		longTrace +
+		"no newline at the end, but a trace line after a long one still parses: \n"
+	wantEvents := []Event{
+		{Mono: 10, Who: Child, Step: "start", Detail: []Field{{"pid", "7"}}},
+		{Mono: 20, Who: Child, Step: "waiting"},
+		{Mono: 30, Who: Child, Step: "exiting"},
+	}
+	for _, chunk := range []int{1, 7, 4096, len(input)} {
+		var fwd bytes.Buffer
+		c := NewCollector(&fwd)
+		for s := input; len(s) > 0; {
+			n := min(chunk, len(s))
+			if m, err := c.Write([]byte(s[:n])); m != n || err != nil {
+				t.Fatalf("Write = %d, %v; want %d, nil", m, err, n)
+			}
+			s = s[n:]
+		}
+		c.Close()
+		if fwd.String() != wantForward {
+			t.Errorf("chunks of %d: forwarded %q, want %q", chunk, abbrev(fwd.String()), abbrev(wantForward))
+		}
+		if got := c.Events(); !reflect.DeepEqual(got, wantEvents) {
+			t.Errorf("chunks of %d: events %+v, want %+v", chunk, got, wantEvents)
+		}
+		if bad := c.Bad(); len(bad) != 2 {
+			t.Errorf("chunks of %d: bad lines %v, want 2", chunk, bad)
+		}
+	}
+}
+
+func abbrev(s string) string {
+	if len(s) < 200 {
+		return s
+	}
+	return s[:100] + "..." + s[len(s)-100:]
+}
+
+var outputEvents = []Event{
+	{Mono: 1_000_000, Who: Parent, Step: "start", Detail: Fields("pid", 10)},
+	{Mono: 1_250_500, Who: Parent, Step: "event-set"},
+	{Mono: 3_000_001, Who: Child, Step: "exiting", Detail: Fields("code", 6, "error", `parent "gone"`)},
+	{Mono: 1_234_000_000, Who: Parent, Step: "cleanup-done", Detail: Fields("empty", "")},
+}
+
+func TestWriteJSON(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJSON(&b, 1_000_000, outputEvents); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"t_ms":0.000,"who":"parent","step":"start","detail":{"pid":"10"}}
+{"t_ms":0.250,"who":"parent","step":"event-set","detail":{}}
+{"t_ms":2.000,"who":"child","step":"exiting","detail":{"code":"6","error":"parent \"gone\""}}
+{"t_ms":1233.000,"who":"parent","step":"cleanup-done","detail":{"empty":""}}
+`
+	if b.String() != want {
+		t.Errorf("WriteJSON:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+func TestWriteTable(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteTable(&b, 1_000_000, outputEvents); err != nil {
+		t.Fatal(err)
+	}
+	want := ` time ms  who     step          details
+   0.000  parent  start         pid=10
+   0.250  parent  event-set
+   2.000  child   exiting       code=6 error="parent \"gone\""
+1233.000  parent  cleanup-done  empty=""
+`
+	if b.String() != want {
+		t.Errorf("WriteTable:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+func TestMerge(t *testing.T) {
+	p := []Event{{Mono: 1, Step: "a"}, {Mono: 5, Step: "c"}, {Mono: 9, Step: "e"}}
+	c := []Event{{Mono: 5, Step: "d"}, {Mono: 2, Step: "b"}}
+	var got []string
+	for _, e := range Merge(p, c) {
+		got = append(got, e.Step)
+	}
+	if want := []string{"a", "b", "c", "d", "e"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Merge = %q, want %q", got, want)
+	}
+}
+
+func TestRecorder(t *testing.T) {
+	r := NewRecorder(Parent)
+	e, err := r.Add("start", "pid", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.AddAt(e.Mono+1, "next")
+	got := r.Events()
+	if len(got) != 2 || got[0].Who != Parent || got[0].Step != "start" || got[1].Mono != e.Mono+1 {
+		t.Errorf("Events() = %+v", got)
+	}
+	if v, ok := got[0].Get("pid"); !ok || v != "1" {
+		t.Errorf("Get(pid) = %q, %v; want 1, true", v, ok)
+	}
+	if _, ok := got[0].Get("nope"); ok {
+		t.Errorf("Get(nope) found something")
+	}
+}
