@@ -35,6 +35,9 @@ func openInherited(value string, want kind) (sysHandle, error) {
 	if flags&unix.FD_CLOEXEC != 0 {
 		return fail(ErrNotInherited, "descriptor is close-on-exec: one of this process's own")
 	}
+	if id, ok := inherited[fd]; !ok || id != identify(fd) {
+		return fail(ErrNotInherited, "descriptor was not open when this process started: one of its own")
+	}
 	target, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
 	if err != nil {
 		return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w", want, value, err)
@@ -76,4 +79,49 @@ func pidfdPid(fd int) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("no Pid in /proc/self/fdinfo/%d", fd)
+}
+
+// inherited holds the descriptors that were open and not close-on-exec when
+// this package was initialized, before the program's own code could make
+// any, with what each referred to then. Close-on-exec and the type alone do
+// not prove a descriptor inherited: the program may have made an eventfd
+// without close-on-exec, or closed the inherited one and reused its number.
+// On kernels whose fdinfo has no eventfd-id, a reused number still passes.
+var inherited = inheritedAtStart()
+
+// fdID identifies what a descriptor refers to: its inode and, for an eventfd,
+// whose inode all eventfds share, the eventfd-id of /proc/self/fdinfo.
+type fdID struct {
+	dev, ino uint64
+	id       string
+}
+
+func identify(fd int) fdID {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil {
+		return fdID{}
+	}
+	id := fdID{dev: st.Dev, ino: st.Ino}
+	info, _ := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(fd))
+	for _, line := range strings.Split(string(info), "\n") {
+		if strings.HasPrefix(line, "eventfd-id:") {
+			id.id = line
+		}
+	}
+	return id
+}
+
+func inheritedAtStart() map[int]fdID {
+	m := make(map[int]fdID)
+	names, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range names {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
+			m[fd] = identify(fd)
+		}
+	}
+	return m
 }

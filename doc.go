@@ -57,11 +57,12 @@
 // inherited), and sets Pdeathsig so the child is killed when the parent dies.
 // The lifeline is a pidfd of the parent.
 //
-// The child accepts a descriptor only if it is open and not close-on-exec
-// (a Go program's own descriptors are all close-on-exec, so an open one that
-// is not must have been inherited) and /proc names it an eventfd ("pidfd" for
-// the lifeline, whose pid must also be the parent's). It then marks it
-// close-on-exec.
+// The child accepts a descriptor only if it is open, not close-on-exec (a Go
+// program's own descriptors are all close-on-exec), was already open, the
+// same file, when the package was initialized (so that neither a descriptor
+// the program made itself without close-on-exec nor a reused number passes),
+// and /proc names it an eventfd ("pidfd" for the lifeline, whose pid must
+// also be the parent's). It then marks it close-on-exec.
 //
 // # Other platforms
 //

@@ -168,6 +168,36 @@ else
 	windows="WINDOWS SKIPPED"
 fi
 
+# --- h. stress: every fault 100 times, in CI ------------------------------------------
+# The run above repeats each fault of stress_linux_test.go 10 times. The full
+# count (HANDOFF_STRESS=full: 100 of each, 4 rounds of 50 launches at once)
+# takes about 70 s on 2 cores, so CI runs it; HANDOFF_STRESS=full runs it
+# anywhere. -v shows the figures (cross-leaks, repetitions, failures, times).
+stress_tests='^(TestConcurrentLaunches|TestKillParent|TestKillChild|TestHangingChild|TestSoak)$'
+if $in_ci || [[ ${HANDOFF_STRESS:-} == full ]]; then
+	step "stress: go test -race -run '$stress_tests' . (HANDOFF_STRESS=full)"
+	HANDOFF_STRESS=full CGO_ENABLED=1 go test -race -count=1 -v -timeout "$timeout" -run "$stress_tests" .
+else
+	step "stress: full count SKIPPED (10 of each fault ran above; CI=true or HANDOFF_STRESS=full runs 100)"
+fi
+
+# --- i. fuzz: each target for a short fixed time ----------------------------------------
+# One line per target, "PACKAGE TARGET": to fuzz a new target, add its line.
+# What the fuzzer finds is written to PACKAGE/testdata/fuzz/TARGET/: commit it.
+fuzz_targets=(
+	". FuzzParseValue"
+	". FuzzOpenEvent"
+	". FuzzOpenLifeline"
+	"./cmd/handoff-child FuzzParse"
+	"./internal/trace FuzzParseLine"
+)
+fuzztime=${HANDOFF_FUZZTIME:-10s}
+for target in "${fuzz_targets[@]}"; do
+	read -r pkg name <<<"$target"
+	step "fuzz: go test -run '^\$' -fuzz '^$name\$' -fuzztime $fuzztime $pkg"
+	go test -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" "$pkg"
+done
+
 current="summary"
 printf '\n== PASS: gofmt, vet (linux windows darwin freebsd), staticcheck (linux windows), %s, tests linux -race + %s, in %ds\n' \
 	"$generate" "$windows" $((SECONDS - start))
