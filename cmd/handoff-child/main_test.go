@@ -136,3 +136,27 @@ func TestTraceLines(t *testing.T) {
 		t.Errorf("steps %q, want start exiting", got)
 	}
 }
+
+// FuzzParse feeds the command-line parser any arguments (one string, split at
+// NUL bytes): it must not panic, and it must either fail with a usage error
+// or name exactly one event value, which is then checked by handoff.OpenEvent.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"12", "-event\x0012", "12\x00-parent\x0016", "--\x00-1", "-h", "-timeout\x00-1s\x0012", "12\x0016", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		args := strings.Split(s, "\x00")
+		cfg, err := parse(args, new(bytes.Buffer))
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+		case err != nil:
+			if code := exitcode.Of(err); code != exitcode.Usage {
+				t.Fatalf("parse(%q) = %v, exit code %d; want a usage error", args, err, code)
+			}
+		case cfg.timeout < 0:
+			t.Fatalf("parse(%q) accepted a negative timeout %v", args, cfg.timeout)
+		case !strings.Contains(s, cfg.event):
+			t.Fatalf("parse(%q) = event %q, which is not among the arguments", args, cfg.event)
+		}
+	})
+}
