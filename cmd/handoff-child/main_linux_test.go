@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,67 +14,90 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// inherited returns a descriptor that looks inherited to the child code
-// running in this process: not close-on-exec.
-func inherited(t *testing.T, fd int, err error) string {
+// With HANDOFF_CHILD_TEST_MAIN=1 the test binary is handoff-child: the child
+// side can only accept descriptors that it really inherited.
+func TestMain(m *testing.M) {
+	if os.Getenv("HANDOFF_CHILD_TEST_MAIN") == "1" {
+		err := run(os.Args[1:], os.Stdout, os.Stderr)
+		os.Exit(exitcode.Of(err))
+	}
+	os.Exit(m.Run())
+}
+
+// runChild runs the test binary as handoff-child with args, passing files as
+// descriptors 3, 4, ..., and returns its output and exit code.
+func runChild(t *testing.T, files []*os.File, args ...string) (stdout string, code int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "HANDOFF_CHILD_TEST_MAIN=1", "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	cmd.ExtraFiles = files
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatal(err)
+	}
+	return out.String(), cmd.ProcessState.ExitCode()
+}
+
+// fdFile wraps a descriptor for ExtraFiles, closed at the end of the test.
+func fdFile(t *testing.T, fd int, err error) *os.File {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { unix.Close(fd) })
-	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
-		t.Fatal(err)
-	}
-	return strconv.Itoa(fd)
+	f := os.NewFile(uintptr(fd), "fd")
+	t.Cleanup(func() { f.Close() })
+	return f
 }
 
-// TestSignaled runs the child in this process on an eventfd that is already
-// set and a pidfd of this process's parent.
+// TestSignaled runs the child on an eventfd that is already set and a pidfd
+// of its parent, this process.
 func TestSignaled(t *testing.T) {
 	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
-	ev := inherited(t, efd, err)
+	ev := fdFile(t, efd, err)
 	var one [8]byte
 	binary.NativeEndian.PutUint64(one[:], 1)
 	if _, err := unix.Write(efd, one[:]); err != nil {
 		t.Fatal(err)
 	}
-	pfd, err := unix.PidfdOpen(os.Getppid(), 0)
-	parent := inherited(t, pfd, err)
+	pfd, err := unix.PidfdOpen(os.Getpid(), 0)
+	parent := fdFile(t, pfd, err)
 
-	var stdout bytes.Buffer
-	if err := run([]string{"-event", ev, "-parent", parent}, &stdout, new(bytes.Buffer)); err != nil {
-		t.Fatalf("run = %v\n%s", err, stdout.String())
+	stdout, code := runChild(t, []*os.File{ev, parent}, "-event", "3", "-parent", "4")
+	if code != 0 {
+		t.Fatalf("child exited %d, want 0\n%s", code, stdout)
 	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
 	want := []string{
-		"[CHILD] pid " + strconv.Itoa(os.Getpid()) + ": got event handle " + ev + ", lifeline handle " + parent,
-		"[CHILD] verified event " + ev + ": inherited, type eventfd",
-		"[CHILD] verified lifeline " + parent + ": inherited, type pidfd, parent pid " + strconv.Itoa(os.Getppid()),
+		"[CHILD] pid ", // then the child's pid
+		"[CHILD] verified event 3: inherited, type eventfd",
+		"[CHILD] verified lifeline 4: inherited, type pidfd, parent pid " + strconv.Itoa(os.Getpid()),
 		"[CHILD] waiting for the event (timeout 30s)",
 		"[CHILD] Event signaled",
 		"[CHILD] exiting with code 0",
 	}
-	if got := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("printed:\n%s\nwant:\n%s", stdout.String(), strings.Join(want, "\n"))
+	if len(lines) != len(want) || !strings.HasSuffix(lines[0], ": got event handle 3, lifeline handle 4") {
+		t.Fatalf("printed:\n%s", stdout)
 	}
-	// Accepted descriptors are close-on-exec, for grandchildren not to get them.
-	for _, fd := range []int{efd, pfd} {
-		if flags, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); flags&unix.FD_CLOEXEC == 0 {
-			t.Errorf("descriptor %d is still inheritable", fd)
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) || i > 0 && lines[i] != w {
+			t.Errorf("line %d = %q, want %q", i, lines[i], w)
 		}
 	}
 }
 
-// TestTimeout runs the child in this process on an eventfd nobody sets.
+// TestTimeout runs the child on an eventfd nobody sets.
 func TestTimeout(t *testing.T) {
 	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
-	ev := inherited(t, efd, err)
-	var stdout bytes.Buffer
-	err = run([]string{ev, "-timeout", "50ms"}, &stdout, new(bytes.Buffer))
-	if exitcode.Of(err) != exitcode.Timeout || !strings.Contains(err.Error(), "timeout") {
-		t.Fatalf("run = %v, want a timeout", err)
+	ev := fdFile(t, efd, err)
+	stdout, code := runChild(t, []*os.File{ev}, "3", "-timeout", "50ms")
+	if code != exitcode.Timeout {
+		t.Fatalf("child exited %d, want %d (timeout)\n%s", code, exitcode.Timeout, stdout)
 	}
-	if !strings.HasSuffix(stdout.String(), "[CHILD] stopped waiting: timeout\n[CHILD] exiting with code 7\n") || strings.Contains(stdout.String(), "signaled") {
-		t.Errorf("printed:\n%s", stdout.String())
+	if !strings.HasSuffix(stdout, "[CHILD] stopped waiting: timeout\n[CHILD] exiting with code 7\n") || strings.Contains(stdout, "signaled") {
+		t.Errorf("printed:\n%s", stdout)
 	}
 }
 
@@ -80,10 +105,10 @@ func TestTimeout(t *testing.T) {
 func TestWrongType(t *testing.T) {
 	var p [2]int
 	err := unix.Pipe2(p[:], unix.O_CLOEXEC)
-	ev := inherited(t, p[0], err)
+	r := fdFile(t, p[0], err)
 	unix.Close(p[1])
-	err = run([]string{ev}, new(bytes.Buffer), new(bytes.Buffer))
-	if exitcode.Of(err) != exitcode.WrongType {
-		t.Fatalf("run = %v, want a wrong type", err)
+	stdout, code := runChild(t, []*os.File{r}, "3")
+	if code != exitcode.WrongType {
+		t.Fatalf("child exited %d, want %d (wrong type)\n%s", code, exitcode.WrongType, stdout)
 	}
 }
