@@ -269,9 +269,10 @@ func reap(pid int) (unix.WaitStatus, error) {
 
 // lines reads the lines a helper process tree writes to one pipe.
 type lines struct {
-	r    *os.File
-	ch   chan string
-	seen []string
+	r      *os.File
+	ch     chan string
+	seen   []string // every line read
+	unread []string // lines read but not yet returned by expect
 }
 
 // readLines reads r, the read end of a pipe, until EOF or Close.
@@ -287,9 +288,16 @@ func readLines(r *os.File) *lines {
 	return l
 }
 
-// expect returns the rest of the next line that starts with prefix, waiting
-// up to 10 s; other lines are kept in seen.
+// expect returns the rest of the first line not yet returned that starts
+// with prefix, waiting up to 10 s for it. The processes of a tree write to
+// the pipe concurrently, so a line may arrive before one expected earlier.
 func (l *lines) expect(prefix string) (string, error) {
+	for i, s := range l.unread {
+		if rest, ok := strings.CutPrefix(s, prefix); ok {
+			l.unread = append(l.unread[:i], l.unread[i+1:]...)
+			return rest, nil
+		}
+	}
 	timer := time.NewTimer(10 * time.Second)
 	defer timer.Stop()
 	for {
@@ -302,6 +310,7 @@ func (l *lines) expect(prefix string) (string, error) {
 			if rest, ok := strings.CutPrefix(s, prefix); ok {
 				return rest, nil
 			}
+			l.unread = append(l.unread, s)
 		case <-timer.C:
 			return "", fmt.Errorf("no line %q within 10 s; got %q", prefix, l.seen)
 		}
