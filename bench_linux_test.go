@@ -46,7 +46,7 @@ func BenchmarkWakeRawEventfd(b *testing.B) {
 	}
 	ping, pong := int(files[0].Fd()), int(files[1].Fd())
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = benchEnv("bench-raw-pong")
+	cmd.Env = helperEnv("bench-raw-pong")
 	cmd.ExtraFiles = files[:]
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()

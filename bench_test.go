@@ -20,11 +20,6 @@ func init() {
 	helpers["bench-pong"] = benchPong
 }
 
-// benchEnv is the environment of a benchmark's helper process.
-func benchEnv(helper string) []string {
-	return append(os.Environ(), "HANDOFF_TEST_HELPER="+helper, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
-}
-
 // benchChild is the child side of the lesson: verify the event and the
 // lifeline, wait, exit.
 func benchChild(args []string) {
@@ -52,7 +47,7 @@ func BenchmarkStart(b *testing.B) {
 	b.Run("bare", func(b *testing.B) {
 		for b.Loop() {
 			cmd := exec.Command(os.Args[0])
-			cmd.Env = benchEnv("bench-bare")
+			cmd.Env = helperEnv("bench-bare")
 			if err := cmd.Run(); err != nil {
 				b.Fatal(err)
 			}
@@ -65,7 +60,7 @@ func BenchmarkStart(b *testing.B) {
 				b.Fatal(err)
 			}
 			cmd := exec.Command(os.Args[0], "{event}", "{parent}")
-			cmd.Env = benchEnv("bench-child")
+			cmd.Env = helperEnv("bench-child")
 			cmd.Stderr = os.Stderr
 			h := Command(cmd)
 			h.Pass("event", ev)
@@ -113,7 +108,7 @@ func benchPong(args []string) {
 func BenchmarkWake(b *testing.B) {
 	ping, pong := benchEvent(b), benchEvent(b)
 	cmd := exec.Command(os.Args[0], "{ping}", "{pong}", "{parent}")
-	cmd.Env = benchEnv("bench-pong")
+	cmd.Env = helperEnv("bench-pong")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -20,34 +20,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// helperEnv is the environment of a helper process. A race-enabled binary
-// sleeps a second before exiting unless told not to.
-func helperEnv(helper string, more ...string) []string {
-	env := append(os.Environ(), "HANDOFF_TEST_HELPER="+helper, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
-	return append(env, more...)
-}
-
-// The test binary is also the child of these tests: with HANDOFF_TEST_HELPER
-// set, TestMain runs the named helper instead of the tests.
-func TestMain(m *testing.M) {
-	if name := os.Getenv("HANDOFF_TEST_HELPER"); name != "" {
-		helper, ok := helpers[name]
-		if !ok {
-			fmt.Fprintf(os.Stderr, "unknown helper %q\n", name)
-			os.Exit(2)
-		}
-		helper(os.Args[1:])
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
-var helpers = map[string]func(args []string){
-	"child":        helperChild,
-	"open":         helperOpen,
-	"parent":       helperParent,
-	"wait-for-set": helperWaitForSet,
-	"sleep":        func([]string) { time.Sleep(time.Minute) },
+func init() {
+	helpers["child"] = helperChild
+	helpers["open"] = helperOpen
+	helpers["parent"] = helperParent
+	helpers["wait-for-set"] = helperWaitForSet
+	helpers["sleep"] = func([]string) { time.Sleep(time.Minute) }
 }
 
 // report is what a helper child observed, written as one JSON line.

@@ -23,31 +23,13 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// The test binary is also the child (and grandchild) of these tests: with
-// HANDOFF_TEST_HELPER set, TestMain runs the named helper instead of the
-// tests. A helper reports what it observed as JSON lines on its stdout (or,
-// for a grandchild whose parent is gone, in the file HANDOFF_RESULT names);
-// the tests assert on those reports.
-func TestMain(m *testing.M) {
-	if name := os.Getenv("HANDOFF_TEST_HELPER"); name != "" {
-		helper, ok := helpers[name]
-		if !ok {
-			fmt.Fprintf(os.Stderr, "helper: unknown helper %q\n", name)
-			os.Exit(2)
-		}
-		helper(os.Args[1:])
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
-var helpers = map[string]func(args []string){
-	"child":         helperChild,
-	"open":          helperOpen,
-	"gone-parent":   helperGoneParent,
-	"gone-child":    helperGoneChild,
-	"kill-parent":   helperKillParent,
-	"waiting-child": helperWaitingChild,
+func init() {
+	helpers["child"] = helperChild
+	helpers["open"] = helperOpen
+	helpers["gone-parent"] = helperGoneParent
+	helpers["gone-child"] = helperGoneChild
+	helpers["kill-parent"] = helperKillParent
+	helpers["waiting-child"] = helperWaitingChild
 }
 
 // scanLimit bounds the handle values a probe tries: 4, 8, ... below it. The
