@@ -155,10 +155,12 @@ func TestRunJSON(t *testing.T) {
 	}
 }
 
+// The child must have printed before the timeout: 1 s leaves a race-enabled
+// test binary, started on a busy machine, time for that.
 func TestRunTimeout(t *testing.T) {
 	start := time.Now()
-	stdout, _, err := runHelper(t, "sleep", "-timeout", "200ms")
-	if exitcode.Of(err) != exitcode.Timeout || !strings.Contains(err.Error(), "did not exit within 200ms") {
+	stdout, _, err := runHelper(t, "sleep", "-timeout", "1s")
+	if exitcode.Of(err) != exitcode.Timeout || !strings.Contains(err.Error(), "did not exit within 1s") {
 		t.Fatalf("run = %v, want a timeout", err)
 	}
 	if d := time.Since(start); d > 10*time.Second {
@@ -170,11 +172,11 @@ func TestRunTimeout(t *testing.T) {
 }
 
 func TestRunTimeoutTrace(t *testing.T) {
-	stdout, _, err := runHelper(t, "sleep", "-timeout", "200ms", "-trace")
+	stdout, _, err := runHelper(t, "sleep", "-timeout", "1s", "-trace")
 	if exitcode.Of(err) != exitcode.Timeout {
 		t.Fatalf("run = %v, want a timeout", err)
 	}
-	if !strings.Contains(stdout, "parent  timeout") || !strings.Contains(stdout, "after=200ms") {
+	if !strings.Contains(stdout, "parent  timeout") || !strings.Contains(stdout, "after=1s") {
 		t.Errorf("timeline lacks the timeout:\n%s", stdout)
 	}
 }
