@@ -198,6 +198,10 @@ for target in "${fuzz_targets[@]}"; do
 	go test -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" "$pkg"
 done
 
+# --- j. benchmarks: once each, to prove they still run (no number is judged) ---------
+step "benchmarks: go test -run '^\$' -bench . -benchtime 1x ."
+go test -run '^$' -bench . -benchtime 1x .
+
 current="summary"
 printf '\n== PASS: gofmt, vet (linux windows darwin freebsd), staticcheck (linux windows), %s, tests linux -race + %s, in %ds\n' \
 	"$generate" "$windows" $((SECONDS - start))
