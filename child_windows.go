@@ -3,8 +3,8 @@ package handoff
 import (
 	"fmt"
 	"os"
-	"unsafe"
 
+	"github.com/handoff/handoff/internal/winapi"
 	"golang.org/x/sys/windows"
 )
 
@@ -20,13 +20,13 @@ func openInherited(value string, want kind) (sysHandle, error) {
 		return sysHandle{}, fmt.Errorf("handoff: %s %s: %w: %s", want, value, sentinel, fmt.Sprintf(format, args...))
 	}
 	var flags uint32
-	if err := getHandleInformation(h, &flags); err != nil {
+	if err := winapi.GetHandleInformation(h, &flags); err != nil {
 		return sysHandle{}, fmt.Errorf("handoff: %s %s: %w: no such handle: %w", want, value, ErrNotInherited, os.NewSyscallError("GetHandleInformation", err))
 	}
 	if flags&windows.HANDLE_FLAG_INHERIT == 0 {
 		return fail(ErrNotInherited, "handle is not inheritable: one of this process's own")
 	}
-	typ, err := objectType(h)
+	typ, err := winapi.ObjectType(h)
 	if err != nil {
 		return sysHandle{}, fmt.Errorf("handoff: %s %s: %w", want, value, err)
 	}
@@ -54,18 +54,4 @@ func openInherited(value string, want kind) (sysHandle, error) {
 		return sysHandle{}, fmt.Errorf("handoff: %s %s: %w", want, value, os.NewSyscallError("SetHandleInformation", err))
 	}
 	return sysHandle{h}, nil
-}
-
-// objectType returns the name of the type of the object h refers to, such as
-// "Event", "Process" or "File".
-func objectType(h windows.Handle) (string, error) {
-	// PUBLIC_OBJECT_TYPE_INFORMATION: a UNICODE_STRING whose buffer follows
-	// it, then reserved fields. 1 KiB is plenty for any type name; uint64s
-	// keep the buffer aligned for the structure.
-	var buf [128]uint64
-	var n uint32
-	if err := ntQueryObject(h, objectTypeInformation, (*byte)(unsafe.Pointer(&buf[0])), uint32(unsafe.Sizeof(buf)), &n); err != nil {
-		return "", os.NewSyscallError("NtQueryObject", err)
-	}
-	return (*windows.NTUnicodeString)(unsafe.Pointer(&buf[0])).String(), nil
 }

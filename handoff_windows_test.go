@@ -20,6 +20,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/handoff/handoff/internal/winapi"
 	"golang.org/x/sys/windows"
 )
 
@@ -68,12 +69,12 @@ func (hi handleInfo) String() string {
 func probe(v uintptr) handleInfo {
 	hi := handleInfo{Value: v}
 	var flags uint32
-	if getHandleInformation(windows.Handle(v), &flags) != nil {
+	if winapi.GetHandleInformation(windows.Handle(v), &flags) != nil {
 		return hi
 	}
 	hi.Valid = true
 	hi.Inherit = flags&windows.HANDLE_FLAG_INHERIT != 0
-	typ, err := objectType(windows.Handle(v))
+	typ, err := winapi.ObjectType(windows.Handle(v))
 	if err != nil {
 		typ = "?" + err.Error()
 	}
@@ -322,7 +323,7 @@ func helperChild(args []string) {
 	_, err = OpenEvent(FormatValue(decoy))
 	r.DecoyErr = errName(err)
 
-	if err := isProcessInJob(windows.CurrentProcess(), 0, &r.InJob); err != nil {
+	if err := winapi.IsProcessInJob(windows.CurrentProcess(), 0, &r.InJob); err != nil {
 		helperFatal("IsProcessInJob: %v", err)
 	}
 	s, _ := windows.WaitForSingleObject(windows.Handle(e.Handle()), 0)
@@ -362,7 +363,7 @@ func sameAsParents(ppid int, e *Event, parentEvent, parentOther uintptr) (same, 
 			return false, os.NewSyscallError("DuplicateHandle", err)
 		}
 		defer windows.CloseHandle(dup)
-		return compareObjectHandles(dup, windows.Handle(e.Handle())), nil
+		return winapi.CompareObjectHandles(dup, windows.Handle(e.Handle())), nil
 	}
 	if same, err = compare(parentEvent); err != nil {
 		return false, false, err
@@ -574,7 +575,7 @@ func helperKillParent(args []string) {
 	if err != nil {
 		helperFatal("OpenProcess: %v", err)
 	}
-	if err := isProcessInJob(p, h.sys.job, &r.InJob); err != nil {
+	if err := winapi.IsProcessInJob(p, h.sys.job, &r.InJob); err != nil {
 		helperFatal("IsProcessInJob: %v", err)
 	}
 	line, err := bufio.NewReader(out).ReadString('\n')
@@ -797,8 +798,8 @@ func TestCompareObjectHandles(t *testing.T) {
 		{"other event", ha, hb, false},
 		{"duplicate and other", dup, hb, false},
 	} {
-		if got := compareObjectHandles(c.h1, c.h2); got != c.want {
-			t.Errorf("%s: compareObjectHandles(%d, %d) = %v, want %v", c.name, c.h1, c.h2, got, c.want)
+		if got := winapi.CompareObjectHandles(c.h1, c.h2); got != c.want {
+			t.Errorf("%s: winapi.CompareObjectHandles(%d, %d) = %v, want %v", c.name, c.h1, c.h2, got, c.want)
 		}
 	}
 }
@@ -972,7 +973,7 @@ func TestHandoff(t *testing.T) {
 	}
 	for name, v := range map[string]uintptr{"event": run.evValue, "lifeline": run.lifeValue} {
 		hi := probe(v)
-		if hi.Valid && (hi.Inherit || compareObjectHandles(windows.Handle(v), windows.Handle(run.ev.Handle()))) {
+		if hi.Valid && (hi.Inherit || winapi.CompareObjectHandles(windows.Handle(v), windows.Handle(run.ev.Handle()))) {
 			t.Errorf("parent after Start: %s's duplicate %v is still open", name, hi)
 		}
 	}
@@ -1194,10 +1195,10 @@ func TestKillParentKillsChild(t *testing.T) {
 		t.Errorf("child is not in its Handoff's job")
 	}
 	var inJob, selfInJob bool
-	if err := isProcessInJob(child, 0, &inJob); err != nil {
+	if err := winapi.IsProcessInJob(child, 0, &inJob); err != nil {
 		t.Fatalf("IsProcessInJob(child) = %v", err)
 	}
-	if err := isProcessInJob(windows.CurrentProcess(), 0, &selfInJob); err != nil {
+	if err := winapi.IsProcessInJob(windows.CurrentProcess(), 0, &selfInJob); err != nil {
 		t.Fatalf("IsProcessInJob(self) = %v", err)
 	}
 	if !inJob || selfInJob {

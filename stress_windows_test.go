@@ -19,6 +19,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/handoff/handoff/internal/winapi"
 	"golang.org/x/sys/windows"
 )
 
@@ -119,7 +120,7 @@ func helperRaceChild(args []string) {
 		}
 		for _, hi := range r.Inheritable {
 			r.Comparisons++
-			if !compareObjectHandles(dup, windows.Handle(hi.Value)) {
+			if !winapi.CompareObjectHandles(dup, windows.Handle(hi.Value)) {
 				continue
 			}
 			if i == r.Index {
@@ -329,7 +330,7 @@ func helperLegacyChild(args []string) {
 					r.Err = fmt.Sprintf("DuplicateHandle(%d): %v", v, err)
 					continue
 				}
-				if compareObjectHandles(dup, windows.Handle(hi.Value)) {
+				if winapi.CompareObjectHandles(dup, windows.Handle(hi.Value)) {
 					r.Events = append(r.Events, hi.Value)
 				}
 				windows.CloseHandle(dup)

@@ -1,23 +1,18 @@
 package trace
 
-//go:generate go run golang.org/x/sys/windows/mkwinsyscall -output zsyscall_windows.go clock_windows.go
-
 import (
 	"errors"
 	"os"
 	"sync"
+
+	"github.com/handoff/handoff/internal/winapi"
 )
-
-// What golang.org/x/sys/windows lacks.
-
-//sys	queryPerformanceCounter(count *int64) (err error) = kernel32.QueryPerformanceCounter
-//sys	queryPerformanceFrequency(freq *int64) (err error) = kernel32.QueryPerformanceFrequency
 
 // frequency is the performance counter's frequency in counts per second,
 // fixed at boot.
 var frequency = sync.OnceValues(func() (int64, error) {
 	var f int64
-	if err := queryPerformanceFrequency(&f); err != nil {
+	if err := winapi.QueryPerformanceFrequency(&f); err != nil {
 		return 0, os.NewSyscallError("QueryPerformanceFrequency", err)
 	}
 	if f <= 0 {
@@ -32,7 +27,7 @@ func now() (int64, error) {
 		return 0, err
 	}
 	var c int64
-	if err := queryPerformanceCounter(&c); err != nil {
+	if err := winapi.QueryPerformanceCounter(&c); err != nil {
 		return 0, os.NewSyscallError("QueryPerformanceCounter", err)
 	}
 	// c*1e9 would overflow after about 10 days at 10 MHz.

@@ -1,23 +1,14 @@
 package main
 
-//go:generate go run golang.org/x/sys/windows/mkwinsyscall -output zsyscall_windows.go handles_windows.go
-
 import (
 	"os"
 	"slices"
-	"unsafe"
 
+	"github.com/handoff/handoff/internal/winapi"
 	"golang.org/x/sys/windows"
 )
 
-// What golang.org/x/sys/windows lacks.
-
-//sys	getHandleInformation(handle windows.Handle, flags *uint32) (err error) = kernel32.GetHandleInformation
-//sys	ntQueryObject(handle windows.Handle, class uint32, info *byte, infoLen uint32, retLen *uint32) (ntstatus error) = ntdll.NtQueryObject
-
-// objectTypeInformation is NtQueryObject's class for the type name.
-const objectTypeInformation = 2
-
+// stdio returns this process's standard handles.
 func stdio() (in, out, err uintptr) {
 	get := func(id uint32) uintptr {
 		h, _ := windows.GetStdHandle(id)
@@ -30,16 +21,12 @@ func stdio() (in, out, err uintptr) {
 // h is inheritable.
 func describe(h uintptr) (typ string, inherit bool, err error) {
 	var flags uint32
-	if err := getHandleInformation(windows.Handle(h), &flags); err != nil {
+	if err := winapi.GetHandleInformation(windows.Handle(h), &flags); err != nil {
 		return "", false, os.NewSyscallError("GetHandleInformation", err)
 	}
-	// PUBLIC_OBJECT_TYPE_INFORMATION: a UNICODE_STRING whose buffer follows.
-	var buf [128]uint64
-	var n uint32
-	if err := ntQueryObject(windows.Handle(h), objectTypeInformation, (*byte)(unsafe.Pointer(&buf[0])), uint32(unsafe.Sizeof(buf)), &n); err != nil {
-		return "", false, os.NewSyscallError("NtQueryObject", err)
+	if typ, err = winapi.ObjectType(windows.Handle(h)); err != nil {
+		return "", false, err
 	}
-	typ = (*windows.NTUnicodeString)(unsafe.Pointer(&buf[0])).String()
 	return typ, flags&windows.HANDLE_FLAG_INHERIT != 0, nil
 }
 
