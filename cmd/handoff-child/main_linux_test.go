@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/binary"
-	"errors"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,31 +11,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// With HANDOFF_CHILD_TEST_MAIN=1 the test binary is handoff-child: the child
-// side can only accept descriptors that it really inherited.
-func TestMain(m *testing.M) {
-	if os.Getenv("HANDOFF_CHILD_TEST_MAIN") == "1" {
-		err := run(os.Args[1:], os.Stdout, os.Stderr)
-		os.Exit(exitcode.Of(err))
-	}
-	os.Exit(m.Run())
-}
-
 // runChild runs the test binary as handoff-child with args, passing files as
 // descriptors 3, 4, ..., and returns its output and exit code.
 func runChild(t *testing.T, files []*os.File, args ...string) (stdout string, code int) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "HANDOFF_CHILD_TEST_MAIN=1", "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	cmd := childCommand(args...)
 	cmd.ExtraFiles = files
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatal(err)
-	}
-	return out.String(), cmd.ProcessState.ExitCode()
+	return runCommand(t, cmd)
 }
 
 // fdFile wraps a descriptor for ExtraFiles, closed at the end of the test.

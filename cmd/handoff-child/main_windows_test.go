@@ -1,10 +1,9 @@
 package main
 
 import (
-	"bytes"
-	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"unsafe"
 
@@ -17,9 +16,9 @@ var inheritable = &windows.SecurityAttributes{
 	InheritHandle: 1,
 }
 
-// newInheritableEvent returns an inheritable event, which the child code
-// running in this process takes for an inherited one.
-func newInheritableEvent(t *testing.T, set bool) string {
+// newInheritableEvent returns an inheritable event, closed at the end of the
+// test.
+func newInheritableEvent(t *testing.T, set bool) windows.Handle {
 	t.Helper()
 	h, err := windows.CreateEvent(inheritable, 1, 0, nil)
 	if err != nil {
@@ -31,58 +30,76 @@ func newInheritableEvent(t *testing.T, set bool) string {
 			t.Fatal(err)
 		}
 	}
-	return strconv.Itoa(int(h))
+	return h
 }
 
-// TestSignaled runs the child in this process on an event that is already
-// set.
-func TestSignaled(t *testing.T) {
-	ev := newInheritableEvent(t, true)
-	var stdout bytes.Buffer
-	if err := run([]string{ev}, &stdout, new(bytes.Buffer)); err != nil {
-		t.Fatalf("run = %v\n%s", err, stdout.String())
+// runChild runs the test binary as handoff-child with args, letting it
+// inherit handles (which must be inheritable), and returns its output and
+// exit code.
+func runChild(t *testing.T, handles []windows.Handle, args ...string) (stdout string, code int) {
+	t.Helper()
+	cmd := childCommand(args...)
+	cmd.SysProcAttr = new(syscall.SysProcAttr)
+	for _, h := range handles {
+		cmd.SysProcAttr.AdditionalInheritedHandles = append(cmd.SysProcAttr.AdditionalInheritedHandles, syscall.Handle(h))
 	}
-	want := strings.Join([]string{
-		"[CHILD] pid " + strconv.Itoa(os.Getpid()) + ": got event handle " + ev + ", no lifeline",
+	return runCommand(t, cmd)
+}
+
+func value(h windows.Handle) string { return strconv.Itoa(int(h)) }
+
+// TestSignaled runs the child on an event that is already set.
+func TestSignaled(t *testing.T) {
+	h := newInheritableEvent(t, true)
+	ev := value(h)
+	stdout, code := runChild(t, []windows.Handle{h}, ev)
+	if code != 0 {
+		t.Fatalf("child exited %d, want 0\n%s", code, stdout)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	want := []string{
+		"[CHILD] pid ", // then the child's pid
 		"[CHILD] verified event " + ev + ": inherited, type Event",
 		"[CHILD] waiting for the event (timeout 30s)",
 		"[CHILD] Event signaled",
 		"[CHILD] exiting with code 0",
-	}, "\n") + "\n"
-	if stdout.String() != want {
-		t.Errorf("printed:\n%s\nwant:\n%s", stdout.String(), want)
+	}
+	if len(lines) != len(want) || !strings.HasSuffix(lines[0], ": got event handle "+ev+", no lifeline") {
+		t.Fatalf("printed:\n%s", stdout)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) || i > 0 && lines[i] != w {
+			t.Errorf("line %d = %q, want %q", i, lines[i], w)
+		}
 	}
 }
 
-// TestTimeout runs the child in this process on an event nobody sets.
+// TestTimeout runs the child on an event nobody sets.
 func TestTimeout(t *testing.T) {
-	ev := newInheritableEvent(t, false)
-	var stdout bytes.Buffer
-	err := run([]string{ev, "-timeout", "50ms"}, &stdout, new(bytes.Buffer))
-	if exitcode.Of(err) != exitcode.Timeout {
-		t.Fatalf("run = %v, want a timeout", err)
+	h := newInheritableEvent(t, false)
+	stdout, code := runChild(t, []windows.Handle{h}, value(h), "-timeout", "50ms")
+	if code != exitcode.Timeout {
+		t.Fatalf("child exited %d, want %d (timeout)\n%s", code, exitcode.Timeout, stdout)
 	}
-	if !strings.HasSuffix(stdout.String(), "[CHILD] stopped waiting: timeout\n[CHILD] exiting with code 7\n") {
-		t.Errorf("printed:\n%s", stdout.String())
+	if !strings.HasSuffix(stdout, "[CHILD] stopped waiting: timeout\n[CHILD] exiting with code 7\n") {
+		t.Errorf("printed:\n%s", stdout)
 	}
 }
 
-// TestWrongType gives the child an inheritable process handle as its event,
-// and the event as its lifeline.
+// TestWrongType gives the child an inherited process handle as its event,
+// and an event as its lifeline.
 func TestWrongType(t *testing.T) {
 	self := windows.CurrentProcess()
 	var p windows.Handle
-	if err := windows.DuplicateHandle(self, self, self, &p, windows.SYNCHRONIZE, true, 0); err != nil {
+	if err := windows.DuplicateHandle(self, self, self, &p, windows.SYNCHRONIZE|windows.PROCESS_QUERY_LIMITED_INFORMATION, true, 0); err != nil {
 		t.Fatal(err)
 	}
 	defer windows.CloseHandle(p)
-	err := run([]string{strconv.Itoa(int(p))}, new(bytes.Buffer), new(bytes.Buffer))
-	if exitcode.Of(err) != exitcode.WrongType {
-		t.Errorf("process handle as the event: run = %v, want a wrong type", err)
+	if stdout, code := runChild(t, []windows.Handle{p}, value(p)); code != exitcode.WrongType {
+		t.Errorf("process handle as the event: child exited %d, want %d (wrong type)\n%s", code, exitcode.WrongType, stdout)
 	}
-	// Two events: the child makes the first one non-inheritable.
-	err = run([]string{newInheritableEvent(t, true), "-parent", newInheritableEvent(t, true)}, new(bytes.Buffer), new(bytes.Buffer))
-	if exitcode.Of(err) != exitcode.WrongType {
-		t.Errorf("event as the lifeline: run = %v, want a wrong type", err)
+	ev, notParent := newInheritableEvent(t, true), newInheritableEvent(t, true)
+	if stdout, code := runChild(t, []windows.Handle{ev, notParent}, value(ev), "-parent", value(notParent)); code != exitcode.WrongType {
+		t.Errorf("event as the lifeline: child exited %d, want %d (wrong type)\n%s", code, exitcode.WrongType, stdout)
 	}
 }
