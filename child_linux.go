@@ -43,9 +43,36 @@ func openInherited(value string, want kind) (sysHandle, error) {
 		return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w", want, value, err)
 	}
 	switch want {
-	case kindEvent:
+	case kindEvent, kindReady, kindSemaphore:
 		if target != "anon_inode:[eventfd]" {
 			return fail(ErrWrongType, "descriptor is %s, want an eventfd", target)
+		}
+		// Kernels since 6.5 show EFD_SEMAPHORE in fdinfo; on older ones an
+		// event and a semaphore cannot be told apart.
+		sem, err := fdinfoField(fd, "eventfd-semaphore:")
+		if err != nil {
+			return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w", want, value, err)
+		}
+		switch {
+		case want == kindSemaphore && sem == "0":
+			return fail(ErrWrongType, "descriptor is an eventfd in event mode, want one in semaphore mode (EFD_SEMAPHORE)")
+		case want != kindSemaphore && sem == "1":
+			return fail(ErrWrongType, "descriptor is an eventfd in semaphore mode (EFD_SEMAPHORE), want an event")
+		}
+	case kindMemory:
+		if !strings.HasPrefix(target, "/memfd:") {
+			return fail(ErrWrongType, "descriptor is %s, want a memfd", target)
+		}
+		seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0)
+		if err != nil {
+			return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w", want, value, os.NewSyscallError("fcntl", err))
+		}
+		if seals&memorySeals != memorySeals {
+			return fail(ErrWrongType, "memfd's size is not sealed (seals %#x): not one of handoff's", seals)
+		}
+	case kindFile:
+		if strings.HasPrefix(target, "anon_inode:") || strings.HasPrefix(target, "pidfd:") {
+			return fail(ErrWrongType, "descriptor is %s, want a file", target)
 		}
 	case kindLifeline:
 		if target != "anon_inode:[pidfd]" && !strings.HasPrefix(target, "pidfd:") {
@@ -68,17 +95,30 @@ func openInherited(value string, want kind) (sysHandle, error) {
 // pidfdPid returns the pid that a pidfd refers to, from its fdinfo: -1 if
 // that process has exited.
 func pidfdPid(fd int) (int, error) {
-	info, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(fd))
+	v, err := fdinfoField(fd, "Pid:")
 	if err != nil {
 		return 0, err
 	}
+	if v == "" {
+		return 0, fmt.Errorf("no Pid in /proc/self/fdinfo/%d", fd)
+	}
+	return strconv.Atoi(v)
+}
+
+// fdinfoField returns the value of the line of /proc/self/fdinfo/fd that
+// starts with key, trimmed, or "" if there is none.
+func fdinfoField(fd int, key string) (string, error) {
+	info, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(fd))
+	if err != nil {
+		return "", err
+	}
 	s := bufio.NewScanner(bytes.NewReader(info))
 	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), "Pid:"); ok {
-			return strconv.Atoi(strings.TrimSpace(v))
+		if v, ok := strings.CutPrefix(s.Text(), key); ok {
+			return strings.TrimSpace(v), nil
 		}
 	}
-	return 0, fmt.Errorf("no Pid in /proc/self/fdinfo/%d", fd)
+	return "", nil
 }
 
 // inherited holds the descriptors that were open and not close-on-exec when

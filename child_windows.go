@@ -31,9 +31,21 @@ func openInherited(value string, want kind) (sysHandle, error) {
 		return sysHandle{}, fmt.Errorf("handoff: %s %s: %w", want, value, err)
 	}
 	switch want {
-	case kindEvent:
+	case kindEvent, kindReady:
 		if typ != "Event" {
 			return fail(ErrWrongType, "handle is a %s, want an Event", typ)
+		}
+	case kindSemaphore:
+		if typ != "Semaphore" {
+			return fail(ErrWrongType, "handle is a %s, want a Semaphore", typ)
+		}
+	case kindMemory:
+		if typ != "Section" {
+			return fail(ErrWrongType, "handle is a %s, want a Section", typ)
+		}
+	case kindFile:
+		if typ != "File" {
+			return fail(ErrWrongType, "handle is a %s, want a File", typ)
 		}
 	case kindLifeline:
 		if typ != "Process" {

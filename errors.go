@@ -21,4 +21,13 @@ var (
 	// ErrParentGone means the parent process exited before the event was
 	// set, or a lifeline names a process that is not this process's parent.
 	ErrParentGone = errors.New("parent gone")
+
+	// ErrNotPassed means a names argument lists no handle under the name
+	// asked for.
+	ErrNotPassed = errors.New("no handle passed under that name")
 )
+
+// ErrNotReady is returned by [Handoff.WaitReady] when the child exited
+// before it signaled the ready object: it failed to verify what it
+// received, or it does not know the handshake.
+var ErrNotReady = errors.New("child exited before it was ready")

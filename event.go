@@ -113,18 +113,3 @@ func afterDone(ctx context.Context, f func()) (stop func()) {
 		}
 	}
 }
-
-// kind is what a child expects a value to name.
-type kind int
-
-const (
-	kindEvent kind = iota
-	kindLifeline
-)
-
-func (k kind) String() string {
-	if k == kindLifeline {
-		return "lifeline"
-	}
-	return "event"
-}

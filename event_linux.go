@@ -3,7 +3,9 @@ package handoff
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"math"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -112,4 +114,117 @@ func (h *sysHandle) wait(ctx context.Context, lifeline *sysHandle) error {
 			}
 		}
 	}
+}
+
+// newReady makes the ready object: an event that the child sets.
+func newReady() (sysHandle, error) { return newEvent() }
+
+func newSemaphore(count uint32) (sysHandle, error) {
+	fd, err := unix.Eventfd(uint(count), unix.EFD_SEMAPHORE|unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return sysHandle{-1}, os.NewSyscallError("eventfd", err)
+	}
+	return sysHandle{fd}, nil
+}
+
+// acquire reads the semaphore eventfd, which takes 1 from its counter, and
+// while it is 0 (EAGAIN) polls it, with a private eventfd that ctx's
+// AfterFunc sets, until it is readable.
+func (h *sysHandle) acquire(ctx context.Context) error {
+	var b [8]byte
+	for {
+		_, err := unix.Read(h.fd, b[:])
+		switch err {
+		case nil:
+			return nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+		default:
+			return os.NewSyscallError("read", err)
+		}
+		if err := context.Cause(ctx); err != nil {
+			return err
+		}
+		if err := h.wait(ctx, nil); err != nil {
+			return err
+		}
+	}
+}
+
+// release adds n to the counter. A counter that would overflow makes the
+// write fail with EAGAIN.
+func (h *sysHandle) release(n uint32) error {
+	var b [8]byte
+	binary.NativeEndian.PutUint64(b[:], uint64(n))
+	for {
+		_, err := unix.Write(h.fd, b[:])
+		switch err {
+		case nil:
+			return nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return errors.New("handoff: semaphore release: count would overflow")
+		}
+		return os.NewSyscallError("write", err)
+	}
+}
+
+// memorySeals keep a memfd's size fixed, so that no process holding it can
+// shrink it under another's mapping, and keep the seals themselves fixed.
+const memorySeals = unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_SEAL
+
+func newMemory(size int) (sysHandle, error) {
+	fd, err := unix.MemfdCreate("handoff", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return sysHandle{-1}, os.NewSyscallError("memfd_create", err)
+	}
+	h := sysHandle{fd}
+	if err := unix.Ftruncate(fd, int64(size)); err != nil {
+		h.close()
+		return sysHandle{-1}, os.NewSyscallError("ftruncate", err)
+	}
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, memorySeals); err != nil {
+		h.close()
+		return sysHandle{-1}, os.NewSyscallError("fcntl", err)
+	}
+	return h, nil
+}
+
+// mapMemory maps the whole memfd, shared, for reading and writing.
+func mapMemory(h *sysHandle) ([]byte, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(h.fd, &st); err != nil {
+		return nil, os.NewSyscallError("fstat", err)
+	}
+	if st.Size < 1 || st.Size > math.MaxInt {
+		return nil, fmt.Errorf("handoff: shared memory of %d bytes", st.Size)
+	}
+	b, err := unix.Mmap(h.fd, 0, int(st.Size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, os.NewSyscallError("mmap", err)
+	}
+	return b, nil
+}
+
+func unmapMemory(b []byte) error {
+	if b == nil {
+		return nil
+	}
+	return os.NewSyscallError("munmap", unix.Munmap(b))
+}
+
+// fileHandle returns f's descriptor, read without Fd, which would put f in
+// blocking mode.
+func fileHandle(f *os.File) (sysHandle, error) {
+	c, err := f.SyscallConn()
+	if err != nil {
+		return sysHandle{-1}, err
+	}
+	h := sysHandle{-1}
+	if err := c.Control(func(fd uintptr) { h.fd = int(fd) }); err != nil {
+		return sysHandle{-1}, err
+	}
+	return h, nil
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
 )
@@ -23,6 +24,14 @@ func (h *sysHandle) set() error                             { return errUnsuppor
 func (h *sysHandle) reset() error                           { return errUnsupported }
 func (h *sysHandle) wait(context.Context, *sysHandle) error { return errUnsupported }
 func openInherited(string, kind) (sysHandle, error)         { return sysHandle{}, errUnsupported }
+func newReady() (sysHandle, error)                          { return sysHandle{}, errUnsupported }
+func newSemaphore(uint32) (sysHandle, error)                { return sysHandle{}, errUnsupported }
+func (h *sysHandle) acquire(context.Context) error          { return errUnsupported }
+func (h *sysHandle) release(uint32) error                   { return errUnsupported }
+func newMemory(int) (sysHandle, error)                      { return sysHandle{}, errUnsupported }
+func mapMemory(*sysHandle) ([]byte, error)                  { return nil, errUnsupported }
+func unmapMemory([]byte) error                              { return nil }
+func fileHandle(*os.File) (sysHandle, error)                { return sysHandle{}, errUnsupported }
 
 type sysLaunch struct{}
 
@@ -31,3 +40,6 @@ func (l *sysLaunch) prepare(*exec.Cmd, []*sysHandle, bool) ([]uintptr, error) {
 }
 func (l *sysLaunch) start(*exec.Cmd) error { return errUnsupported }
 func (l *sysLaunch) close() error          { return nil }
+func (l *sysLaunch) waitReady(context.Context, *sysHandle, *exec.Cmd) error {
+	return errUnsupported
+}

@@ -3,8 +3,11 @@ package handoff
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
+	"unsafe"
 
+	"github.com/handoff/handoff/internal/winapi"
 	"golang.org/x/sys/windows"
 )
 
@@ -76,4 +79,74 @@ func (h *sysHandle) wait(ctx context.Context, lifeline *sysHandle) error {
 		return fmt.Errorf("handoff: WaitForMultipleObjects: abandoned mutex %d", ev-windows.WAIT_ABANDONED)
 	}
 	return fmt.Errorf("handoff: WaitForMultipleObjects: unexpected result %#x", ev)
+}
+
+// newReady makes the ready object: an event that the child sets.
+func newReady() (sysHandle, error) { return newEvent() }
+
+func newSemaphore(count uint32) (sysHandle, error) {
+	// A nil SECURITY_ATTRIBUTES makes the handle not inheritable.
+	h, err := winapi.CreateSemaphore(nil, int32(count), MaxSemaphore, nil)
+	if err != nil {
+		return sysHandle{}, os.NewSyscallError("CreateSemaphore", err)
+	}
+	return sysHandle{h}, nil
+}
+
+// acquire waits for the semaphore, which takes 1 from its count, and for a
+// private event that ctx's AfterFunc sets.
+func (h *sysHandle) acquire(ctx context.Context) error {
+	return h.wait(ctx, nil)
+}
+
+func (h *sysHandle) release(n uint32) error {
+	return os.NewSyscallError("ReleaseSemaphore", winapi.ReleaseSemaphore(h.h, int32(n), nil))
+}
+
+// newMemory creates a section of size bytes backed by the paging file.
+func newMemory(size int) (sysHandle, error) {
+	s := uint64(size)
+	h, err := windows.CreateFileMapping(windows.InvalidHandle, nil, windows.PAGE_READWRITE, uint32(s>>32), uint32(s), nil)
+	if err != nil {
+		return sysHandle{}, os.NewSyscallError("CreateFileMapping", err)
+	}
+	return sysHandle{h}, nil
+}
+
+// mapMemory maps the whole section, for reading and writing.
+func mapMemory(h *sysHandle) ([]byte, error) {
+	size, err := winapi.SectionSize(h.h)
+	if err != nil {
+		return nil, err
+	}
+	if size < 1 || uint64(size) > math.MaxInt {
+		return nil, fmt.Errorf("handoff: shared memory of %d bytes", size)
+	}
+	addr, err := windows.MapViewOfFile(h.h, windows.FILE_MAP_READ|windows.FILE_MAP_WRITE, 0, 0, uintptr(size))
+	if err != nil {
+		return nil, os.NewSyscallError("MapViewOfFile", err)
+	}
+	// The view is not Go memory: reading addr as a pointer, rather than
+	// converting it, says so to go vet.
+	return unsafe.Slice((*byte)(*(*unsafe.Pointer)(unsafe.Pointer(&addr))), int(size)), nil
+}
+
+func unmapMemory(b []byte) error {
+	if b == nil {
+		return nil
+	}
+	return os.NewSyscallError("UnmapViewOfFile", windows.UnmapViewOfFile(uintptr(unsafe.Pointer(&b[0]))))
+}
+
+// fileHandle returns f's handle.
+func fileHandle(f *os.File) (sysHandle, error) {
+	c, err := f.SyscallConn()
+	if err != nil {
+		return sysHandle{}, err
+	}
+	var h sysHandle
+	if err := c.Control(func(fd uintptr) { h.h = windows.Handle(fd) }); err != nil {
+		return sysHandle{}, err
+	}
+	return h, nil
 }

@@ -1,6 +1,7 @@
 package handoff
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -17,9 +18,11 @@ const LifelineName = "parent"
 //
 // Before Start, every occurrence of {name} in Cmd.Args and Cmd.Env is
 // replaced with the child-side value, in decimal, of the handle passed under
-// that name, and {parent} with the value of the lifeline, which is passed
-// only if some argument or environment variable names it. A Handoff must not
-// be copied or reused after Start.
+// that name; {parent} with the value of the lifeline; {ready} with that of
+// the ready object (see [Handoff.ExpectReady]); and {handles} with the names
+// argument, which lists them all with their kinds (see [Handles]). The
+// lifeline is passed only if some argument or environment variable names
+// {parent} or {handles}. A Handoff must not be copied or reused after Start.
 type Handoff struct {
 	// Cmd is the command to start. Start sets fields of Cmd.SysProcAttr
 	// (Windows: AdditionalInheritedHandles, CreationFlags; Linux: Pdeathsig)
@@ -27,16 +30,19 @@ type Handoff struct {
 	// caller.
 	Cmd *exec.Cmd
 
-	passed []passed
-	values map[string]uintptr
-	err    error // first error from Pass
-	sys    sysLaunch
-	state  int
+	passed    []passed
+	values    map[string]uintptr
+	list      string // the names argument
+	err       error  // first error from Pass
+	ready     *sysHandle
+	wantReady bool
+	sys       sysLaunch
+	state     int
 }
 
 type passed struct {
 	name string
-	h    *sysHandle
+	obj  Object
 }
 
 const (
@@ -50,27 +56,56 @@ func Command(cmd *exec.Cmd) *Handoff {
 	return &Handoff{Cmd: cmd}
 }
 
-// Pass arranges for the child to inherit a handle to e, under name. The name
-// is made of lowercase ASCII letters, digits, '-' and '_', and is neither
-// empty nor [LifelineName]. The Event stays owned by the caller and must stay
-// open until Start returns; the child gets a handle of its own. A bad or
-// repeated name is reported by Start.
-func (h *Handoff) Pass(name string, e *Event) {
+// Pass arranges for the child to inherit a handle to obj, under name. The
+// name is made of lowercase ASCII letters, digits, '-' and '_', and is not
+// empty, [LifelineName], [ReadyName] or [HandlesName]. obj stays owned by the
+// caller and must stay open until Start returns; the child gets a handle of
+// its own. A bad or repeated name is reported by Start.
+func (h *Handoff) Pass(name string, obj Object) {
 	if h.err != nil {
 		return
 	}
 	switch {
 	case !validName(name):
 		h.err = fmt.Errorf("handoff: invalid name %q", name)
-	case name == LifelineName:
-		h.err = fmt.Errorf("handoff: name %q is reserved for the lifeline", name)
+	case name == LifelineName || name == ReadyName || name == HandlesName:
+		h.err = fmt.Errorf("handoff: name %q is reserved", name)
 	case h.index(name) >= 0:
 		h.err = fmt.Errorf("handoff: name %q passed twice", name)
-	case e == nil:
-		h.err = fmt.Errorf("handoff: name %q: nil event", name)
+	case obj == nil || isNilObject(obj):
+		h.err = fmt.Errorf("handoff: name %q: nil object", name)
 	default:
-		h.passed = append(h.passed, passed{name, &e.h})
+		h.passed = append(h.passed, passed{name, obj})
 	}
+}
+
+func isNilObject(obj Object) bool {
+	switch o := obj.(type) {
+	case *Event:
+		return o == nil
+	case *Semaphore:
+		return o == nil
+	case *SharedMemory:
+		return o == nil
+	}
+	return false
+}
+
+// ExpectReady arranges for Start to pass the child a ready object, under
+// [ReadyName], which the child signals with [SignalReady] or [Handles.Ready]
+// once it has verified what it received, and which [Handoff.WaitReady]
+// waits for.
+func (h *Handoff) ExpectReady() { h.wantReady = true }
+
+// WaitReady waits until the child signals the ready object. If the child
+// exits first, it returns an error wrapping [ErrNotReady]; if ctx is done
+// first, [context.Cause] of ctx. Either way the child may still run: end it
+// or Wait for it.
+func (h *Handoff) WaitReady(ctx context.Context) error {
+	if h.state != stateStarted || h.ready == nil {
+		return errors.New("handoff: WaitReady: not started, or ExpectReady not called")
+	}
+	return h.sys.waitReady(ctx, h.ready, h.Cmd)
 }
 
 func (h *Handoff) index(name string) int {
@@ -95,12 +130,12 @@ func validName(name string) bool {
 	return true
 }
 
-// Start fills the placeholders, starts the child with the passed handles and
-// the lifeline (if named), and releases the parent's inheritable copies of
-// them before it returns, whether or not the child started. It returns an
-// error if a passed name appears in no argument or environment variable, for
-// the child could not learn that value. After a successful Start, the caller
-// must call Wait.
+// Start fills the placeholders, starts the child with the passed handles,
+// the ready object (if expected) and the lifeline (if named), and releases
+// the parent's inheritable copies of them before it returns, whether or not
+// the child started. It returns an error if a passed name appears in no
+// argument or environment variable, for the child could not learn that
+// value. After a successful Start, the caller must call Wait.
 func (h *Handoff) Start() error {
 	if h.state != stateNew {
 		return errors.New("handoff: already started")
@@ -112,29 +147,60 @@ func (h *Handoff) Start() error {
 	if h.Cmd == nil {
 		return errors.New("handoff: nil Cmd")
 	}
+	list := h.names(HandlesName)
+	names := make([]string, 0, len(h.passed)+2)
+	kinds := make([]kind, 0, len(h.passed)+2)
+	handles := make([]*sysHandle, 0, len(h.passed)+2)
 	for _, p := range h.passed {
-		if !h.names(p.name) {
-			return fmt.Errorf("handoff: no argument or environment variable of %s names {%s}", h.Cmd.Path, p.name)
+		if !list && !h.names(p.name) {
+			return fmt.Errorf("handoff: no argument or environment variable of %s names {%s} or {%s}", h.Cmd.Path, p.name, HandlesName)
 		}
+		sh, k, err := p.obj.object()
+		if err != nil {
+			return fmt.Errorf("handoff: name %q: %w", p.name, err)
+		}
+		names, kinds, handles = append(names, p.name), append(kinds, k), append(handles, &sh)
 	}
-	handles := make([]*sysHandle, len(h.passed))
-	for i, p := range h.passed {
-		handles[i] = p.h
+	if h.wantReady {
+		if !list && !h.names(ReadyName) {
+			return fmt.Errorf("handoff: ExpectReady, but no argument or environment variable of %s names {%s} or {%s}", h.Cmd.Path, ReadyName, HandlesName)
+		}
+		r, err := newReady()
+		if err != nil {
+			return err
+		}
+		h.ready = &r
+		names, kinds, handles = append(names, ReadyName), append(kinds, kindReady), append(handles, h.ready)
 	}
-	lifeline := h.names(LifelineName)
+	lifeline := list || h.names(LifelineName)
 	values, err := h.sys.prepare(h.Cmd, handles, lifeline)
 	if err != nil {
+		h.closeReady()
 		return err
 	}
-	h.values = make(map[string]uintptr, len(values))
-	for i, p := range h.passed {
-		h.values[p.name] = values[i]
-	}
 	if lifeline {
-		h.values[LifelineName] = values[len(values)-1]
+		names, kinds = append(names, LifelineName), append(kinds, kindLifeline)
 	}
+	h.values = make(map[string]uintptr, len(values))
+	entries := make([]string, len(values))
+	for i, v := range values {
+		h.values[names[i]] = v
+		entries[i] = fmt.Sprintf("%s=%s:%s", names[i], kinds[i], FormatValue(v))
+	}
+	h.list = strings.Join(entries, ",")
 	h.fill()
-	return h.sys.start(h.Cmd)
+	if err := h.sys.start(h.Cmd); err != nil {
+		h.closeReady()
+		return err
+	}
+	return nil
+}
+
+func (h *Handoff) closeReady() {
+	if h.ready != nil {
+		h.ready.close()
+		h.ready = nil
+	}
 }
 
 // names reports whether the command's arguments or environment contain the
@@ -156,10 +222,11 @@ func (h *Handoff) names(name string) bool {
 
 // fill replaces the placeholders with their values.
 func (h *Handoff) fill() {
-	pairs := make([]string, 0, 2*len(h.values))
+	pairs := make([]string, 0, 2*len(h.values)+2)
 	for name, v := range h.values {
 		pairs = append(pairs, "{"+name+"}", FormatValue(v))
 	}
+	pairs = append(pairs, "{"+HandlesName+"}", h.list)
 	r := strings.NewReplacer(pairs...)
 	for i, s := range h.Cmd.Args {
 		h.Cmd.Args[i] = r.Replace(s)
@@ -169,24 +236,31 @@ func (h *Handoff) fill() {
 	}
 }
 
-// Value returns the child-side value of the handle passed under name, or of
-// the lifeline under [LifelineName], and whether there is one. It is known
-// once Start has returned without error.
+// Value returns the child-side value of the handle passed under name, of
+// the lifeline under [LifelineName], or of the ready object under
+// [ReadyName], and whether there is one. It is known once Start has returned
+// without error.
 func (h *Handoff) Value(name string) (uintptr, bool) {
 	v, ok := h.values[name]
 	return v, ok
 }
 
+// Handles returns the names argument that {handles} stands for: every
+// handle passed, with its name, kind and child-side value. It is known once
+// Start has returned without error.
+func (h *Handoff) Handles() string { return h.list }
+
 // Wait waits for the child to exit, as [exec.Cmd.Wait] does, then releases
 // what Start kept for the child's lifetime (on Windows, the job object, whose
-// closing ends any process the child left behind). Call it instead of
-// Cmd.Wait.
+// closing ends any process the child left behind; the ready object). Call it
+// instead of Cmd.Wait.
 func (h *Handoff) Wait() error {
 	if h.state != stateStarted || h.Cmd == nil || h.Cmd.Process == nil {
 		return errors.New("handoff: not started")
 	}
 	h.state = stateDone
 	err := h.Cmd.Wait()
+	h.closeReady()
 	if cerr := h.sys.close(); err == nil {
 		err = cerr
 	}

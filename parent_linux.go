@@ -1,6 +1,7 @@
 package handoff
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"strconv"
@@ -69,6 +70,18 @@ func (l *sysLaunch) release() {
 }
 
 func (l *sysLaunch) close() error { return nil }
+
+// waitReady waits for the ready eventfd and a pidfd of the child, which
+// becomes readable when the child exits.
+func (l *sysLaunch) waitReady(ctx context.Context, ready *sysHandle, cmd *exec.Cmd) error {
+	fd, err := unix.PidfdOpen(cmd.Process.Pid, 0)
+	if err != nil {
+		return os.NewSyscallError("pidfd_open", err)
+	}
+	child := sysHandle{fd}
+	defer child.close()
+	return waitReadyOrExit(ctx, ready, &child, cmd.Process.Pid)
+}
 
 // closeOnExecFrom marks every descriptor from first up close-on-exec: with
 // one close_range call where the kernel has CLOSE_RANGE_CLOEXEC (5.11), else

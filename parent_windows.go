@@ -1,6 +1,7 @@
 package handoff
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -105,6 +106,18 @@ func (l *sysLaunch) close() error {
 	err := windows.CloseHandle(l.job)
 	l.job = 0
 	return os.NewSyscallError("CloseHandle", err)
+}
+
+// waitReady waits for the ready event and for the child's process, which is
+// signaled when it exits.
+func (l *sysLaunch) waitReady(ctx context.Context, ready *sysHandle, cmd *exec.Cmd) error {
+	p, err := windows.OpenProcess(windows.SYNCHRONIZE, false, uint32(cmd.Process.Pid))
+	if err != nil {
+		return os.NewSyscallError("OpenProcess", err)
+	}
+	child := sysHandle{p}
+	defer child.close()
+	return waitReadyOrExit(ctx, ready, &child, cmd.Process.Pid)
 }
 
 func newKillOnCloseJob() (windows.Handle, error) {

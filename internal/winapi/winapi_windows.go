@@ -15,6 +15,31 @@ import (
 //sys	IsProcessInJob(process windows.Handle, job windows.Handle, result *bool) (err error) = kernel32.IsProcessInJob
 //sys	QueryPerformanceCounter(count *int64) (err error) = kernel32.QueryPerformanceCounter
 //sys	QueryPerformanceFrequency(freq *int64) (err error) = kernel32.QueryPerformanceFrequency
+//sys	CreateSemaphore(sa *windows.SecurityAttributes, initial int32, max int32, name *uint16) (handle windows.Handle, err error) = kernel32.CreateSemaphoreW
+//sys	ReleaseSemaphore(semaphore windows.Handle, count int32, previous *int32) (err error) = kernel32.ReleaseSemaphore
+//sys	NtQuerySection(section windows.Handle, class uint32, info *SectionBasicInformation, infoLen uintptr, retLen *uintptr) (ntstatus error) = ntdll.NtQuerySection
+
+// SectionBasicInformation is NtQuerySection's SECTION_BASIC_INFORMATION,
+// for the information class of the same name (0).
+type SectionBasicInformation struct {
+	BaseAddress uintptr
+	Attributes  uint32
+	Size        int64
+}
+
+// SectionBasicInformationClass is NtQuerySection's
+// SECTION_INFORMATION_CLASS for a SectionBasicInformation.
+const SectionBasicInformationClass = 0
+
+// SectionSize returns the size in bytes of the section (file mapping) h
+// refers to, as it was created.
+func SectionSize(h windows.Handle) (int64, error) {
+	var info SectionBasicInformation
+	if err := NtQuerySection(h, SectionBasicInformationClass, &info, unsafe.Sizeof(info), nil); err != nil {
+		return 0, os.NewSyscallError("NtQuerySection", err)
+	}
+	return info.Size, nil
+}
 
 // ObjectTypeInformation is NtQueryObject's OBJECT_INFORMATION_CLASS for the
 // name of an object's type.

@@ -42,13 +42,25 @@ var (
 	modkernelbase = windows.NewLazySystemDLL("kernelbase.dll")
 	modntdll      = windows.NewLazySystemDLL("ntdll.dll")
 
+	procCreateSemaphoreW          = modkernel32.NewProc("CreateSemaphoreW")
 	procGetHandleInformation      = modkernel32.NewProc("GetHandleInformation")
 	procIsProcessInJob            = modkernel32.NewProc("IsProcessInJob")
 	procQueryPerformanceCounter   = modkernel32.NewProc("QueryPerformanceCounter")
 	procQueryPerformanceFrequency = modkernel32.NewProc("QueryPerformanceFrequency")
+	procReleaseSemaphore          = modkernel32.NewProc("ReleaseSemaphore")
 	procCompareObjectHandles      = modkernelbase.NewProc("CompareObjectHandles")
 	procNtQueryObject             = modntdll.NewProc("NtQueryObject")
+	procNtQuerySection            = modntdll.NewProc("NtQuerySection")
 )
+
+func CreateSemaphore(sa *windows.SecurityAttributes, initial int32, max int32, name *uint16) (handle windows.Handle, err error) {
+	r0, _, e1 := syscall.SyscallN(procCreateSemaphoreW.Addr(), uintptr(unsafe.Pointer(sa)), uintptr(initial), uintptr(max), uintptr(unsafe.Pointer(name)))
+	handle = windows.Handle(r0)
+	if handle == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
 
 func GetHandleInformation(handle windows.Handle, flags *uint32) (err error) {
 	r1, _, e1 := syscall.SyscallN(procGetHandleInformation.Addr(), uintptr(handle), uintptr(unsafe.Pointer(flags)))
@@ -87,6 +99,14 @@ func QueryPerformanceFrequency(freq *int64) (err error) {
 	return
 }
 
+func ReleaseSemaphore(semaphore windows.Handle, count int32, previous *int32) (err error) {
+	r1, _, e1 := syscall.SyscallN(procReleaseSemaphore.Addr(), uintptr(semaphore), uintptr(count), uintptr(unsafe.Pointer(previous)))
+	if uint32(r1) == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
 func CompareObjectHandles(first windows.Handle, second windows.Handle) (same bool) {
 	r0, _, _ := syscall.SyscallN(procCompareObjectHandles.Addr(), uintptr(first), uintptr(second))
 	same = uint32(r0) != 0
@@ -95,6 +115,14 @@ func CompareObjectHandles(first windows.Handle, second windows.Handle) (same boo
 
 func NtQueryObject(handle windows.Handle, class uint32, info *byte, infoLen uint32, retLen *uint32) (ntstatus error) {
 	r0, _, _ := syscall.SyscallN(procNtQueryObject.Addr(), uintptr(handle), uintptr(class), uintptr(unsafe.Pointer(info)), uintptr(infoLen), uintptr(unsafe.Pointer(retLen)))
+	if uint32(r0) != 0 {
+		ntstatus = windows.NTStatus(uint32(r0))
+	}
+	return
+}
+
+func NtQuerySection(section windows.Handle, class uint32, info *SectionBasicInformation, infoLen uintptr, retLen *uintptr) (ntstatus error) {
+	r0, _, _ := syscall.SyscallN(procNtQuerySection.Addr(), uintptr(section), uintptr(class), uintptr(unsafe.Pointer(info)), uintptr(infoLen), uintptr(unsafe.Pointer(retLen)))
 	if uint32(r0) != 0 {
 		ntstatus = windows.NTStatus(uint32(r0))
 	}

@@ -1,0 +1,67 @@
+package handoff
+
+import "fmt"
+
+// SharedMemory is an unnamed block of memory that the parent and its
+// children map, each at an address of its own: what one writes in Bytes,
+// the others read.
+//
+// On Windows it is a section (file mapping) backed by the paging file; on
+// Linux a memfd sealed against growing and shrinking, so that no process
+// can make another's mapping fault. No name outlives it.
+type SharedMemory struct {
+	h    sysHandle
+	data []byte
+}
+
+// NewSharedMemory creates a block of size bytes, at least 1, all zero, and
+// maps it.
+func NewSharedMemory(size int) (*SharedMemory, error) {
+	if size < 1 {
+		return nil, fmt.Errorf("handoff: shared memory size %d: want at least 1", size)
+	}
+	h, err := newMemory(size)
+	if err != nil {
+		return nil, err
+	}
+	return mapShared(h)
+}
+
+// OpenSharedMemory returns the shared memory that this process inherited
+// under value, checked like [OpenEvent]'s event, and maps it whole.
+func OpenSharedMemory(value string) (*SharedMemory, error) {
+	h, err := openInherited(value, kindMemory)
+	if err != nil {
+		return nil, err
+	}
+	return mapShared(h)
+}
+
+// mapShared maps h, taking it over: on failure it is closed.
+func mapShared(h sysHandle) (*SharedMemory, error) {
+	data, err := mapMemory(&h)
+	if err != nil {
+		h.close()
+		return nil, err
+	}
+	return &SharedMemory{h: h, data: data}, nil
+}
+
+// Bytes returns the mapped memory: its length is the size the block was
+// created with. It is valid until Close.
+func (m *SharedMemory) Bytes() []byte { return m.data }
+
+// Handle returns the block's handle (Windows) or file descriptor (Linux). It
+// stays owned by the SharedMemory: do not close it.
+func (m *SharedMemory) Handle() uintptr { return m.h.value() }
+
+// Close unmaps the memory and closes its handle. Other processes' mappings
+// stay valid.
+func (m *SharedMemory) Close() error {
+	err := unmapMemory(m.data)
+	m.data = nil
+	if cerr := m.h.close(); err == nil {
+		err = cerr
+	}
+	return err
+}

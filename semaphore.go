@@ -1,0 +1,64 @@
+package handoff
+
+import (
+	"context"
+	"fmt"
+)
+
+// MaxSemaphore is the highest count a [Semaphore] can hold.
+const MaxSemaphore = 1<<31 - 1
+
+// Semaphore is an unnamed counting semaphore: Acquire takes one from its
+// count, waiting while the count is 0; Release adds to it.
+//
+// On Windows it is a semaphore object; on Linux an eventfd in semaphore mode
+// (EFD_SEMAPHORE). Its methods may be called from several goroutines at
+// once, except Close.
+type Semaphore struct {
+	h sysHandle
+}
+
+// NewSemaphore creates a semaphore holding count, between 0 and
+// [MaxSemaphore], that no child process inherits unless a [Handoff] passes
+// it.
+func NewSemaphore(count int) (*Semaphore, error) {
+	if count < 0 || count > MaxSemaphore {
+		return nil, fmt.Errorf("handoff: semaphore count %d out of range [0, %d]", count, MaxSemaphore)
+	}
+	h, err := newSemaphore(uint32(count))
+	if err != nil {
+		return nil, err
+	}
+	return &Semaphore{h: h}, nil
+}
+
+// OpenSemaphore returns the semaphore that this process inherited under
+// value, checked like [OpenEvent]'s event: a handle of another kind, an
+// event among them, is refused with [ErrWrongType].
+func OpenSemaphore(value string) (*Semaphore, error) {
+	h, err := openInherited(value, kindSemaphore)
+	if err != nil {
+		return nil, err
+	}
+	return &Semaphore{h: h}, nil
+}
+
+// Acquire takes one from the count, waiting until it is above 0. If ctx is
+// done first, it returns [context.Cause] of ctx and takes nothing.
+func (s *Semaphore) Acquire(ctx context.Context) error { return s.h.acquire(ctx) }
+
+// Release adds n, at least 1, to the count. A count that would exceed
+// [MaxSemaphore] is an error, and on Windows nothing is added.
+func (s *Semaphore) Release(n int) error {
+	if n < 1 || n > MaxSemaphore {
+		return fmt.Errorf("handoff: semaphore release of %d out of range [1, %d]", n, MaxSemaphore)
+	}
+	return s.h.release(uint32(n))
+}
+
+// Handle returns the semaphore's handle (Windows) or file descriptor
+// (Linux). It stays owned by the Semaphore: do not close it.
+func (s *Semaphore) Handle() uintptr { return s.h.value() }
+
+// Close closes the semaphore's handle.
+func (s *Semaphore) Close() error { return s.h.close() }
