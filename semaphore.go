@@ -5,7 +5,8 @@ import (
 	"fmt"
 )
 
-// MaxSemaphore is the highest count a [Semaphore] can hold.
+// MaxSemaphore is the highest count a [Semaphore] can be created with or
+// released by at once, and on Windows the highest it can hold.
 const MaxSemaphore = 1<<31 - 1
 
 // Semaphore is an unnamed counting semaphore: Acquire takes one from its
@@ -47,8 +48,9 @@ func OpenSemaphore(value string) (*Semaphore, error) {
 // done first, it returns [context.Cause] of ctx and takes nothing.
 func (s *Semaphore) Acquire(ctx context.Context) error { return s.h.acquire(ctx) }
 
-// Release adds n, at least 1, to the count. A count that would exceed
-// [MaxSemaphore] is an error, and on Windows nothing is added.
+// Release adds n, between 1 and [MaxSemaphore], to the count. On Windows a
+// count that would exceed MaxSemaphore is an error, and nothing is added; on
+// Linux the count can grow to 2^64-2.
 func (s *Semaphore) Release(n int) error {
 	if n < 1 || n > MaxSemaphore {
 		return fmt.Errorf("handoff: semaphore release of %d out of range [1, %d]", n, MaxSemaphore)

@@ -1,0 +1,521 @@
+//go:build linux || windows
+
+package handoff
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+func init() {
+	helpers["kinds-child"] = helperKindsChild
+	helpers["gate-child"] = helperGateChild
+	helpers["no-ready"] = func([]string) { time.Sleep(time.Minute) }
+	helpers["exit-at-once"] = func([]string) {}
+}
+
+// kindsReport is what a "kinds-child" saw, sent back through the file it was
+// passed.
+type kindsReport struct {
+	// Same and Decoy tell, per name, whether the object the child opened
+	// is the parent's object of that name, and whether it is the parent's
+	// decoy of the same kind (it must not be).
+	Same  map[string]bool   `json:"same"`
+	Decoy map[string]bool   `json:"decoy"`
+	Errs  map[string]string `json:"errs"` // what each wrong request returned
+	Msg   string            `json:"msg"`  // read in the shared memory once woken
+	// Fourth is what a fourth Acquire returned after three succeeded,
+	// with three released.
+	Fourth string `json:"fourth"`
+	Fatal  string `json:"fatal,omitempty"`
+}
+
+// errClass names the sentinel error err wraps.
+func errClass(err error) string {
+	for _, s := range []error{ErrBadValue, ErrNotInherited, ErrWrongType, ErrNotPassed, ErrParentGone, context.DeadlineExceeded} {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	if err != nil {
+		return "other: " + err.Error()
+	}
+	return "nil"
+}
+
+// helperKindsChild gets the names argument and, as KEY=VALUE arguments, the
+// parent's values of its objects and decoys. It tries wrong requests, opens
+// every object, proves each is the parent's, signals ready, waits for the
+// event, then uses the semaphore and the shared memory, and writes its
+// report to the file it was passed.
+func helperKindsChild(args []string) {
+	parentValues := map[string]uintptr{}
+	for _, a := range args[1:] {
+		k, v, _ := bytes.Cut([]byte(a), []byte("="))
+		n, _ := strconv.ParseUint(string(v), 10, 64)
+		parentValues[string(k)] = uintptr(n)
+	}
+	r := kindsReport{Same: map[string]bool{}, Decoy: map[string]bool{}, Errs: map[string]string{}}
+	hs, err := ParseHandles(args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	value := func(name string) string { v, _ := hs.Value(name); return v }
+
+	// Wrong requests first, while every handle is still inheritable: the
+	// kernel's answer, then the names argument's.
+	_, err = OpenEvent(value("sem"))
+	r.Errs["OpenEvent(sem)"] = errClass(err)
+	_, err = OpenSemaphore(value("go"))
+	r.Errs["OpenSemaphore(go)"] = errClass(err)
+	_, err = OpenSharedMemory(value("out"))
+	r.Errs["OpenSharedMemory(out)"] = errClass(err)
+	_, err = OpenFile(value("go"))
+	r.Errs["OpenFile(go)"] = errClass(err)
+	_, err = OpenEvent(value("msg"))
+	r.Errs["OpenEvent(msg)"] = errClass(err)
+	_, err = OpenSemaphore(value("ready"))
+	r.Errs["OpenSemaphore(ready)"] = errClass(err)
+	_, err = hs.Event("sem")
+	r.Errs["Event(sem)"] = errClass(err)
+	_, err = hs.Event("nope")
+	r.Errs["Event(nope)"] = errClass(err)
+
+	out, err := hs.File("out")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer out.Close()
+	fatal := func(err error) {
+		r.Fatal = err.Error()
+		json.NewEncoder(out).Encode(r)
+		os.Exit(1)
+	}
+	ev, err := hs.Event("go")
+	if err != nil {
+		fatal(err)
+	}
+	sem, err := hs.Semaphore("sem")
+	if err != nil {
+		fatal(err)
+	}
+	mem, err := hs.SharedMemory("msg")
+	if err != nil {
+		fatal(err)
+	}
+	life, err := hs.Lifeline()
+	if err != nil {
+		fatal(err)
+	}
+	for name, h := range map[string]uintptr{"go": ev.Handle(), "sem": sem.Handle(), "msg": mem.Handle(), "out": out.Fd()} {
+		if r.Same[name], err = sameObject(parentValues[name], h); err != nil {
+			fatal(err)
+		}
+		if d, ok := parentValues[name+"-decoy"]; ok {
+			if r.Decoy[name], err = sameObject(d, h); err != nil {
+				fatal(err)
+			}
+		}
+	}
+	_, err = hs.Event("go")
+	r.Errs["Event(go) again"] = errClass(err)
+	if err := hs.Ready(); err != nil {
+		fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ev.WaitParent(ctx, life); err != nil {
+		fatal(err)
+	}
+	r.Msg = string(bytes.TrimRight(mem.Bytes(), "\x00"))
+	for range 3 {
+		if err := sem.Acquire(ctx); err != nil {
+			fatal(err)
+		}
+	}
+	short, cancelShort := context.WithTimeout(ctx, 100*time.Millisecond)
+	r.Fourth = errClass(sem.Acquire(short))
+	cancelShort()
+	copy(mem.Bytes(), "child was here")
+	if err := sem.Release(2); err != nil {
+		fatal(err)
+	}
+	if err := json.NewEncoder(out).Encode(r); err != nil {
+		os.Exit(1)
+	}
+}
+
+// TestKinds passes one object of each kind, plus decoys that are not
+// passed, to a child that proves it holds the parent's objects and uses
+// each as its kind.
+func TestKinds(t *testing.T) {
+	ev := mustEvent(t)
+	evDecoy := mustEvent(t)
+	sem, err := NewSemaphore(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sem.Close() })
+	semDecoy, err := NewSemaphore(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { semDecoy.Close() })
+	mem, err := NewSharedMemory(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mem.Close() })
+	if len(mem.Bytes()) != 4096 {
+		t.Fatalf("len(NewSharedMemory(4096).Bytes()) = %d", len(mem.Bytes()))
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pr.Close() })
+
+	cmd := exec.Command(os.Args[0], "{handles}",
+		fmt.Sprintf("go=%d", ev.Handle()), fmt.Sprintf("go-decoy=%d", evDecoy.Handle()),
+		fmt.Sprintf("sem=%d", sem.Handle()), fmt.Sprintf("sem-decoy=%d", semDecoy.Handle()),
+		fmt.Sprintf("msg=%d", mem.Handle()), fmt.Sprintf("out=%d", pw.Fd()))
+	cmd.Env = helperEnv("kinds-child")
+	cmd.Stderr = os.Stderr
+	h := Command(cmd)
+	h.Pass("go", ev)
+	h.Pass("sem", sem)
+	h.Pass("msg", mem)
+	h.Pass("out", File(pw))
+	h.ExpectReady()
+	if err := h.Start(); err != nil {
+		pw.Close()
+		t.Fatal(err)
+	}
+	t.Logf("names argument: %s", h.Handles())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = h.WaitReady(ctx)
+	// The child has compared its objects with the parent's: the parent's
+	// write end can go, so that only the child's is left.
+	pw.Close()
+	if err != nil {
+		h.Cmd.Process.Kill()
+		h.Wait()
+		t.Fatalf("WaitReady: %v", err)
+	}
+	copy(mem.Bytes(), "hello from the parent")
+	if err := sem.Release(3); err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.Set(); err != nil {
+		t.Fatal(err)
+	}
+	var r kindsReport
+	if err := json.NewDecoder(bufio.NewReader(pr)).Decode(&r); err != nil {
+		t.Errorf("reading the report through the passed pipe: %v", err)
+	}
+	for range 2 {
+		if err := sem.Acquire(ctx); err != nil {
+			t.Errorf("parent: Acquire of what the child released: %v", err)
+		}
+	}
+	if err := h.Wait(); err != nil {
+		t.Errorf("child: %v", err)
+	}
+	if r.Fatal != "" {
+		t.Fatalf("child: %s", r.Fatal)
+	}
+	for _, name := range []string{"go", "sem", "msg", "out"} {
+		if !r.Same[name] {
+			t.Errorf("child's %q is not the parent's object", name)
+		}
+	}
+	for _, name := range []string{"go", "sem"} {
+		if d, ok := r.Decoy[name]; !ok || d {
+			t.Errorf("child's %q is the parent's decoy, or was not compared (%v, %v)", name, d, ok)
+		}
+	}
+	wrong := ErrWrongType.Error()
+	want := map[string]string{
+		"OpenEvent(sem)":        wrong,
+		"OpenSemaphore(go)":     wrong,
+		"OpenSharedMemory(out)": wrong,
+		"OpenFile(go)":          wrong,
+		"OpenEvent(msg)":        wrong,
+		"OpenSemaphore(ready)":  wrong,
+		"Event(sem)":            wrong,
+		"Event(nope)":           ErrNotPassed.Error(),
+		"Event(go) again":       ErrNotInherited.Error(),
+	}
+	for k, w := range want {
+		if got := r.Errs[k]; got != w {
+			t.Errorf("child: %s: %s, want %s", k, got, w)
+		}
+	}
+	if r.Msg != "hello from the parent" {
+		t.Errorf("child read %q in the shared memory, want %q", r.Msg, "hello from the parent")
+	}
+	if r.Fourth != context.DeadlineExceeded.Error() {
+		t.Errorf("child: fourth Acquire after three releases: %s, want %s", r.Fourth, context.DeadlineExceeded)
+	}
+	if got := string(mem.Bytes()[:14]); got != "child was here" {
+		t.Errorf("parent read %q in the shared memory, want %q", got, "child was here")
+	}
+	ctxShort, cancelShort := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancelShort()
+	if err := sem.Acquire(ctxShort); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("parent: third Acquire after the child released 2 = %v, want %v", err, context.DeadlineExceeded)
+	}
+}
+
+func mustEvent(t *testing.T) *Event {
+	t.Helper()
+	ev, err := NewEvent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ev.Close() })
+	return ev
+}
+
+// TestSemaphore checks the count locally: what is released is acquired,
+// once.
+func TestSemaphore(t *testing.T) {
+	if _, err := NewSemaphore(-1); err == nil {
+		t.Errorf("NewSemaphore(-1) = nil error")
+	}
+	sem, err := NewSemaphore(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sem.Close()
+	ctx := context.Background()
+	for i := range 2 {
+		if err := sem.Acquire(ctx); err != nil {
+			t.Fatalf("Acquire %d: %v", i, err)
+		}
+	}
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := sem.Acquire(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Acquire at 0 = %v, want %v", err, context.DeadlineExceeded)
+	}
+	if err := sem.Release(0); err == nil {
+		t.Errorf("Release(0) = nil error")
+	}
+	// An Acquire waiting when Release comes wakes.
+	done := make(chan error, 1)
+	go func() { done <- sem.Acquire(ctx) }()
+	time.Sleep(10 * time.Millisecond)
+	if err := sem.Release(1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("waiting Acquire = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("waiting Acquire did not wake on Release")
+	}
+	if err := sem.Release(MaxSemaphore); err != nil {
+		t.Fatalf("Release(MaxSemaphore) at 0 = %v", err)
+	}
+	if err := sem.Release(1); runtime.GOOS == "windows" && err == nil {
+		t.Errorf("Release past MaxSemaphore = nil error")
+	}
+}
+
+func TestSharedMemory(t *testing.T) {
+	for _, size := range []int{0, -1} {
+		if _, err := NewSharedMemory(size); err == nil {
+			t.Errorf("NewSharedMemory(%d) = nil error", size)
+		}
+	}
+	for _, size := range []int{1, 4097, 1 << 20} {
+		m, err := NewSharedMemory(size)
+		if err != nil {
+			t.Fatalf("NewSharedMemory(%d): %v", size, err)
+		}
+		if got := len(m.Bytes()); got != size {
+			t.Errorf("NewSharedMemory(%d): len(Bytes()) = %d", size, got)
+		}
+		m.Bytes()[size-1] = 1
+		if err := m.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+}
+
+func TestParseHandles(t *testing.T) {
+	good := []string{
+		"go=event:4",
+		"go=event:4,sem=semaphore:8,msg=shm:12,out=file:16,parent=lifeline:20,ready=ready:24",
+		"a-b_c9=file:0x10",
+	}
+	for _, s := range good {
+		hs, err := ParseHandles(s)
+		if err != nil {
+			t.Errorf("ParseHandles(%q) = %v", s, err)
+			continue
+		}
+		if got := hs.String(); got != s {
+			t.Errorf("ParseHandles(%q).String() = %q", s, got)
+		}
+	}
+	bad := []string{
+		"", ",", "go=event:3,", ",go=event:3", "go", "go=event", "go=event:", "=event:3",
+		"Go=event:3", "go=Event:3", "go=mutex:3", "go=event:03", "go=event:-3", "go=event:0",
+		"go=event:4,go=semaphore:8", "go=event:4,sem=semaphore:4", "go=event:3 ", " go=event:3",
+		"go=event:3;sem=semaphore:4", "go=event:4294967296", "go=event=3",
+	}
+	for _, s := range bad {
+		if _, err := ParseHandles(s); !errors.Is(err, ErrBadValue) {
+			t.Errorf("ParseHandles(%q) = %v, want %v", s, err, ErrBadValue)
+		}
+	}
+}
+
+// helperGateChild is one of many children behind one event: it opens the
+// event, signals ready, waits, and prints when it woke on the shared
+// clock.
+func helperGateChild(args []string) {
+	hs, err := ParseHandles(args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	ev, err := hs.Event("go")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	life, err := hs.Lifeline()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := hs.Ready(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := ev.WaitParent(ctx, life); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println("woke")
+}
+
+// TestStartGate starts N children behind one event, waits until all are
+// ready, sets the event once, and checks that every child woke from it and
+// that none is left running.
+func TestStartGate(t *testing.T) {
+	for _, n := range []int{1, 8, 64} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			ev := mustEvent(t)
+			hs := make([]*Handoff, n)
+			outs := make([]*bytes.Buffer, n)
+			defer func() {
+				for _, h := range hs {
+					if h != nil && h.Cmd.ProcessState == nil && h.Cmd.Process != nil {
+						h.Cmd.Process.Kill()
+						h.Wait()
+					}
+				}
+			}()
+			for i := range hs {
+				cmd := exec.Command(os.Args[0], "{handles}")
+				cmd.Env = helperEnv("gate-child")
+				outs[i] = new(bytes.Buffer)
+				cmd.Stdout = outs[i]
+				cmd.Stderr = os.Stderr
+				hs[i] = Command(cmd)
+				hs[i].Pass("go", ev)
+				hs[i].ExpectReady()
+				if err := hs[i].Start(); err != nil {
+					t.Fatalf("child %d: Start: %v", i, err)
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			for i, h := range hs {
+				if err := h.WaitReady(ctx); err != nil {
+					t.Fatalf("child %d: WaitReady: %v", i, err)
+				}
+			}
+			if err := ev.Set(); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, n)
+			for i, h := range hs {
+				wg.Go(func() { errs[i] = h.Wait() })
+			}
+			wg.Wait()
+			for i := range hs {
+				if errs[i] != nil {
+					t.Errorf("child %d: %v", i, errs[i])
+				}
+				if got := outs[i].String(); got != "woke\n" {
+					t.Errorf("child %d printed %q, want %q", i, got, "woke\n")
+				}
+				if !hs[i].Cmd.ProcessState.Exited() {
+					t.Errorf("child %d did not exit: %v", i, hs[i].Cmd.ProcessState)
+				}
+			}
+		})
+	}
+}
+
+// TestWaitReadyExit: a child that exits without signaling ready makes
+// WaitReady fail with ErrNotReady; one that never signals makes it fail at
+// the deadline.
+func TestWaitReadyExit(t *testing.T) {
+	start := func(helper string) *Handoff {
+		cmd := exec.Command(os.Args[0], "{ready}")
+		cmd.Env = helperEnv(helper)
+		h := Command(cmd)
+		h.ExpectReady()
+		if err := h.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	h := start("exit-at-once")
+	if err := h.WaitReady(ctx); !errors.Is(err, ErrNotReady) {
+		t.Errorf("WaitReady of a child that exits = %v, want %v", err, ErrNotReady)
+	}
+	h.Wait()
+
+	h = start("no-ready")
+	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancelShort()
+	if err := h.WaitReady(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WaitReady of a child that never signals = %v, want %v", err, context.DeadlineExceeded)
+	}
+	h.Cmd.Process.Kill()
+	if err := h.Wait(); err == nil {
+		t.Errorf("Wait of a killed child = nil")
+	}
+	if h.Cmd.ProcessState == nil || h.Cmd.ProcessState.Success() {
+		t.Errorf("killed child's state: %v", h.Cmd.ProcessState)
+	}
+}
