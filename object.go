@@ -164,8 +164,18 @@ func (hs *Handles) Names() [][2]string {
 	return out
 }
 
+// Has reports whether a handle is listed under name. A nil Handles lists
+// none.
+func (hs *Handles) Has(name string) bool {
+	_, ok := hs.Value(name)
+	return ok
+}
+
 // Value returns the value listed under name, and whether there is one.
 func (hs *Handles) Value(name string) (string, bool) {
+	if hs == nil {
+		return "", false
+	}
 	for _, e := range hs.entries {
 		if e.name == name {
 			return e.value, true

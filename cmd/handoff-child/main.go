@@ -29,9 +29,11 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"runtime"
@@ -43,7 +45,7 @@ import (
 	"github.com/handoff/handoff/internal/trace"
 )
 
-const synopsis = "handoff-child [-event] VALUE [-parent VALUE] [-timeout D]"
+const synopsis = "handoff-child {[-event] VALUE [-parent VALUE] | -handles LIST} [-timeout D]"
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -58,7 +60,9 @@ func main() {
 // config is what the command line asks for.
 type config struct {
 	event, parent string
-	hasParent     bool // -parent was given, even if empty
+	hasParent     bool   // -parent was given, even if empty
+	handles       string // -handles, the names argument
+	hasHandles    bool   // -handles was given
 	timeout       time.Duration
 }
 
@@ -86,6 +90,7 @@ func parse(args []string, stdout io.Writer) (config, error) {
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.event, "event", "", "the event's `VALUE` (handoff-parent's {event})")
 	fs.StringVar(&cfg.parent, "parent", "", "the lifeline's `VALUE` (handoff-parent's {parent}): a handle on the parent process")
+	fs.StringVar(&cfg.handles, "handles", "", "the names argument `LIST` (handoff-parent's {handles}): name=kind:value,... with the event as \"event\", and optionally the lifeline, the ready event and the message")
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "give up waiting after `D`; 0 means no limit")
 	var bare []string
 	for {
@@ -111,6 +116,18 @@ func parse(args []string, stdout io.Writer) (config, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["handles"] {
+		cfg.hasHandles = true
+		switch {
+		case len(bare) > 0:
+			return cfg, usageError(fmt.Errorf("both -handles and VALUE %q", bare[0]))
+		case set["event"] || set["parent"]:
+			return cfg, usageError(errors.New("-handles excludes -event and -parent"))
+		case cfg.timeout < 0:
+			return cfg, usageError(fmt.Errorf("negative -timeout %v", cfg.timeout))
+		}
+		return cfg, nil
+	}
 	switch {
 	case len(bare) > 1:
 		return cfg, usageError(fmt.Errorf("more than one VALUE: %q", bare))
@@ -132,22 +149,43 @@ func usageError(err error) error {
 	return exitcode.Errorf(exitcode.Usage, "%w (usage: %s; -h for help)", err, synopsis)
 }
 
-// wait opens the event and the lifeline, reports what it verified, and
-// waits.
+// wait opens the event, the lifeline and the message, reports what it
+// verified, signals ready, and waits.
 func wait(cfg config, r *reporter) error {
-	eventType, lifelineType := "eventfd", "pidfd"
+	eventType, lifelineType, memoryType := "eventfd", "pidfd", "memfd"
 	if runtime.GOOS == "windows" {
-		eventType, lifelineType = "Event", "Process"
+		eventType, lifelineType, memoryType = "Event", "Process", "Section"
 	}
-	if cfg.hasParent {
+	var hs *handoff.Handles
+	switch {
+	case cfg.hasHandles:
+		r.step("start", fmt.Sprintf("pid %d: got handles %s", os.Getpid(), show(cfg.handles)),
+			"pid", os.Getpid(), "ppid", os.Getppid(), "handles", trace.Clean(cfg.handles))
+		var err error
+		if hs, err = handoff.ParseHandles(cfg.handles); err != nil {
+			return err
+		}
+		if v, ok := hs.Value("event"); ok {
+			cfg.event = v
+		}
+		if v, ok := hs.Value(handoff.LifelineName); ok {
+			cfg.parent, cfg.hasParent = v, true
+		}
+	case cfg.hasParent:
 		r.step("start", fmt.Sprintf("pid %d: got event handle %s, lifeline handle %s", os.Getpid(), show(cfg.event), show(cfg.parent)),
 			"pid", os.Getpid(), "ppid", os.Getppid(), "event", cfg.event, "parent", cfg.parent)
-	} else {
+	default:
 		r.step("start", fmt.Sprintf("pid %d: got event handle %s, no lifeline", os.Getpid(), show(cfg.event)),
 			"pid", os.Getpid(), "ppid", os.Getppid(), "event", cfg.event)
 	}
 
-	ev, err := handoff.OpenEvent(cfg.event)
+	var ev *handoff.Event
+	var err error
+	if hs != nil {
+		ev, err = hs.Event("event")
+	} else {
+		ev, err = handoff.OpenEvent(cfg.event)
+	}
 	if err != nil {
 		return err
 	}
@@ -158,13 +196,36 @@ func wait(cfg config, r *reporter) error {
 
 	var lifeline *handoff.Lifeline
 	if cfg.hasParent {
-		if lifeline, err = handoff.OpenLifeline(cfg.parent); err != nil {
+		if hs != nil {
+			lifeline, err = hs.Lifeline()
+		} else {
+			lifeline, err = handoff.OpenLifeline(cfg.parent)
+		}
+		if err != nil {
 			return err
 		}
 		defer lifeline.Close()
 		v := handoff.FormatValue(lifeline.Handle())
 		r.step("lifeline-verified", fmt.Sprintf("verified lifeline %s: inherited, type %s, parent pid %d", v, lifelineType, os.Getppid()),
 			"value", v, "type", lifelineType, "inherited", true, "ppid", os.Getppid())
+	}
+
+	var msg *handoff.SharedMemory
+	if hs.Has("message") {
+		if msg, err = hs.SharedMemory("message"); err != nil {
+			return err
+		}
+		defer msg.Close()
+		v := handoff.FormatValue(msg.Handle())
+		r.step("message-verified", fmt.Sprintf("verified message %s: inherited, type %s, %d bytes", v, memoryType, len(msg.Bytes())),
+			"value", v, "type", memoryType, "inherited", true, "bytes", len(msg.Bytes()))
+	}
+
+	if hs.Has(handoff.ReadyName) {
+		if err := hs.Ready(); err != nil {
+			return err
+		}
+		r.step("ready", "reported ready to the parent")
 	}
 
 	ctx := context.Background()
@@ -180,16 +241,41 @@ func wait(cfg config, r *reporter) error {
 	switch {
 	case err == nil:
 		r.step("woke", "Event signaled", "result", "signaled")
-		return nil
 	case errors.Is(err, handoff.ErrParentGone):
 		r.step("woke", "stopped waiting: parent gone", "result", "parent-gone")
 		return fmt.Errorf("wait for event %s: %w: the parent exited without setting it", v, err)
 	case errors.Is(err, context.DeadlineExceeded):
 		r.step("woke", "stopped waiting: timeout", "result", "timeout")
 		return fmt.Errorf("wait for event %s: timeout: not set within %v: %w", v, cfg.timeout, err)
+	default:
+		r.step("woke", "stopped waiting: the wait failed", "result", "error")
+		return fmt.Errorf("wait for event %s: %w", v, err)
 	}
-	r.step("woke", "stopped waiting: the wait failed", "result", "error")
-	return fmt.Errorf("wait for event %s: %w", v, err)
+	if msg != nil {
+		text, err := readMessage(msg.Bytes())
+		if err != nil {
+			return err
+		}
+		h := fnv.New64a()
+		h.Write(text)
+		sum := fmt.Sprintf("%016x", h.Sum64())
+		r.step("message-read", fmt.Sprintf("message (%d bytes, fnv64a %s): %s", len(text), sum, text),
+			"bytes", len(text), "fnv64a", sum)
+	}
+	return nil
+}
+
+// readMessage returns the message in shared memory b: a little-endian
+// uint64 length, then the text.
+func readMessage(b []byte) ([]byte, error) {
+	if len(b) < 8 {
+		return nil, fmt.Errorf("message: shared memory of %d bytes has no length", len(b))
+	}
+	n := binary.LittleEndian.Uint64(b)
+	if n > uint64(len(b)-8) {
+		return nil, fmt.Errorf("message: length %d exceeds the %d bytes of shared memory after it", n, len(b)-8)
+	}
+	return b[8 : 8+n], nil
 }
 
 // show returns a value as given, quoted unless it is all letters and

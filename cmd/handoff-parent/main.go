@@ -40,6 +40,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -57,7 +60,7 @@ import (
 	"github.com/handoff/handoff/internal/trace"
 )
 
-const synopsis = "handoff-parent [-timeout D] [-trace] [-json] [-- CHILD ARGS...]"
+const synopsis = "handoff-parent [-children N] [-message TEXT | -message-file FILE] [-timeout D] [-ready-timeout D] [-trace | -json] [-- CHILD ARGS...]"
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -71,10 +74,16 @@ func main() {
 
 // config is what the command line asks for.
 type config struct {
-	timeout     time.Duration
-	trace, json bool
-	command     []string // after "--"; nil for the default child
+	timeout      time.Duration
+	readyTimeout time.Duration
+	trace, json  bool
+	children     int
+	message      []byte   // nil: no -message
+	command      []string // after "--"; nil for the default child
 }
+
+// maxChildren bounds -children.
+const maxChildren = 1024
 
 func run(args []string, stdout, stderr io.Writer) error {
 	cfg, err := parse(args, stdout)
@@ -93,18 +102,26 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 func parse(args []string, stdout io.Writer) (config, error) {
 	var cfg config
+	var message, messageFile string
 	fs := flag.NewFlagSet("handoff-parent", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "kill the child if it has not exited after `D`; 0 means no limit")
+	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "kill the children if they have not exited `D` after the event is set; 0 means no limit")
+	fs.DurationVar(&cfg.readyTimeout, "ready-timeout", 10*time.Second, "fail if a child has not reported ready within `D` of the start; 0 means no limit")
+	fs.IntVar(&cfg.children, "children", 1, fmt.Sprintf("start `N` children, 1 to %d, behind the one event", maxChildren))
+	fs.StringVar(&message, "message", "", "also pass shared memory holding `TEXT`, which each child prints once woken")
+	fs.StringVar(&messageFile, "message-file", "", "like -message, with the text read from `FILE` (- for standard input)")
 	fs.BoolVar(&cfg.trace, "trace", false, "print both processes' steps as a table on one time axis, after the run")
 	fs.BoolVar(&cfg.json, "json", false, "print both processes' steps as JSON lines, and nothing else on standard output")
 	err := fs.Parse(args)
 	if err == flag.ErrHelp {
 		fmt.Fprintf(stdout, "usage: %s\n\n", synopsis)
 		fmt.Fprintf(stdout, "Without --, runs handoff-child (next to this program, else on PATH) as\n")
-		fmt.Fprintf(stdout, "  handoff-child -event {event} -parent {parent}\n")
-		fmt.Fprintf(stdout, "After --, runs CHILD with {event} and {parent} in ARGS replaced by the\n")
-		fmt.Fprintf(stdout, "child's values of the event and of the lifeline (a handle on this process).\n\nFlags:\n")
+		fmt.Fprintf(stdout, "  handoff-child -handles {handles}\n")
+		fmt.Fprintf(stdout, "After --, runs CHILD with {event}, {message}, {ready} and {parent} in ARGS\n")
+		fmt.Fprintf(stdout, "replaced by the child's values of the event, the message's shared memory,\n")
+		fmt.Fprintf(stdout, "the ready event and the lifeline (a handle on this process), and {handles}\n")
+		fmt.Fprintf(stdout, "by the list of them all: name=kind:value,... A child that gets {ready} or\n")
+		fmt.Fprintf(stdout, "{handles} must report ready before the event is set.\n\nFlags:\n")
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 		fmt.Fprintf(stdout, "\nExit codes:\n%s", exitcode.Table(true))
@@ -122,16 +139,50 @@ func parse(args []string, stdout io.Writer) (config, error) {
 		return cfg, usageError(errors.New("no child command after --"))
 	case cfg.timeout < 0:
 		return cfg, usageError(fmt.Errorf("negative -timeout %v", cfg.timeout))
+	case cfg.readyTimeout < 0:
+		return cfg, usageError(fmt.Errorf("negative -ready-timeout %v", cfg.readyTimeout))
 	case cfg.trace && cfg.json:
 		return cfg, usageError(errors.New("-trace and -json exclude each other"))
+	case cfg.children < 1 || cfg.children > maxChildren:
+		return cfg, usageError(fmt.Errorf("-children %d out of range [1, %d]", cfg.children, maxChildren))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case set["message"] && set["message-file"]:
+		return cfg, usageError(errors.New("-message and -message-file exclude each other"))
+	case set["message"]:
+		cfg.message = []byte(message)
+	case set["message-file"]:
+		var err error
+		if messageFile == "-" {
+			cfg.message, err = io.ReadAll(os.Stdin)
+		} else {
+			cfg.message, err = os.ReadFile(messageFile)
+		}
+		if err != nil {
+			return cfg, usageError(fmt.Errorf("-message-file: %w", err))
+		}
+		if cfg.message == nil {
+			cfg.message = []byte{}
+		}
 	}
 	if dashdash {
-		named := false
-		for _, a := range rest {
-			named = named || strings.Contains(a, "{event}")
+		named := func(ph ...string) bool {
+			for _, a := range rest {
+				for _, p := range ph {
+					if strings.Contains(a, p) {
+						return true
+					}
+				}
+			}
+			return false
 		}
-		if !named {
-			return cfg, usageError(fmt.Errorf("no argument of the child command names {event}: %q", rest))
+		if !named("{event}", "{handles}") {
+			return cfg, usageError(fmt.Errorf("no argument of the child command names {event} or {handles}: %q", rest))
+		}
+		if cfg.message != nil && !named("{message}", "{handles}") {
+			return cfg, usageError(fmt.Errorf("-message given, but no argument of the child command names {message} or {handles}: %q", rest))
 		}
 		cfg.command = rest
 	}
@@ -174,6 +225,23 @@ func (p *parent) step(t int64, step, msg string, kv ...any) {
 	fmt.Fprintf(p.stdout, "[PARENT] %s\n", msg)
 }
 
+// child is one of the children of a run.
+type child struct {
+	index int // from 1
+	h     *handoff.Handoff
+	trace *trace.Collector
+	err   error // from Wait
+}
+
+// name is how the child is called in messages: "child", or "child 3" when
+// there are several.
+func (c *child) name(n int) string {
+	if n == 1 {
+		return "child"
+	}
+	return fmt.Sprintf("child %d", c.index)
+}
+
 func (p *parent) run() error {
 	ev, err := handoff.NewEvent()
 	if err != nil {
@@ -182,47 +250,50 @@ func (p *parent) run() error {
 	defer ev.Close()
 	p.step(p.now(), "event-created", fmt.Sprintf("created event, handle %d", ev.Handle()), "handle", ev.Handle())
 
-	cmd, err := p.command()
-	if err != nil {
-		return err
+	var msg *handoff.SharedMemory
+	if p.message != nil {
+		if msg, err = newMessage(p.message); err != nil {
+			return fmt.Errorf("create message: %w", err)
+		}
+		defer msg.Close()
+		p.step(p.now(), "message-created", fmt.Sprintf("created shared memory, handle %d, holding a message of %d bytes", msg.Handle(), len(p.message)),
+			"handle", msg.Handle(), "bytes", len(p.message))
 	}
-	h := handoff.Command(cmd)
-	h.Pass("event", ev)
-	var collector *trace.Collector
-	env := os.Environ()
-	if p.tracing() {
-		collector = trace.NewCollector(p.stderr)
-		cmd.Stdout = collector
-		cmd.Env = append(withoutTrace(env), trace.EnvVar+"=1")
-	} else {
-		cmd.Stdout = p.stdout
-		if clean := withoutTrace(env); len(clean) < len(env) {
-			cmd.Env = clean
+
+	children := make([]*child, 0, p.children)
+	// killAll ends every child started and waits for it, for a run that
+	// stops before the children could finish.
+	killAll := func() {
+		for _, c := range children {
+			if c.h.Cmd.ProcessState == nil {
+				c.h.Cmd.Process.Kill()
+				c.err = c.h.Wait()
+			}
+		}
+		for _, c := range children {
+			if c.trace != nil {
+				c.trace.Close()
+			}
 		}
 	}
-	cmd.Stderr = p.stderr
-	// The child's output is copied until every holder of the pipe has
-	// closed it; a grandchild that keeps it must not hold up Wait for long.
-	cmd.WaitDelay = time.Second
+	for i := range p.children {
+		c := &child{index: i + 1}
+		if err := p.startChild(c, ev, msg); err != nil {
+			killAll()
+			return err
+		}
+		children = append(children, c)
+	}
+	if _, ok := children[0].h.Value(handoff.ReadyName); ok {
+		if err := p.awaitReady(children); err != nil {
+			killAll()
+			p.finish(children)
+			return err
+		}
+	}
 
-	t := p.now()
-	if err := h.Start(); err != nil {
-		return fmt.Errorf("start child: %w", err)
-	}
-	evValue, _ := h.Value("event")
-	kv := []any{"pid", cmd.Process.Pid, "event", evValue}
-	passed := fmt.Sprintf("event=%d", evValue)
-	if v, ok := h.Value(handoff.LifelineName); ok {
-		kv = append(kv, "parent", v)
-		passed += fmt.Sprintf(" parent=%d", v)
-	}
-	if p.tracing() {
-		kv = append(kv, "took_ms", trace.Millis(trace.Event{Mono: p.now()}, t))
-	}
-	p.step(t, "child-started", fmt.Sprintf("started child pid %d: %s (passed %s)", cmd.Process.Pid, commandLine(cmd.Args), passed), kv...)
-
-	// At the deadline, kill the child. killed is written before fired is
-	// closed, and read only after.
+	// At the deadline, kill the children. killed is written before fired
+	// is closed, and read only after.
 	var (
 		timer  *time.Timer
 		killed bool
@@ -232,78 +303,245 @@ func (p *parent) run() error {
 		timer = time.AfterFunc(p.timeout, func() {
 			defer close(fired)
 			t := p.now()
-			if cmd.Process.Kill() == nil {
-				killed = true
-				if p.tracing() {
-					p.rec.AddAt(t, "timeout", "after", p.timeout)
+			for _, c := range children {
+				if c.h.Cmd.Process.Kill() == nil {
+					killed = true
 				}
+			}
+			if killed && p.tracing() {
+				p.rec.AddAt(t, "timeout", "after", p.timeout)
 			}
 		})
 	}
 
-	t = p.now()
+	setAt := p.now()
 	setErr := ev.Set()
 	if setErr == nil {
 		limit := "no timeout"
 		if p.timeout > 0 {
 			limit = "timeout " + p.timeout.String()
 		}
-		p.step(t, "event-set", "event set; waiting for the child ("+limit+")")
+		what := "the child"
+		if len(children) > 1 {
+			what = fmt.Sprintf("the %d children", len(children))
+		}
+		p.step(setAt, "event-set", "event set; waiting for "+what+" ("+limit+")")
 	} else {
-		// The child cannot be signaled: end it rather than wait in vain.
-		cmd.Process.Kill()
+		// The children cannot be signaled: end them rather than wait in
+		// vain.
+		for _, c := range children {
+			c.h.Cmd.Process.Kill()
+		}
 	}
 
-	waitErr := h.Wait()
-	t = p.now()
+	var wg sync.WaitGroup
+	for _, c := range children {
+		wg.Go(func() { c.err = c.h.Wait() })
+	}
+	wg.Wait()
+	t := p.now()
 	timedOut := false
 	if timer != nil && !timer.Stop() {
-		// The timer fired: wait for its Kill to return, which on Windows
-		// can be after the child is gone.
+		// The timer fired: wait for its Kills to return, which on Windows
+		// can be after the children are gone.
 		<-fired
 		timedOut = killed
 	}
-	if collector != nil {
-		collector.Close()
-	}
-	state := cmd.ProcessState
 	if timedOut && !p.tracing() {
-		fmt.Fprintf(p.stdout, "[PARENT] timeout: the child did not exit within %v; killed it\n", p.timeout)
-	}
-	if state != nil {
-		if state.Exited() {
-			p.step(t, "child-exited", fmt.Sprintf("child exited with code %d", state.ExitCode()), "code", state.ExitCode())
+		if len(children) == 1 {
+			fmt.Fprintf(p.stdout, "[PARENT] timeout: the child did not exit within %v; killed it\n", p.timeout)
 		} else {
-			p.step(t, "child-exited", fmt.Sprintf("child ended: %v", state), "code", state.ExitCode(), "status", state)
+			fmt.Fprintf(p.stdout, "[PARENT] timeout: not every child exited within %v; killed them\n", p.timeout)
+		}
+	}
+	for _, c := range children {
+		if c.trace != nil {
+			c.trace.Close()
+		}
+		state := c.h.Cmd.ProcessState
+		if state == nil {
+			continue
+		}
+		kv := []any{"code", state.ExitCode()}
+		if len(children) > 1 {
+			kv = append(kv, "child", c.index)
+		}
+		if state.Exited() {
+			p.step(t, "child-exited", fmt.Sprintf("%s exited with code %d", c.name(len(children)), state.ExitCode()), kv...)
+		} else {
+			p.step(t, "child-exited", fmt.Sprintf("%s ended: %v", c.name(len(children)), state), append(kv, "status", state)...)
 		}
 	}
 
 	closeErr := ev.Close()
+	if msg != nil {
+		if err := msg.Close(); closeErr == nil {
+			closeErr = err
+		}
+	}
 	p.step(p.now(), "cleanup-done", "closed the event; done")
-
 	if p.tracing() {
-		if err := p.timeline(collector); err != nil {
+		if err := p.timeline(children, setAt); err != nil {
 			return err
 		}
 	}
 
-	switch {
-	case setErr != nil:
+	if setErr != nil {
 		return fmt.Errorf("set event: %w", setErr)
-	case state == nil:
-		return fmt.Errorf("wait for child: %w", waitErr)
-	case timedOut && !state.Success():
-		return exitcode.Errorf(exitcode.Timeout, "timeout: the child did not exit within %v; killed it", p.timeout)
-	case !state.Exited():
-		return exitcode.Errorf(exitcode.ChildFailed, "child failed: %v", state)
-	case !state.Success():
-		return exitcode.Errorf(exitcode.ChildFailed, "child failed: exit code %d", state.ExitCode())
-	case waitErr != nil && !errors.Is(waitErr, exec.ErrWaitDelay):
-		return fmt.Errorf("wait for child: %w", waitErr)
-	case closeErr != nil:
-		return fmt.Errorf("close event: %w", closeErr)
+	}
+	for _, c := range children {
+		state := c.h.Cmd.ProcessState
+		name := c.name(len(children))
+		switch {
+		case state == nil:
+			return fmt.Errorf("wait for %s: %w", name, c.err)
+		case timedOut && !state.Success():
+			return exitcode.Errorf(exitcode.Timeout, "timeout: %s did not exit within %v; killed it", name, p.timeout)
+		case !state.Exited():
+			return exitcode.Errorf(exitcode.ChildFailed, "%s failed: %v", name, state)
+		case !state.Success():
+			return exitcode.Errorf(exitcode.ChildFailed, "%s failed: exit code %d", name, state.ExitCode())
+		case c.err != nil && !errors.Is(c.err, exec.ErrWaitDelay):
+			return fmt.Errorf("wait for %s: %w", name, c.err)
+		}
+	}
+	if closeErr != nil {
+		return fmt.Errorf("close: %w", closeErr)
 	}
 	return nil
+}
+
+// startChild starts child c, passing it the event and the message.
+func (p *parent) startChild(c *child, ev *handoff.Event, msg *handoff.SharedMemory) error {
+	n := p.children
+	cmd, err := p.command()
+	if err != nil {
+		return err
+	}
+	h := handoff.Command(cmd)
+	c.h = h
+	h.Pass("event", ev)
+	if msg != nil {
+		h.Pass("message", msg)
+	}
+	if p.names("{ready}") || p.names("{handles}") {
+		h.ExpectReady()
+	}
+	env := os.Environ()
+	if p.tracing() {
+		c.trace = trace.NewCollector(p.stderr)
+		cmd.Stdout = c.trace
+		cmd.Env = append(withoutTrace(env), trace.EnvVar+"=1")
+	} else {
+		cmd.Stdout = p.stdout
+		if n > 1 {
+			cmd.Stdout = &prefixWriter{w: p.stdout, prefix: fmt.Sprintf("[%d] ", c.index)}
+		}
+		if clean := withoutTrace(env); len(clean) < len(env) {
+			cmd.Env = clean
+		}
+	}
+	cmd.Stderr = p.stderr
+	if n > 1 {
+		cmd.Stderr = &prefixWriter{w: p.stderr, prefix: fmt.Sprintf("[%d] ", c.index)}
+	}
+	// The child's output is copied until every holder of the pipe has
+	// closed it; a grandchild that keeps it must not hold up Wait for long.
+	cmd.WaitDelay = time.Second
+
+	t := p.now()
+	if err := h.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", c.name(n), err)
+	}
+	evValue, _ := h.Value("event")
+	kv := []any{"pid", cmd.Process.Pid, "event", evValue}
+	if n > 1 {
+		kv = append([]any{"child", c.index}, kv...)
+	}
+	passed := fmt.Sprintf("event=%d", evValue)
+	for _, name := range []string{"message", handoff.ReadyName, handoff.LifelineName} {
+		if v, ok := h.Value(name); ok {
+			kv = append(kv, name, v)
+			passed += fmt.Sprintf(" %s=%d", name, v)
+		}
+	}
+	if p.tracing() {
+		kv = append(kv, "took_ms", trace.Millis(trace.Event{Mono: p.now()}, t))
+	}
+	p.step(t, "child-started", fmt.Sprintf("started %s pid %d: %s (passed %s)", c.name(n), cmd.Process.Pid, commandLine(cmd.Args), passed), kv...)
+	return nil
+}
+
+// awaitReady waits until every child has signaled that it verified what it
+// received, within -ready-timeout, and reports the first that did not.
+func (p *parent) awaitReady(children []*child) error {
+	ctx := context.Background()
+	if p.readyTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.readyTimeout)
+		defer cancel()
+	}
+	errs := make([]error, len(children))
+	var wg sync.WaitGroup
+	for i, c := range children {
+		wg.Go(func() { errs[i] = c.h.WaitReady(ctx) })
+	}
+	wg.Wait()
+	n := len(children)
+	for i, c := range children {
+		if errs[i] == nil {
+			continue
+		}
+		if errors.Is(errs[i], handoff.ErrNotReady) {
+			return exitcode.Errorf(exitcode.ChildFailed, "%s (pid %d) exited before it was ready: it could not verify what it received", c.name(n), c.h.Cmd.Process.Pid)
+		}
+		if errors.Is(errs[i], context.DeadlineExceeded) {
+			return exitcode.Errorf(exitcode.Timeout, "timeout: %s (pid %d) was not ready within %v; killed the children", c.name(n), c.h.Cmd.Process.Pid, p.readyTimeout)
+		}
+		return fmt.Errorf("wait for %s to be ready: %w", c.name(n), errs[i])
+	}
+	what := "the child is"
+	if n > 1 {
+		what = fmt.Sprintf("all %d children are", n)
+	}
+	p.step(p.now(), "ready", what+" ready")
+	return nil
+}
+
+// finish reports how the children of a run that failed before the set
+// ended.
+func (p *parent) finish(children []*child) {
+	n := len(children)
+	for _, c := range children {
+		if state := c.h.Cmd.ProcessState; state != nil && !p.tracing() {
+			fmt.Fprintf(p.stdout, "[PARENT] %s: %v\n", c.name(n), state)
+		}
+	}
+}
+
+// names reports whether the child command names placeholder ph.
+func (p *parent) names(ph string) bool {
+	if p.config.command == nil {
+		return true // the default child takes {handles}
+	}
+	for _, a := range p.config.command {
+		if strings.Contains(a, ph) {
+			return true
+		}
+	}
+	return false
+}
+
+// newMessage returns shared memory holding msg after its length, a
+// little-endian uint64, as handoff-child reads it.
+func newMessage(msg []byte) (*handoff.SharedMemory, error) {
+	m, err := handoff.NewSharedMemory(8 + len(msg))
+	if err != nil {
+		return nil, err
+	}
+	binary.LittleEndian.PutUint64(m.Bytes(), uint64(len(msg)))
+	copy(m.Bytes()[8:], msg)
+	return m, nil
 }
 
 // command returns the child's command, with the placeholders still in.
@@ -315,7 +553,7 @@ func (p *parent) command() (*exec.Cmd, error) {
 	if err != nil {
 		return nil, err
 	}
-	return exec.Command(path, "-event", "{event}", "-parent", "{"+handoff.LifelineName+"}"), nil
+	return exec.Command(path, "-handles", "{"+handoff.HandlesName+"}"), nil
 }
 
 // findChild returns the path of handoff-child: next to this program's
@@ -339,12 +577,51 @@ func findChild() (string, error) {
 	return path, nil
 }
 
-// timeline prints the parent's and the child's steps.
-func (p *parent) timeline(c *trace.Collector) error {
-	if bad := c.Bad(); len(bad) > 0 {
-		fmt.Fprintf(p.stderr, "handoff-parent: %d malformed trace line(s) from the child, forwarded above; first: %v\n", len(bad), bad[0])
+// timeline prints the parent's and the children's steps. Each child's
+// "woke" step gets its latency after the set; with several children, a
+// last step gives the spread between the first and the last to wake.
+func (p *parent) timeline(children []*child, setAt int64) error {
+	n := len(children)
+	lists := [][]trace.Event{p.rec.Events()}
+	var first, last int64
+	woke := 0
+	for _, c := range children {
+		if c.trace == nil {
+			continue
+		}
+		if bad := c.trace.Bad(); len(bad) > 0 {
+			fmt.Fprintf(p.stderr, "handoff-parent: %d malformed trace line(s) from %s, forwarded above; first: %v\n", len(bad), c.name(n), bad[0])
+		}
+		events := c.trace.Events()
+		for i := range events {
+			if n > 1 {
+				events[i].Who = fmt.Sprintf("child%d", c.index)
+			}
+			if r, _ := events[i].Get("result"); events[i].Step == "woke" && r == "signaled" {
+				d := events[i].Mono - setAt
+				events[i].Detail = append(events[i].Detail, trace.Field{Key: "after_set_ms", Value: trace.Millis(trace.Event{Mono: events[i].Mono}, setAt)})
+				if woke == 0 || d < first {
+					first = d
+				}
+				if woke == 0 || d > last {
+					last = d
+				}
+				woke++
+			}
+		}
+		lists = append(lists, events)
 	}
-	events := trace.Merge(p.rec.Events(), c.Events())
+	events := trace.Merge(lists...)
+	if n > 1 {
+		summary := trace.Event{Mono: p.now(), Who: trace.Parent, Step: "wake-spread", Detail: trace.Fields("woke", woke, "children", n)}
+		if woke > 0 {
+			summary.Detail = append(summary.Detail,
+				trace.Field{Key: "first_ms", Value: trace.Millis(trace.Event{Mono: first}, 0)},
+				trace.Field{Key: "last_ms", Value: trace.Millis(trace.Event{Mono: last}, 0)},
+				trace.Field{Key: "spread_ms", Value: trace.Millis(trace.Event{Mono: last - first}, 0)})
+		}
+		events = append(events, summary)
+	}
 	var err error
 	if p.json {
 		err = trace.WriteJSON(p.stdout, p.start, events)
@@ -355,6 +632,33 @@ func (p *parent) timeline(c *trace.Collector) error {
 		return fmt.Errorf("write timeline: %w", err)
 	}
 	return nil
+}
+
+// prefixWriter writes prefix at the start of every line, for the output of
+// one of several children.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+	mid    bool // within a line
+}
+
+func (pw *prefixWriter) Write(b []byte) (int, error) {
+	n := len(b)
+	var out []byte
+	for len(b) > 0 {
+		if !pw.mid {
+			out = append(out, pw.prefix...)
+		}
+		line, rest, nl := bytes.Cut(b, []byte("\n"))
+		out = append(out, line...)
+		if nl {
+			out = append(out, '\n')
+		}
+		pw.mid = !nl
+		b = rest
+	}
+	_, err := pw.w.Write(out)
+	return n, err
 }
 
 // shared returns w for use by this process and, through os/exec, by the

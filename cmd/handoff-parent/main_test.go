@@ -205,10 +205,12 @@ func TestParse(t *testing.T) {
 		args []string
 		want config
 	}{
-		{nil, config{timeout: 30 * time.Second}},
-		{[]string{"-timeout", "0", "-trace"}, config{trace: true}},
-		{[]string{"-json", "--", "child", "{event}", "x{parent}"}, config{timeout: 30 * time.Second, json: true, command: []string{"child", "{event}", "x{parent}"}}},
-		{[]string{"--", "child", "-trace", "--", "{event}"}, config{timeout: 30 * time.Second, command: []string{"child", "-trace", "--", "{event}"}}},
+		{nil, config{timeout: 30 * time.Second, readyTimeout: 10 * time.Second, children: 1}},
+		{[]string{"-timeout", "0", "-trace", "-ready-timeout", "0"}, config{trace: true, children: 1}},
+		{[]string{"-json", "--", "child", "{event}", "x{parent}"}, config{timeout: 30 * time.Second, readyTimeout: 10 * time.Second, children: 1, json: true, command: []string{"child", "{event}", "x{parent}"}}},
+		{[]string{"--", "child", "-trace", "--", "{event}"}, config{timeout: 30 * time.Second, readyTimeout: 10 * time.Second, children: 1, command: []string{"child", "-trace", "--", "{event}"}}},
+		{[]string{"-children", "16", "-message", "", "--", "child", "{handles}"}, config{timeout: 30 * time.Second, readyTimeout: 10 * time.Second, children: 16, message: []byte{}, command: []string{"child", "{handles}"}}},
+		{[]string{"-message", "hi"}, config{timeout: 30 * time.Second, readyTimeout: 10 * time.Second, children: 1, message: []byte("hi")}},
 	}
 	for _, tt := range tests {
 		got, err := parse(tt.args, new(bytes.Buffer))
@@ -227,6 +229,11 @@ func TestUsage(t *testing.T) {
 		{[]string{"--"}, "no child command after --"},
 		{[]string{"--", "child"}, "names {event}"},
 		{[]string{"--", "child", "{parent}"}, "names {event}"},
+		{[]string{"-message", "x", "--", "child", "{event}"}, "names {message} or {handles}"},
+		{[]string{"-message", "x", "-message-file", "f"}, "exclude each other"},
+		{[]string{"-children", "0"}, "-children 0 out of range"},
+		{[]string{"-children", "1025"}, "-children 1025 out of range"},
+		{[]string{"-ready-timeout", "-1s"}, "negative -ready-timeout"},
 		{[]string{"-trace", "-json"}, "exclude each other"},
 		{[]string{"-timeout", "-1s"}, "negative -timeout"},
 		{[]string{"-timeout"}, "flag needs an argument"},
@@ -250,7 +257,7 @@ func TestHelp(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) || exitcode.Of(err) != 0 {
 		t.Fatalf("run(-h) = %v, want flag.ErrHelp (exit 0)", err)
 	}
-	for _, want := range []string{synopsis, "-timeout D", "-trace", "-json", "handoff-child -event {event} -parent {parent}", "Exit codes:", exitcode.Table(true)} {
+	for _, want := range []string{synopsis, "-timeout D", "-trace", "-json", "handoff-child -handles {handles}", "-children N", "-message TEXT", "Exit codes:", exitcode.Table(true)} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("run(-h) printed:\n%s\nwant %q in it", stdout.String(), want)
 		}

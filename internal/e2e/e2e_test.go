@@ -55,7 +55,7 @@ func index(t *testing.T, out, line string) int {
 // the values passed ("" for none).
 func passed(t *testing.T, out string) (pid, event, parent string) {
 	t.Helper()
-	m := match(t, out, `\[PARENT\] started child pid (\d+): .* \(passed event=(\d+)(?: parent=(\d+))?\)`)
+	m := match(t, out, `\[PARENT\] started child pid (\d+): .* \(passed event=(\d+)(?: message=\d+)?(?: ready=\d+)?(?: parent=(\d+))?\)`)
 	return m[1], m[2], m[3]
 }
 
@@ -73,14 +73,14 @@ func TestDefault(t *testing.T) {
 			t.Fatalf("handoff-parent passed no lifeline:\n%v", r)
 		}
 		out := r.stdout
-		got := index(t, out, fmt.Sprintf("[CHILD] pid %s: got event handle %s, lifeline handle %s", pid, ev, lifeline))
+		got := match(t, out, fmt.Sprintf(`\[CHILD\] pid %s: got handles "event=event:%s,ready=ready:\d+,parent=lifeline:%s"`, pid, ev, lifeline))[0]
 		verified := index(t, out, fmt.Sprintf("[CHILD] verified event %s: inherited, type %s", ev, p.eventType()))
 		lifelineOK := match(t, out, fmt.Sprintf(`\[CHILD\] verified lifeline %s: inherited, type %s, parent pid \d+`, lifeline, p.lifelineType()))[0]
 		waiting := index(t, out, "[CHILD] waiting for the event (timeout 30s)")
 		signaled := index(t, out, "[CHILD] Event signaled")
 		exiting := index(t, out, "[CHILD] exiting with code 0")
 		exited := index(t, out, "[PARENT] child exited with code 0")
-		if !(got < verified && verified < index(t, out, lifelineOK) && verified < waiting && waiting < signaled && signaled < exiting && exiting < exited) {
+		if !(index(t, out, got) < verified && verified < index(t, out, lifelineOK) && verified < waiting && waiting < signaled && signaled < exiting && exiting < exited) {
 			t.Errorf("steps out of order:\n%s", out)
 		}
 		if r.stderr != "" {

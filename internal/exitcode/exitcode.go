@@ -8,11 +8,11 @@
 //	1  other failure: a system call or the start of the child failed
 //	2  usage: bad flags or arguments (-h itself exits 0)
 //	3  bad value: a handle value that is not well formed (handoff.ErrBadValue; child only)
-//	4  not inherited: the value names no handle the child inherited (handoff.ErrNotInherited; child only)
+//	4  not inherited: the value names no handle the child inherited, or -handles lists none under a name it needs (handoff.ErrNotInherited, handoff.ErrNotPassed; child only)
 //	5  wrong type: the value names an inherited handle of the wrong type (handoff.ErrWrongType; child only)
 //	6  parent gone: the parent exited before it set the event (handoff.ErrParentGone; child only)
-//	7  timeout: the event was not set (child), or the child did not exit (parent), within -timeout
-//	8  child failed: the child exited non-zero or was killed (parent only)
+//	7  timeout: the event was not set (child), or a child was not ready within -ready-timeout or did not exit within -timeout (parent)
+//	8  child failed: a child exited non-zero, was killed, or exited before it was ready (parent only)
 package exitcode
 
 import (
@@ -66,7 +66,7 @@ func Of(err error) int {
 		return e.Code
 	case errors.Is(err, handoff.ErrBadValue):
 		return BadValue
-	case errors.Is(err, handoff.ErrNotInherited):
+	case errors.Is(err, handoff.ErrNotInherited), errors.Is(err, handoff.ErrNotPassed):
 		return NotInherited
 	case errors.Is(err, handoff.ErrWrongType):
 		return WrongType
@@ -88,11 +88,11 @@ var table = []struct {
 	{Failure, "other failure: a system call or the start of the child failed", "other failure: a system call failed"},
 	{Usage, "usage: bad flags or arguments", "usage: bad flags or arguments"},
 	{BadValue, "", "bad value: VALUE is not a well-formed handle value"},
-	{NotInherited, "", "not inherited: VALUE names no handle this process inherited"},
+	{NotInherited, "", "not inherited: VALUE names no handle this process inherited, or -handles lists none under a needed name"},
 	{WrongType, "", "wrong type: VALUE names an inherited handle of the wrong type"},
 	{ParentGone, "", "parent gone: the parent exited before it set the event (or -parent is not the parent)"},
-	{Timeout, "timeout: the child did not exit within -timeout; it was killed", "timeout: the event was not set within -timeout"},
-	{ChildFailed, "child failed: the child exited non-zero or was killed", ""},
+	{Timeout, "timeout: a child was not ready within -ready-timeout, or did not exit within -timeout; the children were killed", "timeout: the event was not set within -timeout"},
+	{ChildFailed, "child failed: a child exited non-zero, was killed, or exited before it was ready", ""},
 }
 
 // Table returns the exit codes that a program can exit with, one indented
