@@ -6,8 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"testing"
-
-	"github.com/handoff/handoff/internal/exitcode"
 )
 
 // With HANDOFF_CHILD_TEST_MAIN=1 the test binary is handoff-child: tests of
@@ -15,8 +13,7 @@ import (
 // really inherited.
 func TestMain(m *testing.M) {
 	if os.Getenv("HANDOFF_CHILD_TEST_MAIN") == "1" {
-		err := run(os.Args[1:], os.Stdout, os.Stderr)
-		os.Exit(exitcode.Of(err))
+		os.Exit(exit(run(os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
 	}
 	os.Exit(m.Run())
 }

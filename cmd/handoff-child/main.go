@@ -48,13 +48,17 @@ import (
 const synopsis = "handoff-child {[-event] VALUE [-parent VALUE] | -handles LIST} [-timeout D]"
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		code := exitcode.Of(err)
-		if code != exitcode.OK {
-			fmt.Fprintf(os.Stderr, "handoff-child: %v\n", err)
-		}
-		os.Exit(code)
+	os.Exit(exit(run(os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+}
+
+// exit reports err on stderr, unless it calls for exit code 0, and returns
+// the exit code.
+func exit(err error, stderr io.Writer) int {
+	code := exitcode.Of(err)
+	if code != exitcode.OK {
+		fmt.Fprintf(stderr, "handoff-child: %v\n", err)
 	}
+	return code
 }
 
 // config is what the command line asks for.
