@@ -188,6 +188,23 @@ func (p platform) path(name string) string {
 	return filepath.Join(p.dir, name)
 }
 
+// hostPath returns how a program of p names the file at path of this
+// machine: a Windows path under Wine.
+func (p platform) hostPath(path string) string {
+	if p.name == "windows" {
+		return `Z:` + strings.ReplaceAll(path, "/", `\`)
+	}
+	return path
+}
+
+// memoryType is the object type handoff-child reports for shared memory.
+func (p platform) memoryType() string {
+	if p.name == "windows" {
+		return "Section"
+	}
+	return "memfd"
+}
+
 // eventType and lifelineType are the object types handoff-child reports.
 func (p platform) eventType() string {
 	if p.name == "windows" {

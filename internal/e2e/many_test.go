@@ -1,0 +1,136 @@
+package e2e
+
+import (
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestChildren runs handoff-parent -children 16 -message: every child must
+// verify the event, the lifeline and the message, report ready, wake from
+// the one set, and print the message intact; none may be left running.
+func TestChildren(t *testing.T) {
+	const n = 16
+	const text = "handed over to 16 children: ünïcode, spaces and \"quotes\""
+	both(t, func(t *testing.T, p platform) {
+		env, _ := token(t)
+		r := p.run(t, 2*limit, []string{env}, "handoff-parent", "-children", strconv.Itoa(n), "-message", text)
+		if r.code != 0 {
+			t.Fatalf("exit %d, want 0\n%v", r.code, r)
+		}
+		sum := fnv.New64a()
+		sum.Write([]byte(text))
+		for i := 1; i <= n; i++ {
+			prefix := fmt.Sprintf("[%d] [CHILD] ", i)
+			index(t, r.stdout, prefix+"reported ready to the parent")
+			index(t, r.stdout, prefix+"Event signaled")
+			index(t, r.stdout, fmt.Sprintf("%smessage (%d bytes, fnv64a %016x): %s", prefix, len(text), sum.Sum64(), text))
+			index(t, r.stdout, fmt.Sprintf("[PARENT] child %d exited with code 0", i))
+			match(t, r.stdout, regexp.QuoteMeta(prefix)+`verified message \d+: inherited, type `+p.memoryType()+fmt.Sprintf(`, %d bytes`, 8+len(text)))
+		}
+		ready := index(t, r.stdout, fmt.Sprintf("[PARENT] all %d children are ready", n))
+		for i := 1; i <= n; i++ {
+			if index(t, r.stdout, fmt.Sprintf("[%d] [CHILD] Event signaled", i)) < ready {
+				// Output of different processes may interleave, but
+				// no child can wake before all were ready.
+				t.Logf("child %d's wake printed before the ready line (output order only)", i)
+			}
+		}
+		gone(t, env, 5*time.Second)
+	})
+}
+
+// TestChildrenTrace checks the timeline of -children 8 -trace: every child
+// has its own rows, its wake has a latency after the set, and the spread
+// between first and last is given.
+func TestChildrenTrace(t *testing.T) {
+	const n = 8
+	both(t, func(t *testing.T, p platform) {
+		r := p.run(t, 2*limit, nil, "handoff-parent", "-children", strconv.Itoa(n), "-trace")
+		if r.code != 0 {
+			t.Fatalf("exit %d, want 0\n%v", r.code, r)
+		}
+		for i := 1; i <= n; i++ {
+			match(t, r.stdout, fmt.Sprintf(` *[0-9.]+  child%d +woke +result=signaled after_set_ms=[0-9.]+`, i))
+			match(t, r.stdout, fmt.Sprintf(` *[0-9.]+  child%d +ready`, i))
+		}
+		m := match(t, r.stdout, fmt.Sprintf(` *[0-9.]+  parent +wake-spread +woke=%d children=%d first_ms=([0-9.]+) last_ms=([0-9.]+) spread_ms=([0-9.]+)`, n, n))
+		first, _ := strconv.ParseFloat(m[1], 64)
+		last, _ := strconv.ParseFloat(m[2], 64)
+		spread, _ := strconv.ParseFloat(m[3], 64)
+		if first < 0 || last < first || spread < last-first-0.002 || spread > last-first+0.002 {
+			t.Errorf("first %v, last %v, spread %v: inconsistent", first, last, spread)
+		}
+		t.Logf("%s: %d children woke %.3f to %.3f ms after the set (spread %.3f ms)", p.name, n, first, last, spread)
+	})
+}
+
+// TestBigMessage passes a 1 MiB message from a file.
+func TestBigMessage(t *testing.T) {
+	text := strings.Repeat("0123456789abcdef", 1<<16)
+	dir, err := os.MkdirTemp("", "handoff-e2e-msg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "message")
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	both(t, func(t *testing.T, p platform) {
+		r := p.run(t, limit, nil, "handoff-parent", "-message-file", p.hostPath(file))
+		if r.code != 0 {
+			t.Fatalf("exit %d, want 0\n%.2000v", r.code, r)
+		}
+		sum := fnv.New64a()
+		sum.Write([]byte(text))
+		if !strings.Contains(r.stdout, fmt.Sprintf("[CHILD] message (%d bytes, fnv64a %016x): %s\n", len(text), sum.Sum64(), text)) {
+			t.Errorf("the child did not print the 1 MiB message intact")
+		}
+	})
+}
+
+// TestNeverReady runs a child that takes {ready} but never signals it: the
+// parent must fail at -ready-timeout, kill it, and leave nothing running.
+func TestNeverReady(t *testing.T) {
+	both(t, func(t *testing.T, p platform) {
+		env, _ := token(t)
+		r := p.run(t, limit, []string{env}, "handoff-parent", "-ready-timeout", "1s", "--", p.path("probe"), "-sleep", "1h", "{event}", "{ready}")
+		if r.code != codeTimeout {
+			t.Fatalf("exit %d, want %d (timeout)\n%v", r.code, codeTimeout, r)
+		}
+		if !strings.Contains(r.stderr, "was not ready within 1s") {
+			t.Errorf("stderr %q, want ...was not ready within 1s...", r.stderr)
+		}
+		if r.elapsed > 8*time.Second {
+			t.Errorf("took %v", r.elapsed)
+		}
+		if strings.Contains(r.stdout, "event set") {
+			t.Errorf("the event was set though the child was not ready:\n%s", r.stdout)
+		}
+		gone(t, env, 5*time.Second)
+	})
+}
+
+// TestNotReadyExit runs one good child and one that exits at once with the
+// ready event unsignaled: the parent must say which failed, and why.
+func TestNotReadyExit(t *testing.T) {
+	both(t, func(t *testing.T, p platform) {
+		env, _ := token(t)
+		r := p.run(t, limit, []string{env}, "handoff-parent", "-children", "3", "--", p.path("handoff-child"), "-handles", "{handles}", "-parent", "{parent}")
+		if r.code != codeChildFailed {
+			t.Fatalf("exit %d, want %d (child failed)\n%v", r.code, codeChildFailed, r)
+		}
+		match(t, r.stderr, `handoff-parent: child 1 \(pid \d+\) exited before it was ready: it could not verify what it received`)
+		if strings.Contains(r.stdout, "event set") {
+			t.Errorf("the event was set though no child was ready:\n%s", r.stdout)
+		}
+		gone(t, env, 5*time.Second)
+	})
+}
