@@ -1366,7 +1366,7 @@ func TestStartErrorsRelease(t *testing.T) {
 		{"empty name", helperCommand("child", "{}"), func(h *Handoff) { h.Pass("", ev) }, "invalid name"},
 		{"lifeline name", helperCommand("child", "{parent}"), func(h *Handoff) { h.Pass(LifelineName, ev) }, "reserved"},
 		{"name twice", helperCommand("child", "{event}"), func(h *Handoff) { h.Pass("event", ev); h.Pass("event", ev) }, "twice"},
-		{"nil event", helperCommand("child", "{event}"), func(h *Handoff) { h.Pass("event", nil) }, "nil event"},
+		{"nil object", helperCommand("child", "{event}"), func(h *Handoff) { h.Pass("event", nil) }, "nil object"},
 		{"nil Cmd", nil, func(h *Handoff) {}, "nil Cmd"},
 		// Start gets as far as CreateProcess, with the duplicates and the job
 		// made.

@@ -11,6 +11,7 @@ import (
 	"hash/fnv"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,10 +21,10 @@ import (
 
 // startChild starts the test binary as handoff-child with args, passing objs
 // by name, and returns its handoff and its standard output and error.
-func startChild(t *testing.T, objs map[string]handoff.Object, ready bool, args ...string) (*handoff.Handoff, *bytes.Buffer, *bytes.Buffer) {
+func startChild(t *testing.T, objs map[string]handoff.Object, ready bool, args ...string) (*handoff.Handoff, *syncBuffer, *syncBuffer) {
 	t.Helper()
 	cmd := childCommand(args...)
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr syncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	h := handoff.Command(cmd)
 	for name, obj := range objs {
@@ -36,6 +37,25 @@ func startChild(t *testing.T, objs map[string]handoff.Object, ready bool, args .
 		t.Fatal(err)
 	}
 	return h, &stdout, &stderr
+}
+
+// syncBuffer is a buffer that a test may read while os/exec writes a
+// running child's output to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func exitCode(t *testing.T, h *handoff.Handoff) int {
