@@ -519,3 +519,51 @@ func TestWaitReadyExit(t *testing.T) {
 		t.Errorf("killed child's state: %v", h.Cmd.ProcessState)
 	}
 }
+
+// FuzzParseHandles checks that no names argument makes ParseHandles panic,
+// and that what it accepts is exactly what the grammar of Handles allows:
+// the accepted list prints back as the input, every name is valid and
+// listed once, every kind is known, and every value is one ParseValue takes,
+// listed once.
+func FuzzParseHandles(f *testing.F) {
+	for _, s := range []string{
+		"event=event:4", "go=event:4,sem=semaphore:8,msg=shm:12,out=file:16,parent=lifeline:20,ready=ready:24",
+		"a=file:0x10", "", ",", "a=event:4,", "a=event:4,a=event:8", "a=event:4,b=event:4", "a=event:0",
+		"a=mutex:4", "A=event:4", "a=event:04", "a=event:4294967296", "a=event:4=5", "a:event=4",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		hs, err := ParseHandles(s)
+		if err != nil {
+			if !errors.Is(err, ErrBadValue) {
+				t.Fatalf("ParseHandles(%q) = %v, not wrapping ErrBadValue", s, err)
+			}
+			return
+		}
+		if got := hs.String(); got != s {
+			t.Fatalf("ParseHandles(%q).String() = %q", s, got)
+		}
+		names := map[string]bool{}
+		values := map[uintptr]bool{}
+		for _, nk := range hs.Names() {
+			name, k := nk[0], nk[1]
+			if !validName(name) || names[name] {
+				t.Fatalf("ParseHandles(%q) accepted name %q (repeated: %v)", s, name, names[name])
+			}
+			names[name] = true
+			if _, ok := parseKind(k); !ok {
+				t.Fatalf("ParseHandles(%q) accepted kind %q", s, k)
+			}
+			v, _ := hs.Value(name)
+			n, err := ParseValue(v)
+			if err != nil || values[n] {
+				t.Fatalf("ParseHandles(%q) accepted value %q of %q: %v (repeated: %v)", s, v, name, err, values[n])
+			}
+			values[n] = true
+		}
+		if len(names) == 0 {
+			t.Fatalf("ParseHandles(%q) accepted an empty list", s)
+		}
+	})
+}

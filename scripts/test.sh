@@ -188,6 +188,7 @@ fuzz_targets=(
 	". FuzzParseValue"
 	". FuzzOpenEvent"
 	". FuzzOpenLifeline"
+	". FuzzParseHandles"
 	"./cmd/handoff-child FuzzParse"
 	"./internal/trace FuzzParseLine"
 )
