@@ -20,6 +20,28 @@
 //     the parent's context or timeout bounds the child, and the child dies
 //     with its parent.
 //
+// # Objects, names and readiness
+//
+// Besides events, a [Handoff] passes any [Object]: a [Semaphore], a block of
+// [SharedMemory], or an open file given with [File]. Each is created by the
+// parent unnamed and not inheritable, and passed under a name. A child opens
+// each by kind ([OpenSemaphore], [OpenSharedMemory], [OpenFile]), and the
+// same checks as for an event refuse an object of another kind with
+// [ErrWrongType].
+//
+// The placeholder {handles} stands for the names argument, one
+// argument that lists every handle passed with its name, kind and value
+// (see [Handles]); a child parses it with [ParseHandles] and opens its
+// objects by name, so that a name that was not passed is [ErrNotPassed]
+// and a kind that does not match the list is [ErrWrongType].
+//
+// With [Handoff.ExpectReady], the child also gets a ready event, which it
+// signals ([Handles.Ready], [SignalReady]) once it has verified everything
+// it received. [Handoff.WaitReady] waits for that signal and for the
+// child's exit together, so a parent that starts many children behind one
+// event sets it only when all are ready, and learns of a failed handoff
+// ([ErrNotReady]) before anything waits on it.
+//
 // # Values
 //
 // A value is a handle (Windows) or file descriptor (Unix) number written in
@@ -30,7 +52,10 @@
 //
 // # Windows
 //
-// The event is a manual-reset event object with no name. The parent's own
+// The event is a manual-reset event object with no name; a semaphore a
+// semaphore object; shared memory a section backed by the paging file,
+// which starts with a small header of handoff's that keeps the exact size
+// (NtQuerySection reports it rounded up to whole pages). The parent's own
 // handle is never inheritable: Start makes an inheritable duplicate of each
 // passed handle, lists exactly those in the child's
 // PROC_THREAD_ATTRIBUTE_HANDLE_LIST (through
@@ -49,7 +74,10 @@
 //
 // # Linux
 //
-// The event is an eventfd. Set writes to it and Reset reads it empty; Wait
+// The event is an eventfd; a semaphore an eventfd with EFD_SEMAPHORE, which
+// the child tells from an event by fdinfo's eventfd-semaphore line (kernels
+// since 6.5); shared memory a memfd whose size is sealed (F_SEAL_SHRINK,
+// F_SEAL_GROW, F_SEAL_SEAL), which the child requires. Set writes to it and Reset reads it empty; Wait
 // polls it for readability without reading, so every waiter wakes, as with a
 // manual-reset event. Start passes the handles through ExtraFiles, marks
 // every other descriptor of the parent close-on-exec (close_range with
