@@ -246,16 +246,6 @@ func readReport(t *testing.T, s *bufio.Scanner) report {
 	return r
 }
 
-func testEvent(t *testing.T) *Event {
-	t.Helper()
-	ev, err := NewEvent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ev.Close() })
-	return ev
-}
-
 // kcmpFile reports whether fd1 in process pid1 and fd2 in pid2 are the same
 // open file description.
 func kcmpFile(t *testing.T, pid1, fd1, pid2, fd2 int) bool {

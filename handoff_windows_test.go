@@ -737,16 +737,6 @@ func tempDir(t *testing.T) string {
 	return dir
 }
 
-func newTestEvent(t *testing.T) *Event {
-	t.Helper()
-	e, err := NewEvent()
-	if err != nil {
-		t.Fatalf("NewEvent() = %v", err)
-	}
-	t.Cleanup(func() { e.Close() })
-	return e
-}
-
 // newInheritableEvent creates an event as the classic sample does: with an
 // inheritable handle, which any CreateProcess with bInheritHandles=TRUE and
 // no handle list hands to the child.
@@ -781,7 +771,7 @@ func ownInheritable(t *testing.T) (inh []handleInfo, jobs int) {
 // object from another one.
 func TestCompareObjectHandles(t *testing.T) {
 	t.Parallel()
-	a, b := newTestEvent(t), newTestEvent(t)
+	a, b := testEvent(t), testEvent(t)
 	var dup windows.Handle
 	if err := windows.DuplicateHandle(windows.CurrentProcess(), windows.Handle(a.Handle()), windows.CurrentProcess(), &dup, 0, false, windows.DUPLICATE_SAME_ACCESS); err != nil {
 		t.Fatal(err)
@@ -821,8 +811,8 @@ type handoffRun struct {
 // Start.
 func startChild(t *testing.T, before func()) *handoffRun {
 	t.Helper()
-	run := &handoffRun{ev: newTestEvent(t), decoy: newInheritableEvent(t)}
-	other := newTestEvent(t)
+	run := &handoffRun{ev: testEvent(t), decoy: newInheritableEvent(t)}
+	other := testEvent(t)
 	if before != nil {
 		before()
 	}
@@ -1056,7 +1046,7 @@ func TestOpenRefuses(t *testing.T) {
 	cmd := helperCommand("open", "{event}", "{parent}")
 	cmd.Env = append(cmd.Env, "HANDOFF_CASES="+string(b))
 	h := Command(cmd)
-	h.Pass("event", newTestEvent(t))
+	h.Pass("event", testEvent(t))
 	lines, waited := startHandoff(t, h)
 	var results []openResult
 	readReport(t, lines, &results, helperTimeout)
@@ -1234,7 +1224,7 @@ func TestKillParentKillsChild(t *testing.T) {
 // TestEventWindows checks the manual-reset semantics of an Event in one process.
 func TestEventWindows(t *testing.T) {
 	t.Parallel()
-	e := newTestEvent(t)
+	e := testEvent(t)
 	h := windows.Handle(e.Handle())
 	if hi := probe(uintptr(h)); !hi.Valid || hi.Inherit || hi.Type != "Event" {
 		t.Fatalf("NewEvent's handle: %v, want a valid Event, not inheritable", hi)
@@ -1347,7 +1337,7 @@ func canceled() context.Context {
 // Start leaves no inheritable handle and no job behind. Not parallel: it
 // compares this process's handle table before and after.
 func TestStartErrorsRelease(t *testing.T) {
-	ev := newTestEvent(t)
+	ev := testEvent(t)
 	dir := tempDir(t)
 	missing := filepath.Join(dir, "missing.exe")
 	notExe := filepath.Join(dir, "not-a-program.exe")

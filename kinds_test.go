@@ -163,8 +163,8 @@ func helperKindsChild(args []string) {
 // passed, to a child that proves it holds the parent's objects and uses
 // each as its kind.
 func TestKinds(t *testing.T) {
-	ev := mustEvent(t)
-	evDecoy := mustEvent(t)
+	ev := testEvent(t)
+	evDecoy := testEvent(t)
 	sem, err := NewSemaphore(0)
 	if err != nil {
 		t.Fatal(err)
@@ -280,16 +280,6 @@ func TestKinds(t *testing.T) {
 	if err := sem.Acquire(ctxShort); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("parent: third Acquire after the child released 2 = %v, want %v", err, context.DeadlineExceeded)
 	}
-}
-
-func mustEvent(t *testing.T) *Event {
-	t.Helper()
-	ev, err := NewEvent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ev.Close() })
-	return ev
 }
 
 // TestSemaphore checks the count locally: what is released is acquired,
@@ -428,7 +418,7 @@ func helperGateChild(args []string) {
 func TestStartGate(t *testing.T) {
 	for _, n := range []int{1, 8, 64} {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
-			ev := mustEvent(t)
+			ev := testEvent(t)
 			hs := make([]*Handoff, n)
 			outs := make([]*bytes.Buffer, n)
 			defer func() {

@@ -34,3 +34,14 @@ func helperEnv(helper string, more ...string) []string {
 	env := append(os.Environ(), "HANDOFF_TEST_HELPER="+helper, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
 	return append(env, more...)
 }
+
+// testEvent returns a new event, closed at the end of the test.
+func testEvent(t *testing.T) *Event {
+	t.Helper()
+	ev, err := NewEvent()
+	if err != nil {
+		t.Fatalf("NewEvent() = %v", err)
+	}
+	t.Cleanup(func() { ev.Close() })
+	return ev
+}

@@ -62,7 +62,11 @@ const HandlesName = "handles"
 // SignalReady tells the parent that this process has verified what it
 // received: it opens the ready object passed under value and signals it.
 func SignalReady(value string) error {
-	h, err := openInherited(value, kindReady)
+	return signalReady(openInherited(value, kindReady))
+}
+
+// signalReady signals and closes the ready object h, opened with err.
+func signalReady(h sysHandle, err error) error {
 	if err != nil {
 		return err
 	}
@@ -252,15 +256,7 @@ func (hs *Handles) Lifeline() (*Lifeline, error) {
 // Ready signals the ready object, listed under [ReadyName], as
 // [SignalReady] does.
 func (hs *Handles) Ready() error {
-	h, err := hs.open(ReadyName, kindReady)
-	if err != nil {
-		return err
-	}
-	if err := h.set(); err != nil {
-		h.close()
-		return fmt.Errorf("handoff: signal ready: %w", err)
-	}
-	return h.close()
+	return signalReady(hs.open(ReadyName, kindReady))
 }
 
 // kind is what a child expects a value to name.

@@ -154,7 +154,7 @@ func TestRaceCrossLeaks(t *testing.T) {
 	events := make([]*Event, n)
 	vals := make([]string, n)
 	for i := range events {
-		events[i] = newTestEvent(t)
+		events[i] = testEvent(t)
 		vals[i] = FormatValue(events[i].Handle())
 	}
 	type run struct {
@@ -388,7 +388,7 @@ func TestReverseLeak(t *testing.T) {
 	events := make([]*Event, pool)
 	vals := make([]string, pool)
 	for i := range events {
-		events[i] = newTestEvent(t)
+		events[i] = testEvent(t)
 		vals[i] = FormatValue(events[i].Handle())
 	}
 	dir := tempDir(t)
@@ -902,7 +902,7 @@ func killParent(t *testing.T, step string, i int, stats *faultStats) {
 func killChild(t *testing.T, step string, stats *faultStats) {
 	t.Helper()
 	result := filepath.Join(tempDir(t), "child.json")
-	ev := newTestEvent(t)
+	ev := testEvent(t)
 	cmd := helperCommand("fault-child", "{event}", "{parent}")
 	cmd.Env = append(cmd.Env, "HANDOFF_RESULT="+result)
 	if step == "started" {
@@ -979,7 +979,7 @@ func hang(t *testing.T, stats *faultStats) {
 	cmd := exec.CommandContext(ctx, os.Args[0], "{event}", "{parent}")
 	cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER=hang-child")
 	h := Command(cmd)
-	h.Pass("event", newTestEvent(t))
+	h.Pass("event", testEvent(t))
 	began := time.Now()
 	lines, waited := startHandoff(t, h)
 	child := watch(t, "child", cmd.Process.Pid)
@@ -1016,7 +1016,7 @@ func TestWaitOutput(t *testing.T) {
 	cmd := helperCommand("say", "{event}", "{parent}")
 	cmd.Stdout = &out
 	h := Command(cmd)
-	h.Pass("event", newTestEvent(t))
+	h.Pass("event", testEvent(t))
 	if err := h.Start(); err != nil {
 		t.Fatalf("Start() = %v", err)
 	}
