@@ -285,10 +285,9 @@ func (p *parent) run() error {
 		children = append(children, c)
 	}
 	if _, ok := children[0].h.Value(handoff.ReadyName); ok {
-		if err := p.awaitReady(children); err != nil {
+		if failed, err := p.awaitReady(children); err != nil {
 			killAll()
-			p.finish(children)
-			return err
+			return p.notReady(children, failed, err)
 		}
 	}
 
@@ -473,8 +472,9 @@ func (p *parent) startChild(c *child, ev *handoff.Event, msg *handoff.SharedMemo
 }
 
 // awaitReady waits until every child has signaled that it verified what it
-// received, within -ready-timeout, and reports the first that did not.
-func (p *parent) awaitReady(children []*child) error {
+// received, within -ready-timeout. If one did not, it returns it, the first
+// in order, and why.
+func (p *parent) awaitReady(children []*child) (*child, error) {
 	ctx := context.Background()
 	if p.readyTimeout > 0 {
 		var cancel context.CancelFunc
@@ -487,36 +487,51 @@ func (p *parent) awaitReady(children []*child) error {
 		wg.Go(func() { errs[i] = c.h.WaitReady(ctx) })
 	}
 	wg.Wait()
-	n := len(children)
 	for i, c := range children {
-		if errs[i] == nil {
-			continue
+		if errs[i] != nil {
+			return c, errs[i]
 		}
-		if errors.Is(errs[i], handoff.ErrNotReady) {
-			return exitcode.Errorf(exitcode.ChildFailed, "%s (pid %d) exited before it was ready: it could not verify what it received", c.name(n), c.h.Cmd.Process.Pid)
-		}
-		if errors.Is(errs[i], context.DeadlineExceeded) {
-			return exitcode.Errorf(exitcode.Timeout, "timeout: %s (pid %d) was not ready within %v; killed the children", c.name(n), c.h.Cmd.Process.Pid, p.readyTimeout)
-		}
-		return fmt.Errorf("wait for %s to be ready: %w", c.name(n), errs[i])
 	}
 	what := "the child is"
-	if n > 1 {
+	if n := len(children); n > 1 {
 		what = fmt.Sprintf("all %d children are", n)
 	}
 	p.step(p.now(), "ready", what+" ready")
-	return nil
+	return nil, nil
 }
 
-// finish reports how the children of a run that failed before the set
-// ended.
-func (p *parent) finish(children []*child) {
+// notReady reports a run that ended before the set because child failed
+// did not become ready (err), once every child has ended: what became of
+// each child, the timeline if asked for, and the error to exit with.
+func (p *parent) notReady(children []*child, failed *child, err error) error {
 	n := len(children)
+	t := p.now()
 	for _, c := range children {
-		if state := c.h.Cmd.ProcessState; state != nil && !p.tracing() {
-			fmt.Fprintf(p.stdout, "[PARENT] %s: %v\n", c.name(n), state)
+		if state := c.h.Cmd.ProcessState; state != nil {
+			kv := []any{"code", state.ExitCode()}
+			if n > 1 {
+				kv = append(kv, "child", c.index)
+			}
+			p.step(t, "child-exited", fmt.Sprintf("%s ended: %v", c.name(n), state), kv...)
 		}
 	}
+	if p.tracing() {
+		if terr := p.timeline(children, 0); terr != nil {
+			return terr
+		}
+	}
+	name := fmt.Sprintf("%s (pid %d)", failed.name(n), failed.h.Cmd.Process.Pid)
+	switch {
+	case errors.Is(err, handoff.ErrNotReady):
+		how := ""
+		if state := failed.h.Cmd.ProcessState; state != nil {
+			how = fmt.Sprintf(" (%v)", state)
+		}
+		return exitcode.Errorf(exitcode.ChildFailed, "%s exited before it was ready%s; the event was not set", name, how)
+	case errors.Is(err, context.DeadlineExceeded):
+		return exitcode.Errorf(exitcode.Timeout, "timeout: %s was not ready within %v; killed the children; the event was not set", name, p.readyTimeout)
+	}
+	return fmt.Errorf("wait for %s to be ready: %w", name, err)
 }
 
 // names reports whether the child command names placeholder ph.
@@ -598,6 +613,9 @@ func (p *parent) timeline(children []*child, setAt int64) error {
 				events[i].Who = fmt.Sprintf("child%d", c.index)
 			}
 			if r, _ := events[i].Get("result"); events[i].Step == "woke" && r == "signaled" {
+				if setAt == 0 {
+					continue // the event was never set
+				}
 				d := events[i].Mono - setAt
 				events[i].Detail = append(events[i].Detail, trace.Field{Key: "after_set_ms", Value: trace.Millis(trace.Event{Mono: events[i].Mono}, setAt)})
 				if woke == 0 || d < first {

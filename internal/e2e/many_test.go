@@ -129,7 +129,7 @@ func TestNotReadyExit(t *testing.T) {
 		if r.code != codeChildFailed {
 			t.Fatalf("exit %d, want %d (child failed)\n%v", r.code, codeChildFailed, r)
 		}
-		match(t, r.stderr, `handoff-parent: child 1 \(pid \d+\) exited before it was ready: it could not verify what it received`)
+		match(t, r.stderr, `handoff-parent: child 1 \(pid \d+\) exited before it was ready \(exit status 2\); the event was not set`)
 		if strings.Contains(r.stdout, "event set") {
 			t.Errorf("the event was set though no child was ready:\n%s", r.stdout)
 		}
