@@ -4,6 +4,7 @@
 // Usage:
 //
 //	handoff-child [-event] VALUE [-parent VALUE] [-timeout D]
+//	handoff-child -handles LIST [-timeout D]
 //
 // VALUE is the event's handle (Windows) or file descriptor (Linux) in this
 // process, in decimal or 0x-prefixed hexadecimal, as handoff-parent fills it
@@ -12,6 +13,14 @@
 // run this child. -parent names the lifeline ({parent}): a handle on the
 // parent process, which ends the wait with "parent gone" if the parent exits
 // first. -timeout bounds the wait (default 30s; 0 means no limit).
+//
+// -handles takes the names argument that handoff-parent fills in for
+// {handles}: name=kind:value entries, comma-separated (see handoff.Handles).
+// It must list the event as "event"; it may list the lifeline ("parent"),
+// the ready event ("ready"), which the child signals once it has verified
+// everything, and shared memory holding a message ("message": a
+// little-endian uint64 length, then the text), which the child prints once
+// the event is signaled.
 //
 // Before it waits, the child checks that VALUE is well formed and names a
 // live handle that it inherited, to an event (an eventfd on Linux), and that

@@ -1,42 +1,53 @@
-// Handoff-parent creates an event, starts a child that inherits exactly that
+// Handoff-parent creates an event, starts children that inherit exactly that
 // event and a lifeline to the parent, signals the event and waits for the
-// child: the classic handle inheritance lesson, done with package handoff.
+// children: the classic handle inheritance lesson, done with package
+// handoff.
 //
 // Usage:
 //
-//	handoff-parent [-timeout D] [-trace] [-json] [-- CHILD ARGS...]
+//	handoff-parent [-children N] [-message TEXT | -message-file FILE] [-timeout D]
+//	               [-ready-timeout D] [-trace | -json] [-- CHILD ARGS...]
 //
 // Without "--" the child is handoff-child, found next to handoff-parent's own
 // executable and then on PATH, run as
 //
-//	handoff-child -event {event} -parent {parent}
+//	handoff-child -handles {handles}
 //
 // After "--" any command can be given. In its arguments, {event} is replaced
 // by the child's value of the event's handle (Windows) or file descriptor
-// (Linux), in decimal, and {parent} by the value of the lifeline, a handle on
-// the parent process; one argument must name {event}, and the lifeline is
-// passed only if one names {parent}. A child written to the classic sample's
+// (Linux), in decimal; {parent} by the value of the lifeline, a handle on
+// the parent process; {ready} by the value of the ready event; {message} by
+// the value of the message's shared memory; and {handles} by the names
+// argument, name=kind:value entries for all of them (see handoff.Handles).
+// One argument must name {event} or {handles}. The lifeline is passed only if
+// one names {parent} or {handles}, and the ready handshake is used only if
+// one names {ready} or {handles}. A child written to the classic sample's
 // convention runs as "handoff-parent -- child {event}".
 //
-// The steps are: create the event, start the child (on Windows in a job
-// object that kills it with the parent; on Linux with a parent-death
-// signal), set the event, wait for the child, close everything. Each is
-// reported as a "[PARENT] ..." line on standard output, between the child's
-// own output; the child's standard error is the parent's. -timeout bounds the
-// wait for the child (default 30s; 0 means no limit): at the deadline the
-// parent kills the child and exits with the timeout code. The parent exits 0
-// only if the child exited 0. The exit codes are listed by -h and in
-// internal/exitcode.
+// The steps are: create the event (and, with -message or -message-file,
+// shared memory holding the message after its length, a little-endian
+// uint64); start -children N children (on Windows each in a job object that
+// kills it with the parent; on Linux with a parent-death signal); wait until
+// every child has signaled its ready event, within -ready-timeout (default
+// 10s), or else name the first child that was not ready, kill them all and
+// never set the event; set the event once; wait for the children, within
+// -timeout (default 30s; 0 means no limit), killing them at the deadline;
+// close everything. Each step is reported as a "[PARENT] ..." line on
+// standard output, between the children's own output, each of whose lines
+// starts with "[i] " when there are several; the children's standard error
+// is the parent's. The parent exits 0 only if every child exited 0. The exit
+// codes are listed by -h and in internal/exitcode.
 //
 // -trace and -json replace the "[PARENT]" lines with a timeline printed after
-// the run: both processes' steps on one time axis, in milliseconds since the
-// parent started, read from the system's monotonic clock in each process.
-// -trace prints it as a table, -json as JSON lines, one object per step, and
-// nothing else on standard output. The child learns to report its steps from
-// HANDOFF_TRACE=1 in its environment and writes them as "handoff-trace: ..."
-// lines on its standard output, which the parent reads; the child's other
-// output goes to the parent's standard error. See internal/trace for the
-// formats.
+// the run: every process's steps on one time axis, in milliseconds since the
+// parent started, read from the system's monotonic clock in each process,
+// with each child's wake latency after the set and, for several children,
+// the spread between the first and the last to wake. -trace prints it as a
+// table, -json as JSON lines, one object per step, and nothing else on
+// standard output. A child learns to report its steps from HANDOFF_TRACE=1 in
+// its environment and writes them as "handoff-trace: ..." lines on its
+// standard output, which the parent reads; the child's other output goes to
+// the parent's standard error. See internal/trace for the formats.
 package main
 
 import (
