@@ -1,3 +1,5 @@
+//go:build linux && !handoff_pipe
+
 package handoff
 
 // Hardening tests (Linux): wrong values beyond TestOpenRefuses, 50 launches

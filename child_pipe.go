@@ -1,0 +1,236 @@
+//go:build (unix && !linux) || (linux && handoff_pipe)
+
+package handoff
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// openInherited checks that value names a descriptor this process inherited,
+// of the kind wanted, and marks it close-on-exec.
+//
+// What the kernel lets a child check: that the descriptor is open, not
+// close-on-exec, and the same file as when the package was initialized; its
+// file type (fstat) and access mode (F_GETFL); for a socket, its type and the
+// process at its other end. The kinds are made to differ in exactly these:
+// an event is the read end of a pipe (a FIFO open read-only), the lifeline a
+// Unix stream socket whose peer is the parent.
+func openInherited(value string, want kind) (sysHandle, error) {
+	v, err := ParseValue(value)
+	if err != nil {
+		return sysHandle{-1, -1}, err
+	}
+	fail := func(sentinel error, format string, args ...any) (sysHandle, error) {
+		return sysHandle{-1, -1}, fmt.Errorf("handoff: %s %s: %w: %s", want, value, sentinel, fmt.Sprintf(format, args...))
+	}
+	failed := func(err error) (sysHandle, error) {
+		return sysHandle{-1, -1}, fmt.Errorf("handoff: %s %s: %w", want, value, err)
+	}
+	if v > 1<<31-1 {
+		return fail(ErrNotInherited, "no such descriptor")
+	}
+	fd := int(v)
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	if err == unix.EBADF {
+		return fail(ErrNotInherited, "no such descriptor")
+	}
+	if err != nil {
+		return failed(os.NewSyscallError("fcntl", err))
+	}
+	if flags&unix.FD_CLOEXEC != 0 {
+		return fail(ErrNotInherited, "descriptor is close-on-exec: one of this process's own")
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return failed(os.NewSyscallError("fstat", err))
+	}
+	if id, ok := inherited[fd]; !ok || id != identify(&st) {
+		return fail(ErrNotInherited, "descriptor was not open when this process started: one of its own")
+	}
+	status, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		return failed(os.NewSyscallError("fcntl", err))
+	}
+	got := describe(&st, status)
+	switch want {
+	case kindEvent:
+		if st.Mode&unix.S_IFMT != unix.S_IFIFO || status&unix.O_ACCMODE != unix.O_RDONLY {
+			return fail(ErrWrongType, "descriptor is %s, want the read end of a pipe", got)
+		}
+		// Reset reads without blocking. The flag belongs to the open
+		// file, shared with the parent's read end, which has it already.
+		if status&unix.O_NONBLOCK == 0 {
+			if err := unix.SetNonblock(fd, true); err != nil {
+				return failed(os.NewSyscallError("fcntl", err))
+			}
+		}
+	case kindLifeline:
+		if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+			return fail(ErrWrongType, "descriptor is %s, want a Unix stream socket", got)
+		}
+		if typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_STREAM {
+			return fail(ErrWrongType, "descriptor is a socket of type %d, want a Unix stream socket", typ)
+		}
+		if sa, err := unix.Getsockname(fd); err != nil {
+			return failed(os.NewSyscallError("getsockname", err))
+		} else if _, ok := sa.(*unix.SockaddrUnix); !ok {
+			return fail(ErrWrongType, "descriptor is a socket of address %T, want a Unix stream socket", sa)
+		}
+		pid, err := peerPid(fd)
+		if err != nil {
+			return failed(err)
+		}
+		if ppid := os.Getppid(); pid != ppid {
+			return fail(ErrParentGone, "socket's peer is pid %d, parent is %d", pid, ppid)
+		}
+	}
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, flags|unix.FD_CLOEXEC); err != nil {
+		return failed(os.NewSyscallError("fcntl", err))
+	}
+	return sysHandle{fd: fd, w: -1}, nil
+}
+
+// describe names what a descriptor is, for errors: its file type and, for a
+// pipe, its access mode.
+func describe(st *unix.Stat_t, status int) string {
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFIFO:
+		switch status & unix.O_ACCMODE {
+		case unix.O_RDONLY:
+			return "the read end of a pipe"
+		case unix.O_WRONLY:
+			return "the write end of a pipe"
+		}
+		return "a pipe open for reading and writing"
+	case unix.S_IFSOCK:
+		return "a socket"
+	case unix.S_IFREG:
+		return "a regular file"
+	case unix.S_IFCHR:
+		return "a character device"
+	case unix.S_IFDIR:
+		return "a directory"
+	}
+	return fmt.Sprintf("a file of mode %#o", st.Mode)
+}
+
+// inherited holds the descriptors that were open and not close-on-exec when
+// this package was initialized, before the program's own code could make
+// any, with what each referred to then. Close-on-exec and the type alone do
+// not prove a descriptor inherited: the program may have made a pipe without
+// close-on-exec, or closed the inherited one and reused its number.
+var inherited = inheritedAtStart()
+
+// fdID identifies what a descriptor refers to: fstat's device and inode (a
+// pipe or socket has an inode of its own) and file type.
+type fdID struct {
+	dev, ino uint64
+	mode     uint32
+}
+
+func identify(st *unix.Stat_t) fdID {
+	return fdID{dev: uint64(st.Dev), ino: uint64(st.Ino), mode: uint32(st.Mode) & unix.S_IFMT}
+}
+
+// inheritedScanMax bounds the descriptors that inheritedAtStart looks at
+// one by one where it cannot list them (see openDescriptors): a fresh
+// process holds few, numbered from 0 up, and a Handoff passes its handles
+// from 3 up. A descriptor above it is not recorded, so it is refused as not
+// inherited: the bound can refuse a value, never accept a wrong one.
+const inheritedScanMax = 1024
+
+func inheritedAtStart() map[int]fdID {
+	m := make(map[int]fdID)
+	for _, fd := range openDescriptors(inheritedScanMax) {
+		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil || flags&unix.FD_CLOEXEC != 0 {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) == nil {
+			m[fd] = identify(&st)
+		}
+	}
+	return m
+}
+
+// openDescriptors returns the descriptors open in this process.
+// Where /dev/fd lists this process's open descriptors (macOS, FreeBSD with
+// fdescfs mounted, Linux) it reads that directory, as CPython's subprocess
+// does; elsewhere it asks fcntl about each number below the soft
+// RLIMIT_NOFILE, or below max if that is lower and max > 0. The kernel
+// allocates no descriptor at or above the soft limit while it is in force
+// (Go raises it to the hard limit at start).
+func openDescriptors(max int) []int {
+	if fds, ok := listDevFD(); ok {
+		return fds
+	}
+	return scanDescriptors(max)
+}
+
+// listDevFD lists /dev/fd, if it lists this process's open descriptors.
+func listDevFD() ([]int, bool) {
+	if !devFDLists() {
+		return nil, false
+	}
+	d, err := os.Open("/dev/fd")
+	if err != nil {
+		return nil, false
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil || len(names) == 0 {
+		return nil, false
+	}
+	own := int(d.Fd())
+	var fds []int
+	for _, name := range names {
+		fd, err := strconv.Atoi(name)
+		if err != nil {
+			return nil, false
+		}
+		if fd != own {
+			fds = append(fds, fd)
+		}
+	}
+	return fds, true
+}
+
+// devFDLists reports whether /dev/fd lists this process's descriptors
+// rather than being a few fixed device nodes, as it is on FreeBSD without
+// fdescfs: it does if it is a file system of its own (fdescfs, or on Linux a
+// link into procfs); on macOS it always does.
+func devFDLists() bool {
+	if runtime.GOOS == "darwin" || runtime.GOOS == "ios" {
+		return true
+	}
+	var dev, fd unix.Stat_t
+	if unix.Stat("/dev", &dev) != nil || unix.Stat("/dev/fd", &fd) != nil {
+		return false
+	}
+	return fd.Dev != dev.Dev && fd.Mode&unix.S_IFMT == unix.S_IFDIR
+}
+
+// scanDescriptors asks fcntl about every number below the soft
+// RLIMIT_NOFILE (below max, if max > 0 and lower).
+func scanDescriptors(max int) []int {
+	limit := 1 << 20
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && uint64(rl.Cur) < uint64(limit) {
+		limit = int(rl.Cur)
+	}
+	if max > 0 && max < limit {
+		limit = max
+	}
+	var fds []int
+	for fd := 0; fd < limit; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
+			fds = append(fds, fd)
+		}
+	}
+	return fds
+}

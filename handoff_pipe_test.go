@@ -1,0 +1,824 @@
+//go:build (unix && !linux) || (linux && handoff_pipe)
+
+package handoff
+
+// Tests of the pipe backend (macOS, the BSDs; Linux with -tags handoff_pipe).
+// Written with POSIX calls only, so that they run wherever the backend does.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	helpers["pipe-child"] = helperPipeChild
+	helpers["pipe-open"] = helperPipeOpen
+	helpers["pipe-relay"] = helperPipeRelay
+	helpers["pipe-parent"] = helperPipeParent
+	helpers["pipe-wait"] = helperPipeWait
+	helpers["pipe-sleep"] = func([]string) { time.Sleep(time.Minute) }
+	fuzzPlatform.fixtures = pipeFuzzFixtures
+	fuzzPlatform.state = pipeFDState
+	fuzzPlatform.open = func() []uintptr {
+		var fds []uintptr
+		for _, fd := range listFDs() {
+			fds = append(fds, uintptr(fd))
+		}
+		return fds
+	}
+}
+
+// pipeReport is what a helper child observed, written as one JSON line.
+type pipeReport struct {
+	Pid, Ppid      int
+	Event          int
+	Lifeline       int
+	EventDev       uint64
+	EventIno       uint64
+	CloexecIn      bool     // the event before OpenEvent
+	CloexecOut     bool     // the event after OpenEvent
+	LifelineIn     bool     // the lifeline before OpenLifeline
+	LifelineOut    bool     // the lifeline after OpenLifeline
+	Inherited      []string // every descriptor from 3 up without close-on-exec, at start
+	Peer           int      // the lifeline's peer process
+	SetErr         string   // Set on the event this child opened
+	SetUnsupported bool     // SetErr wraps errors.ErrUnsupported
+	Err            string   `json:",omitempty"`
+	Sentinel       string   `json:",omitempty"`
+	Elapsed        float64  // ms
+	Woke           string   `json:",omitempty"`
+	Pending        int      // bytes in the event's pipe after waking
+}
+
+func writePipeReport(w io.Writer, r pipeReport) {
+	b, _ := json.Marshal(r)
+	fmt.Fprintf(w, "%s\n", b)
+}
+
+// pipeSentinel names the sentinel error err wraps.
+func pipeSentinel(err error) string {
+	for _, s := range []error{ErrBadValue, ErrNotInherited, ErrWrongType, ErrParentGone, context.DeadlineExceeded, errors.ErrUnsupported} {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	if err != nil {
+		return "other"
+	}
+	return ""
+}
+
+// listFDs lists this process's open descriptors without the package's help:
+// from /dev/fd where it lists them, else by fcntl on each number below 4096.
+func listFDs() []int {
+	var fds []int
+	if d, err := os.Open("/dev/fd"); err == nil {
+		names, _ := d.Readdirnames(-1)
+		own := int(d.Fd())
+		for _, name := range names {
+			if fd, err := strconv.Atoi(name); err == nil && fd != own {
+				fds = append(fds, fd)
+			}
+		}
+		d.Close()
+	}
+	if len(fds) <= 3 { // FreeBSD without fdescfs lists only 0, 1 and 2
+		fds = nil
+		for fd := 0; fd < 4096; fd++ {
+			if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
+				fds = append(fds, fd)
+			}
+		}
+	}
+	slices.Sort(fds)
+	return fds
+}
+
+// fdKind describes descriptor fd as "FIFO r", "FIFO w", "FIFO rw", "sock",
+// "reg", ..., or "closed".
+func fdKind(fd int) string {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil {
+		return "closed"
+	}
+	kind := map[uint32]string{unix.S_IFIFO: "FIFO", unix.S_IFSOCK: "sock", unix.S_IFREG: "reg", unix.S_IFCHR: "chr", unix.S_IFDIR: "dir"}[uint32(st.Mode)&unix.S_IFMT]
+	if kind == "FIFO" {
+		fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+		kind += " " + map[int]string{unix.O_RDONLY: "r", unix.O_WRONLY: "w", unix.O_RDWR: "rw"}[fl&unix.O_ACCMODE]
+	}
+	return kind
+}
+
+// inheritable lists the descriptors from 3 up that are not close-on-exec, as
+// "fd kind".
+func inheritable() []string {
+	var out []string
+	for _, fd := range listFDs() {
+		if fd >= 3 && !pipeCloexec(fd) {
+			out = append(out, fmt.Sprintf("%d %s", fd, fdKind(fd)))
+		}
+	}
+	return out
+}
+
+func pipeCloexec(fd int) bool {
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	return err == nil && flags&unix.FD_CLOEXEC != 0
+}
+
+func fstatID(fd int) (dev, ino uint64) {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil {
+		return 0, 0
+	}
+	return uint64(st.Dev), uint64(st.Ino)
+}
+
+// helperPipeChild is a well-behaved child: it opens the event and the
+// lifeline named by its arguments, reports what it saw, waits for the
+// event, and reports how it woke.
+func helperPipeChild(args []string) {
+	r := pipeReport{Pid: os.Getpid(), Ppid: os.Getppid(), Inherited: inheritable()}
+	r.Event, _ = strconv.Atoi(args[0])
+	r.Lifeline, _ = strconv.Atoi(args[1])
+	r.EventDev, r.EventIno = fstatID(r.Event)
+	r.CloexecIn, r.LifelineIn = pipeCloexec(r.Event), pipeCloexec(r.Lifeline)
+	fail := func(err error) {
+		r.Err, r.Sentinel = err.Error(), pipeSentinel(err)
+		writePipeReport(os.Stdout, r)
+		os.Exit(1)
+	}
+	ev, err := OpenEvent(args[0])
+	if err != nil {
+		fail(err)
+	}
+	parent, err := OpenLifeline(args[1])
+	if err != nil {
+		fail(err)
+	}
+	r.CloexecOut, r.LifelineOut = pipeCloexec(r.Event), pipeCloexec(r.Lifeline)
+	r.Peer, _ = peerPid(r.Lifeline)
+	if err := ev.Set(); err != nil {
+		r.SetErr, r.SetUnsupported = err.Error(), errors.Is(err, errors.ErrUnsupported)
+	}
+	writePipeReport(os.Stdout, r)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = ev.WaitParent(ctx, parent)
+	r.Woke = "signaled"
+	if err != nil {
+		r.Woke = pipeSentinel(err)
+	}
+	r.Pending, _ = unix.IoctlGetInt(r.Event, fionread)
+	writePipeReport(os.Stdout, r)
+	if err != nil {
+		os.Exit(1)
+	}
+}
+
+// helperPipeOpen opens args[1] as args[0] ("event", "lifeline") and reports
+// the error. Some values are made by the child itself: "own" is an event of
+// its own, "own-inheritable" a pipe's read end of its own without
+// close-on-exec, "closed" the event passed as args[2] once the child has
+// closed it.
+func helperPipeOpen(args []string) {
+	var r pipeReport
+	value := args[1]
+	switch value {
+	case "own":
+		ev, err := NewEvent()
+		if err != nil {
+			panic(err)
+		}
+		value = FormatValue(ev.Handle())
+	case "own-inheritable":
+		var p [2]int
+		if err := unix.Pipe(p[:]); err != nil {
+			panic(err)
+		}
+		value = strconv.Itoa(p[0])
+	case "closed":
+		ev, err := OpenEvent(args[2])
+		if err != nil {
+			panic(err)
+		}
+		ev.Close()
+		value = args[2]
+	}
+	start := time.Now()
+	var err error
+	if args[0] == "lifeline" {
+		_, err = OpenLifeline(value)
+	} else {
+		_, err = OpenEvent(value)
+	}
+	r.Elapsed = float64(time.Since(start).Microseconds()) / 1000
+	if err != nil {
+		r.Err, r.Sentinel = err.Error(), pipeSentinel(err)
+	}
+	writePipeReport(os.Stdout, r)
+}
+
+// helperPipeRelay starts "pipe-open lifeline 3" with its own descriptor 3
+// passed on as 3, and relays the report: the socket's peer is then this
+// process's parent, not the child's.
+func helperPipeRelay([]string) {
+	cmd := exec.Command(os.Args[0], "lifeline", "3")
+	cmd.Env = helperEnv("pipe-open")
+	cmd.ExtraFiles = []*os.File{os.NewFile(3, "lifeline")}
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// helperPipeParent starts the helper args[0] on an event and, unless args[1]
+// is "no-lifeline", a lifeline, prints the child's pid, and exits without
+// setting the event; with args[1] "hold" it sleeps instead, to be killed.
+func helperPipeParent(args []string) {
+	ev, err := NewEvent()
+	if err != nil {
+		panic(err)
+	}
+	cmdArgs := []string{"{event}", "{parent}"}
+	if args[1] == "no-lifeline" {
+		cmdArgs = []string{"{event}"}
+	}
+	cmd := exec.Command(os.Args[0], cmdArgs...)
+	cmd.Env = helperEnv(args[0])
+	cmd.Stderr = os.Stderr
+	h := Command(cmd)
+	h.Pass("event", ev)
+	if err := h.Start(); err != nil {
+		panic(err)
+	}
+	fmt.Println(cmd.Process.Pid)
+	if args[1] == "hold" {
+		time.Sleep(time.Minute)
+	}
+}
+
+// helperPipeWait waits for the event it was passed, and the end of its
+// parent if it was passed a lifeline, and writes what woke it, with the
+// monotonic time, to the file named by HANDOFF_TEST_RESULT.
+func helperPipeWait(args []string) {
+	ev, err := OpenEvent(args[0])
+	if err == nil {
+		var parent *Lifeline
+		if len(args) > 1 {
+			parent, err = OpenLifeline(args[1])
+		}
+		if err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			err = ev.WaitParent(ctx, parent)
+			cancel()
+		}
+	}
+	result := fmt.Sprintf("%d %s", pipeMonotonic(), pipeSentinel(err))
+	os.WriteFile(os.Getenv("HANDOFF_TEST_RESULT"), []byte(result), 0o644)
+}
+
+func pipeMonotonic() int64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return ts.Nano()
+}
+
+// pipeHelper returns a Handoff of the test binary running helper with args,
+// its stdout a pipe.
+func pipeHelper(t *testing.T, helper string, args ...string) (*Handoff, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = helperEnv(helper)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Command(cmd), bufio.NewScanner(out)
+}
+
+func readPipeReport(t *testing.T, s *bufio.Scanner) pipeReport {
+	t.Helper()
+	if !s.Scan() {
+		t.Fatalf("child wrote no report: %v", s.Err())
+	}
+	var r pipeReport
+	if err := json.Unmarshal(s.Bytes(), &r); err != nil {
+		t.Fatalf("child report %q: %v", s.Text(), err)
+	}
+	return r
+}
+
+func pipeEvent(t *testing.T) *Event {
+	t.Helper()
+	ev, err := NewEvent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ev.Close() })
+	return ev
+}
+
+// fdSet returns this process's open descriptors.
+func fdSet() map[int]bool {
+	m := make(map[int]bool)
+	for _, fd := range listFDs() {
+		m[fd] = true
+	}
+	return m
+}
+
+// TestPipeHandoff runs the whole lesson and checks what the child saw: the
+// read end of the parent's own pipe (same device and inode; the parent's
+// bytes arrive), inherited and then made close-on-exec, a Unix socket whose
+// peer is the parent, and no other descriptor from 3 up; the child cannot
+// set the event; the parent gains only its end of the lifeline, until Wait.
+func TestPipeHandoff(t *testing.T) {
+	ev := pipeEvent(t)
+	other := pipeEvent(t)
+	// A decoy the parent could leak: a pipe without close-on-exec that is
+	// not passed.
+	var decoy [2]int
+	if err := unix.Pipe(decoy[:]); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(decoy[0]); unix.Close(decoy[1]) })
+
+	h, out := pipeHelper(t, "pipe-child", "{event}", "{parent}")
+	h.Pass("event", ev)
+	before := fdSet()
+	if err := h.Start(); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	var added []string
+	for fd := range fdSet() {
+		if !before[fd] {
+			added = append(added, fmt.Sprintf("%d %s", fd, fdKind(fd)))
+		}
+	}
+	// os/exec on Linux keeps a pidfd of the child in cmd.Process, which is
+	// no pipe and no socket.
+	if sockets := slices.DeleteFunc(slices.Clone(added), func(s string) bool { return !strings.HasSuffix(s, " sock") && !strings.Contains(s, "FIFO") }); len(sockets) != 1 || !strings.HasSuffix(sockets[0], " sock") {
+		t.Errorf("parent gained %q in Start; want one socket, its end of the lifeline, and no pipe", added)
+	}
+	for _, fd := range []int{int(ev.Handle()), ev.h.w, decoy[0], decoy[1]} {
+		if !pipeCloexec(fd) {
+			t.Errorf("parent's descriptor %d (%s) is not close-on-exec after Start", fd, fdKind(fd))
+		}
+	}
+
+	r := readPipeReport(t, out)
+	if r.Err != "" {
+		t.Fatalf("child: %s", r.Err)
+	}
+	eventValue, _ := h.Value("event")
+	lifelineValue, _ := h.Value(LifelineName)
+	if r.Event != int(eventValue) || r.Lifeline != int(lifelineValue) {
+		t.Errorf("child got event %d, lifeline %d; parent passed %d, %d", r.Event, r.Lifeline, eventValue, lifelineValue)
+	}
+	want := []string{fmt.Sprintf("%d FIFO r", r.Event), fmt.Sprintf("%d sock", r.Lifeline)}
+	if !slices.Equal(r.Inherited, want) {
+		t.Errorf("child inherited %q from 3 up, want %q: the event and the lifeline only", r.Inherited, want)
+	}
+	if r.CloexecIn || !r.CloexecOut || r.LifelineIn || !r.LifelineOut {
+		t.Errorf("child: close-on-exec before and after Open: event %v %v, lifeline %v %v; want false, true", r.CloexecIn, r.CloexecOut, r.LifelineIn, r.LifelineOut)
+	}
+	dev, ino := fstatID(int(ev.Handle()))
+	if r.EventDev != dev || r.EventIno != ino {
+		t.Errorf("child's event is device %d inode %d; the parent's read end is %d %d", r.EventDev, r.EventIno, dev, ino)
+	}
+	if odev, oino := fstatID(int(other.Handle())); odev == dev && oino == ino {
+		t.Errorf("two events have the same device and inode: the identity check proves nothing")
+	}
+	if r.Peer != os.Getpid() || r.Ppid != os.Getpid() {
+		t.Errorf("child's lifeline peer is %d and its parent %d, want this process %d", r.Peer, r.Ppid, os.Getpid())
+	}
+	if !r.SetUnsupported {
+		t.Errorf("child's Set on its read end = %q, want an error wrapping %v", r.SetErr, errors.ErrUnsupported)
+	}
+
+	// Two bytes: the child sees exactly the parent's.
+	if err := ev.Set(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.Set(); err != nil {
+		t.Fatal(err)
+	}
+	r = readPipeReport(t, out)
+	if r.Woke != "signaled" || r.Pending != 2 {
+		t.Errorf("child woke with %q and %d bytes in the pipe, want signaled and the parent's 2", r.Woke, r.Pending)
+	}
+	if err := h.Wait(); err != nil {
+		t.Errorf("Wait: %v", err)
+	}
+	for fd := range fdSet() {
+		if !before[fd] {
+			t.Errorf("parent still has descriptor %d (%s) after Wait", fd, fdKind(fd))
+		}
+	}
+}
+
+// TestPipeOpenRefuses hands the child wrong values and checks it refuses
+// each one with the right error, quickly.
+func TestPipeOpenRefuses(t *testing.T) {
+	file, err := os.Open(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { file.Close() })
+	var p [2]int
+	if err := unix.Pipe(p[:]); err != nil {
+		t.Fatal(err)
+	}
+	readEnd, writeEnd := os.NewFile(uintptr(p[0]), "r"), os.NewFile(uintptr(p[1]), "w")
+	t.Cleanup(func() { readEnd.Close(); writeEnd.Close() })
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rw, err := os.OpenFile(fifo, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rw.Close() })
+	dgram, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dgramFile := os.NewFile(uintptr(dgram[1]), "dgram")
+	t.Cleanup(func() { unix.Close(dgram[0]); dgramFile.Close() })
+
+	// The extra files come first, as 3 to 7; the event and the lifeline
+	// after them.
+	extra := []*os.File{file, readEnd, writeEnd, rw, dgramFile}
+	tests := []struct {
+		kind, value string
+		want        error
+	}{
+		{"event", "abc", ErrBadValue},
+		{"event", "0", ErrBadValue},
+		{"event", "-1", ErrBadValue},
+		{"event", " 42", ErrBadValue},
+		{"event", "4294967296", ErrBadValue},
+		{"event", "0xFFFFFFFF", ErrBadValue},
+		{"event", "12345", ErrNotInherited},           // unused
+		{"event", "4294967292", ErrNotInherited},      // beyond any fd
+		{"event", "own", ErrNotInherited},             // the child's own event
+		{"event", "own-inheritable", ErrNotInherited}, // the child's own pipe without close-on-exec
+		{"event", "closed", ErrNotInherited},          // the passed event, closed
+		{"event", "1", ErrWrongType},                  // stdout, a pipe's write end
+		{"event", "{parent}", ErrWrongType},           // the lifeline as the event
+		{"event", "3", ErrWrongType},                  // a regular file
+		{"event", "5", ErrWrongType},                  // a pipe's write end
+		{"event", "6", ErrWrongType},                  // a FIFO open for reading and writing
+		{"event", "7", ErrWrongType},                  // a socket
+		{"lifeline", "{event}", ErrWrongType},         // the event as the lifeline
+		{"lifeline", "2", ErrWrongType},               // stderr
+		{"lifeline", "4", ErrWrongType},               // a pipe's read end
+		{"lifeline", "7", ErrWrongType},               // a datagram socket
+		{"lifeline", "12345", ErrNotInherited},        // unused
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind+"="+tt.value, func(t *testing.T) {
+			ev := pipeEvent(t)
+			h, out := pipeHelper(t, "pipe-open", tt.kind, tt.value, "{event}", "{parent}")
+			h.Cmd.ExtraFiles = slices.Clone(extra)
+			h.Pass("event", ev)
+			if err := h.Start(); err != nil {
+				t.Fatalf("Start: %v", err)
+			}
+			if v, _ := h.Value("event"); v != uintptr(3+len(extra)) {
+				t.Fatalf("event passed as %d, want %d", v, 3+len(extra))
+			}
+			r := readPipeReport(t, out)
+			if err := h.Wait(); err != nil {
+				t.Fatalf("Wait: %v", err)
+			}
+			if r.Sentinel != tt.want.Error() {
+				t.Errorf("child Open%s(%q) = %q, want an error wrapping %q", tt.kind, tt.value, r.Err, tt.want)
+			}
+			if r.Elapsed > 1000 {
+				t.Errorf("child took %.1f ms to refuse %q, want < 1 s", r.Elapsed, tt.value)
+			}
+		})
+	}
+}
+
+// TestPipeLifelineNotParent: a Unix socket pair made by the grandparent,
+// passed on by the parent, is refused as a lifeline: its peer is not the
+// child's parent.
+func TestPipeLifelineNotParent(t *testing.T) {
+	pair, err := newSocketpair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(pair[0])
+	end := os.NewFile(uintptr(pair[1]), "lifeline")
+	defer end.Close()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = helperEnv("pipe-relay")
+	cmd.ExtraFiles = []*os.File{end}
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("relay: %v", err)
+	}
+	var r pipeReport
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("report %q: %v", out, err)
+	}
+	if r.Sentinel != ErrParentGone.Error() || !strings.Contains(r.Err, "peer is pid "+strconv.Itoa(os.Getpid())) {
+		t.Errorf("grandchild OpenLifeline of this process's socket = %q, want an error wrapping %q naming pid %d", r.Err, ErrParentGone, os.Getpid())
+	}
+}
+
+// waitResult waits for the result file of a pipe-wait helper.
+func waitResult(t *testing.T, path string) (at int64, what string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	var got []byte
+	for time.Now().Before(deadline) {
+		var err error
+		if got, err = os.ReadFile(path); err == nil && len(got) > 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := fmt.Sscan(string(got), &at); err != nil {
+		t.Fatalf("child result %q: %v", got, err)
+	}
+	_, what, _ = strings.Cut(string(got), " ")
+	return at, what
+}
+
+// TestPipeParentGone: a parent starts a child and exits without setting the
+// event. The child must see "parent gone" within a second: from the
+// lifeline, or, with no lifeline, from the event's pipe, whose only write
+// end was the parent's.
+func TestPipeParentGone(t *testing.T) {
+	for _, mode := range []string{"lifeline", "no-lifeline"} {
+		t.Run(mode, func(t *testing.T) {
+			result := filepath.Join(t.TempDir(), "result")
+			cmd := exec.Command(os.Args[0], "pipe-wait", mode)
+			cmd.Env = helperEnv("pipe-parent", "HANDOFF_TEST_RESULT="+result)
+			cmd.Stderr = os.Stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("helper parent: %v", err)
+			}
+			exited := pipeMonotonic()
+			woke, what := waitResult(t, result)
+			if what != ErrParentGone.Error() {
+				t.Errorf("child woke with %q, want %q", what, ErrParentGone)
+			}
+			if lag := time.Duration(woke - exited); lag > time.Second {
+				t.Errorf("child saw its parent gone %v after the parent exited, want < 1 s", lag)
+			}
+		})
+	}
+}
+
+// TestPipeKillParent kills a parent with SIGKILL. Its child that waits on the
+// event and the lifeline sees "parent gone" within a second; one that waits
+// on nothing is not killed (there is no parent-death signal here), as doc.go
+// says.
+func TestPipeKillParent(t *testing.T) {
+	for _, child := range []string{"pipe-wait", "pipe-sleep"} {
+		t.Run(child, func(t *testing.T) {
+			result := filepath.Join(t.TempDir(), "result")
+			cmd := exec.Command(os.Args[0], child, "hold")
+			cmd.Env = helperEnv("pipe-parent", "HANDOFF_TEST_RESULT="+result)
+			cmd.Stderr = os.Stderr
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var pid int
+			if _, err := fmt.Fscan(out, &pid); err != nil {
+				t.Fatalf("reading child pid: %v", err)
+			}
+			t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+			cmd.Process.Kill()
+			cmd.Wait()
+			killed := pipeMonotonic()
+			if child == "pipe-sleep" {
+				time.Sleep(300 * time.Millisecond)
+				if err := syscall.Kill(pid, 0); err != nil {
+					t.Errorf("child %d that waits on nothing is gone after its parent was killed (%v); doc.go says it stays", pid, err)
+				}
+				return
+			}
+			woke, what := waitResult(t, result)
+			if what != ErrParentGone.Error() {
+				t.Errorf("child woke with %q, want %q", what, ErrParentGone)
+			}
+			if lag := time.Duration(woke - killed); lag > time.Second {
+				t.Errorf("child saw its parent gone %v after the kill, want < 1 s", lag)
+			}
+		})
+	}
+}
+
+// TestPipeEventEnds checks the read end alone, as a child holds it: it
+// cannot Set; it is set while bytes wait in the pipe, even once the write
+// end is closed; empty with no write end left, Wait reports the parent gone
+// at once instead of waiting forever. And a pipe that is full is set.
+func TestPipeEventEnds(t *testing.T) {
+	ev := pipeEvent(t)
+	fd, err := dupCloseOnExec(int(ev.Handle()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := &Event{h: sysHandle{fd: fd, w: -1}}
+	defer child.Close()
+	if err := child.Set(); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("Set on the read end alone = %v, want an error wrapping %v", err, errors.ErrUnsupported)
+	}
+	short := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		return child.Wait(ctx)
+	}
+	if err := short(); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Wait on an unset event = %v, want %v", err, context.DeadlineExceeded)
+	}
+	// Fill the pipe: Set never blocks and never fails.
+	for range 1 << 17 {
+		if err := ev.Set(); err != nil {
+			t.Fatalf("Set on a full pipe: %v", err)
+		}
+	}
+	if err := short(); err != nil {
+		t.Errorf("Wait on a full pipe = %v, want nil", err)
+	}
+	if err := ev.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := short(); err != nil {
+		t.Errorf("Wait on a set event whose write end is closed = %v, want nil", err)
+	}
+	if err := child.Reset(); err != nil {
+		t.Fatalf("Reset: %v", err)
+	}
+	start := time.Now()
+	if err := child.Wait(context.Background()); !errors.Is(err, ErrParentGone) {
+		t.Errorf("Wait on an empty event with no write end = %v, want %v", err, ErrParentGone)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Wait took %v to see no write end left", d)
+	}
+}
+
+// TestOpenDescriptors checks both ways the backend finds the open
+// descriptors against each other and against the test's own list: /dev/fd,
+// where it lists them, and fcntl on each number below the limit, which
+// alone runs on FreeBSD without fdescfs.
+func TestOpenDescriptors(t *testing.T) {
+	high, err := unix.FcntlInt(uintptr(os.Stdin.Fd()), unix.F_DUPFD_CLOEXEC, 900)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(high)
+	want := listFDs()
+	if !slices.Contains(want, high) {
+		t.Fatalf("the test's list %v lacks descriptor %d", want, high)
+	}
+	if got := scanDescriptors(0); !slices.Equal(got, want) {
+		t.Errorf("scanDescriptors(0) = %v, want %v", got, want)
+	}
+	if got := scanDescriptors(high); slices.Contains(got, high) || !slices.Equal(got, want[:len(want)-1]) {
+		t.Errorf("scanDescriptors(%d) = %v, want %v without %d", high, got, want, high)
+	}
+	if fds, ok := listDevFD(); ok {
+		slices.Sort(fds)
+		if !slices.Equal(fds, want) {
+			t.Errorf("listDevFD() = %v, want %v", fds, want)
+		}
+	} else {
+		t.Logf("/dev/fd does not list this process's descriptors here")
+	}
+}
+
+// TestCloseOnExecFrom: Start's sweep marks every descriptor from 3 up
+// close-on-exec, a high one too.
+func TestCloseOnExecFrom(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe(p[:]); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	high, err := unix.FcntlInt(uintptr(p[0]), unix.F_DUPFD, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(high)
+	closeOnExecFrom(3)
+	for _, fd := range []int{p[0], p[1], high} {
+		if !pipeCloexec(fd) {
+			t.Errorf("descriptor %d is not close-on-exec after closeOnExecFrom(3)", fd)
+		}
+	}
+	if pipeCloexec(0) || pipeCloexec(1) || pipeCloexec(2) {
+		t.Errorf("closeOnExecFrom(3) marked a standard descriptor")
+	}
+}
+
+// fuzzFixtureMin is where the fuzz fixtures are put, as on Linux: at the same
+// numbers in every process, so that the committed seeds name them.
+const fuzzFixtureMin = 900
+
+// pipeFuzzFixtures makes descriptors that look inherited (no close-on-exec,
+// recorded as open at start), from fuzzFixtureMin up: a pipe's read end
+// (event), its write end, a FIFO open for reading and writing, a socket pair
+// made by this process (a lifeline whose peer is not the parent), and a
+// regular file. No lifeline can be accepted: its peer would have to be this
+// process's parent. Descriptors this process itself inherited, such as a
+// fuzz worker's pipes, are made close-on-exec first, as Start does.
+func pipeFuzzFixtures(tb testing.TB) []fuzzFixture {
+	tb.Helper()
+	closeOnExecFrom(3)
+	var fixtures []fuzzFixture
+	add := func(name string, fd int, err error, event, lifeline error) {
+		tb.Helper()
+		if err != nil {
+			tb.Fatalf("fixture %s: %v", name, err)
+		}
+		nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD, fuzzFixtureMin)
+		unix.Close(fd)
+		if err != nil {
+			tb.Fatalf("fixture %s: fcntl(F_DUPFD): %v", name, err)
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(nfd, &st); err != nil {
+			tb.Fatalf("fixture %s: %v", name, err)
+		}
+		inherited[nfd] = identify(&st)
+		tb.Cleanup(func() {
+			delete(inherited, nfd)
+			unix.Close(nfd)
+		})
+		fixtures = append(fixtures, fuzzFixture{
+			name:     fmt.Sprintf("%s (fd %d)", name, nfd),
+			value:    uintptr(nfd),
+			event:    event,
+			lifeline: lifeline,
+			arm: func() error {
+				_, err := unix.FcntlInt(uintptr(nfd), unix.F_SETFD, 0)
+				return err
+			},
+			same: func(h uintptr) bool {
+				var got unix.Stat_t
+				return int(h) == nfd && unix.Fstat(int(h), &got) == nil && identify(&got) == identify(&st)
+			},
+			inheritable: func() bool { return !pipeCloexec(nfd) },
+		})
+	}
+	p, err := newPipe()
+	add("a pipe's read end", p[0], err, nil, ErrWrongType)
+	add("a pipe's write end", p[1], err, ErrWrongType, ErrWrongType)
+	fifo := filepath.Join(tb.TempDir(), "fifo")
+	fd := -1
+	if err = unix.Mkfifo(fifo, 0o600); err == nil {
+		fd, err = unix.Open(fifo, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	}
+	add("a FIFO open for reading and writing", fd, err, ErrWrongType, ErrWrongType)
+	s, err := newSocketpair()
+	unix.Close(s[0])
+	add("a socket pair's end made by this process", s[1], err, ErrWrongType, ErrParentGone)
+	fd, err = unix.Open(os.Args[0], unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	add("a regular file", fd, err, ErrWrongType, ErrWrongType)
+	return fixtures
+}
+
+// pipeFDState describes descriptor v: its flags and what it is.
+func pipeFDState(v uintptr) string {
+	if v > 1<<31-1 {
+		return "no descriptor"
+	}
+	flags, err := unix.FcntlInt(v, unix.F_GETFD, 0)
+	if err != nil {
+		return err.Error()
+	}
+	dev, ino := fstatID(int(v))
+	return fmt.Sprintf("flags %#x %s %d %d", flags, fdKind(int(v)), dev, ino)
+}

@@ -1,0 +1,132 @@
+//go:build (unix && !linux) || (linux && handoff_pipe)
+
+package handoff
+
+import (
+	"os"
+	"os/exec"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// sysLaunch holds the descriptors that Start makes for the child, and this
+// process's end of the lifeline for as long as the child runs.
+type sysLaunch struct {
+	files     []*os.File
+	parent    int  // this process's end of the lifeline socket pair
+	hasParent bool // whether parent is open
+}
+
+// prepare appends close-on-exec duplicates of the handles' descriptors (an
+// event's read end), and one end of a new Unix socket pair if lifeline is
+// set, to cmd.ExtraFiles; the child gets them without close-on-exec at 3 +
+// their index. This process keeps the other end of the pair, close-on-exec,
+// until close: the child's end reports end of file when this process dies,
+// and the kernel tells the child the pair was made by its parent.
+func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) ([]uintptr, error) {
+	var values []uintptr
+	add := func(fd int) {
+		f := os.NewFile(uintptr(fd), "handoff")
+		l.files = append(l.files, f)
+		values = append(values, uintptr(3+len(cmd.ExtraFiles)))
+		cmd.ExtraFiles = append(cmd.ExtraFiles, f)
+	}
+	for _, h := range handles {
+		fd, err := dupCloseOnExec(h.fd)
+		if err != nil {
+			l.release()
+			return nil, err
+		}
+		add(fd)
+	}
+	if lifeline {
+		p, err := newSocketpair()
+		if err != nil {
+			l.release()
+			return nil, err
+		}
+		l.parent, l.hasParent = p[0], true
+		add(p[1])
+	}
+	return values, nil
+}
+
+// dupCloseOnExec returns a close-on-exec duplicate of fd, made and marked
+// under syscall.ForkLock as newPipe does (AIX has no F_DUPFD_CLOEXEC).
+func dupCloseOnExec(fd int) (int, error) {
+	syscall.ForkLock.RLock()
+	nfd, err := unix.Dup(fd)
+	if err == nil {
+		unix.CloseOnExec(nfd)
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return -1, os.NewSyscallError("dup", err)
+	}
+	return nfd, nil
+}
+
+// newSocketpair returns a connected pair of Unix stream sockets, both
+// close-on-exec, made and marked under syscall.ForkLock as newPipe does.
+func newSocketpair() ([2]int, error) {
+	syscall.ForkLock.RLock()
+	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err == nil {
+		unix.CloseOnExec(p[0])
+		unix.CloseOnExec(p[1])
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return [2]int{-1, -1}, os.NewSyscallError("socketpair", err)
+	}
+	return p, nil
+}
+
+// start starts cmd after marking every descriptor of this process from 3 up
+// close-on-exec, so that only cmd.ExtraFiles reach the child.
+//
+// There is no parent-death signal on macOS and the BSDs: a child learns that
+// its parent died from the lifeline, if it waits on it; one that does not is
+// not killed.
+func (l *sysLaunch) start(cmd *exec.Cmd) error {
+	defer l.release()
+	closeOnExecFrom(3)
+	err := cmd.Start()
+	if err != nil {
+		l.close()
+	}
+	return err
+}
+
+func (l *sysLaunch) release() {
+	for _, f := range l.files {
+		f.Close()
+	}
+	l.files = nil
+}
+
+// close closes this process's end of the lifeline, once the child has
+// exited.
+func (l *sysLaunch) close() error {
+	if !l.hasParent {
+		return nil
+	}
+	l.hasParent = false
+	return os.NewSyscallError("close", unix.Close(l.parent))
+}
+
+// closeOnExecFrom marks every descriptor from first up close-on-exec, one by
+// one: macOS has no close_range. openDescriptors finds them: from /dev/fd
+// where it lists them, else by asking about each number below the soft
+// RLIMIT_NOFILE, above which the kernel makes no descriptor.
+func closeOnExecFrom(first int) {
+	for _, fd := range openDescriptors(0) {
+		if fd < first {
+			continue
+		}
+		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
+			unix.CloseOnExec(fd)
+		}
+	}
+}
