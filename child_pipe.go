@@ -18,18 +18,22 @@ import (
 // close-on-exec, and the same file as when the package was initialized; its
 // file type (fstat) and access mode (F_GETFL); for a socket, its type and the
 // process at its other end. The kinds are made to differ in exactly these:
-// an event is the read end of a pipe (a FIFO open read-only), the lifeline a
-// Unix stream socket whose peer is the parent.
+// an event is the read end of a pipe (a FIFO open read-only), a ready object
+// the write end, a semaphore a FIFO open for reading and writing, the
+// lifeline a Unix stream socket whose peer is the parent, shared memory what
+// isSharedMemory recognizes. Standard input, output and error are never
+// handed over (a Handoff passes handles from 3 up), so they are refused:
+// stdout, the write end of a pipe, would pass for a ready object.
 func openInherited(value string, want kind) (sysHandle, error) {
 	v, err := ParseValue(value)
 	if err != nil {
-		return sysHandle{-1, -1}, err
+		return closedHandle, err
 	}
 	fail := func(sentinel error, format string, args ...any) (sysHandle, error) {
-		return sysHandle{-1, -1}, fmt.Errorf("handoff: %s %s: %w: %s", want, value, sentinel, fmt.Sprintf(format, args...))
+		return closedHandle, fmt.Errorf("handoff: %s %s: %w: %s", want, value, sentinel, fmt.Sprintf(format, args...))
 	}
 	failed := func(err error) (sysHandle, error) {
-		return sysHandle{-1, -1}, fmt.Errorf("handoff: %s %s: %w", want, value, err)
+		return closedHandle, fmt.Errorf("handoff: %s %s: %w", want, value, err)
 	}
 	if v > 1<<31-1 {
 		return fail(ErrNotInherited, "no such descriptor")
@@ -57,18 +61,35 @@ func openInherited(value string, want kind) (sysHandle, error) {
 		return failed(os.NewSyscallError("fcntl", err))
 	}
 	got := describe(&st, status)
+	if fd <= 2 {
+		return fail(ErrWrongType, "descriptor is standard input, output or error (%s), never a handed-over %s", got, want)
+	}
+	fifo := st.Mode&unix.S_IFMT == unix.S_IFIFO
+	mode := status & unix.O_ACCMODE
+	h := sysHandle{fd: fd, r: -1, w: -1}
 	switch want {
 	case kindEvent:
-		if st.Mode&unix.S_IFMT != unix.S_IFIFO || status&unix.O_ACCMODE != unix.O_RDONLY {
+		if !fifo || mode != unix.O_RDONLY {
 			return fail(ErrWrongType, "descriptor is %s, want the read end of a pipe", got)
 		}
-		// Reset reads without blocking. The flag belongs to the open
-		// file, shared with the parent's read end, which has it already.
-		if status&unix.O_NONBLOCK == 0 {
-			if err := unix.SetNonblock(fd, true); err != nil {
-				return failed(os.NewSyscallError("fcntl", err))
-			}
+		h.r = fd
+	case kindReady:
+		if !fifo || mode != unix.O_WRONLY {
+			return fail(ErrWrongType, "descriptor is %s, want the write end of a pipe", got)
 		}
+		h.w = fd
+	case kindSemaphore:
+		if !fifo || mode != unix.O_RDWR {
+			return fail(ErrWrongType, "descriptor is %s, want a FIFO open for reading and writing", got)
+		}
+		h.r, h.w = fd, fd
+	case kindMemory:
+		if !isSharedMemory(&st) {
+			return fail(ErrWrongType, "descriptor is %s, want shared memory", got)
+		}
+	case kindFile:
+		// Any file: a pipe end, a regular file, a socket. The kernel
+		// cannot tell a file passed as one from any other descriptor.
 	case kindLifeline:
 		if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
 			return fail(ErrWrongType, "descriptor is %s, want a Unix stream socket", got)
@@ -88,11 +109,20 @@ func openInherited(value string, want kind) (sysHandle, error) {
 		if ppid := os.Getppid(); pid != ppid {
 			return fail(ErrParentGone, "socket's peer is pid %d, parent is %d", pid, ppid)
 		}
+		h.r = fd
+	}
+	// Reads and writes must not block: Reset, Acquire and Release count on
+	// EAGAIN. The flag belongs to the open file, shared with the parent's
+	// descriptor, which has it already.
+	if (fifo && want != kindFile) && status&unix.O_NONBLOCK == 0 {
+		if err := unix.SetNonblock(fd, true); err != nil {
+			return failed(os.NewSyscallError("fcntl", err))
+		}
 	}
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, flags|unix.FD_CLOEXEC); err != nil {
 		return failed(os.NewSyscallError("fcntl", err))
 	}
-	return sysHandle{fd: fd, w: -1}, nil
+	return h, nil
 }
 
 // describe names what a descriptor is, for errors: its file type and, for a
@@ -110,11 +140,17 @@ func describe(st *unix.Stat_t, status int) string {
 	case unix.S_IFSOCK:
 		return "a socket"
 	case unix.S_IFREG:
+		if isSharedMemory(st) {
+			return "shared memory"
+		}
 		return "a regular file"
 	case unix.S_IFCHR:
 		return "a character device"
 	case unix.S_IFDIR:
 		return "a directory"
+	}
+	if isSharedMemory(st) {
+		return "shared memory"
 	}
 	return fmt.Sprintf("a file of mode %#o", st.Mode)
 }

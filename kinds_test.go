@@ -82,8 +82,10 @@ func helperKindsChild(args []string) {
 	r.Errs["OpenSemaphore(go)"] = errClass(err)
 	_, err = OpenSharedMemory(value("out"))
 	r.Errs["OpenSharedMemory(out)"] = errClass(err)
-	_, err = OpenFile(value("go"))
-	r.Errs["OpenFile(go)"] = errClass(err)
+	if !pipeBackend { // there OpenFile would accept, and take, the event
+		_, err = OpenFile(value("go"))
+		r.Errs["OpenFile(go)"] = errClass(err)
+	}
 	_, err = OpenEvent(value("msg"))
 	r.Errs["OpenEvent(msg)"] = errClass(err)
 	_, err = OpenSemaphore(value("ready"))
@@ -261,6 +263,9 @@ func TestKinds(t *testing.T) {
 		"Event(nope)":           ErrNotPassed.Error(),
 		"Event(go) again":       ErrNotInherited.Error(),
 	}
+	if pipeBackend {
+		delete(want, "OpenFile(go)")
+	}
 	for k, w := range want {
 		if got := r.Errs[k]; got != w {
 			t.Errorf("child: %s: %s, want %s", k, got, w)
@@ -322,7 +327,9 @@ func TestSemaphore(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("waiting Acquire did not wake on Release")
 	}
-	if err := sem.Release(MaxSemaphore); err != nil {
+	if err := sem.Release(MaxSemaphore); pipeBackend && err == nil {
+		t.Fatalf("Release(MaxSemaphore) at 0 = nil error; a pipe cannot hold that count")
+	} else if !pipeBackend && err != nil {
 		t.Fatalf("Release(MaxSemaphore) at 0 = %v", err)
 	}
 	if err := sem.Release(1); runtime.GOOS == "windows" && err == nil {

@@ -28,6 +28,11 @@ func TestMain(m *testing.M) {
 // platform's test files add theirs in an init function.
 var helpers = map[string]func(args []string){}
 
+// pipeBackend is set by the pipe backend's tests (handoff_pipe_test.go):
+// there the kernel cannot tell an event's pipe from a pipe passed as a file,
+// and what a pipe holds bounds a semaphore's count.
+var pipeBackend bool
+
 // helperEnv is the environment of a helper process. A race-enabled binary
 // sleeps a second before exiting unless told not to.
 func helperEnv(helper string, more ...string) []string {

@@ -300,10 +300,10 @@ func parseKind(s string) (kind, bool) {
 // object is signaled, an error wrapping ErrNotReady if the child exits
 // first, the cause of ctx if it is done first.
 func waitReadyOrExit(ctx context.Context, ready *sysHandle, child *sysHandle, pid int) error {
-	switch err := ready.wait(ctx, child); err {
-	case nil:
+	switch err := ready.wait(ctx, child); {
+	case err == nil:
 		return nil
-	case ErrParentGone:
+	case errors.Is(err, ErrParentGone):
 		return fmt.Errorf("handoff: child %d exited before it was ready: %w", pid, ErrNotReady)
 	default:
 		return err

@@ -3,6 +3,7 @@
 package handoff
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"syscall"
@@ -14,8 +15,9 @@ import (
 // process's end of the lifeline for as long as the child runs.
 type sysLaunch struct {
 	files     []*os.File
-	parent    int  // this process's end of the lifeline socket pair
-	hasParent bool // whether parent is open
+	give      []*sysHandle // handles whose fd goes to the child alone
+	parent    int          // this process's end of the lifeline socket pair
+	hasParent bool         // whether parent is open
 }
 
 // prepare appends close-on-exec duplicates of the handles' descriptors (an
@@ -39,6 +41,9 @@ func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) 
 			return nil, err
 		}
 		add(fd)
+		if h.give {
+			l.give = append(l.give, h)
+		}
 	}
 	if lifeline {
 		p, err := newSocketpair()
@@ -92,11 +97,25 @@ func newSocketpair() ([2]int, error) {
 func (l *sysLaunch) start(cmd *exec.Cmd) error {
 	defer l.release()
 	closeOnExecFrom(3)
-	err := cmd.Start()
-	if err != nil {
+	if err := cmd.Start(); err != nil {
 		l.close()
+		return err
 	}
-	return err
+	for _, h := range l.give {
+		unix.Close(h.fd)
+		h.fd = -1
+	}
+	l.give = nil
+	return nil
+}
+
+// waitReady waits for the ready object's read end: the child writes a byte
+// there, or its write end, which the child alone holds, closes when the
+// child exits first, which the read end reports as end of file. A process
+// that the child passed the write end on to (a child started while the
+// descriptor was still inheritable) would hold it open too.
+func (l *sysLaunch) waitReady(ctx context.Context, ready *sysHandle, cmd *exec.Cmd) error {
+	return waitReadyOrExit(ctx, ready, nil, cmd.Process.Pid)
 }
 
 func (l *sysLaunch) release() {

@@ -23,3 +23,26 @@ func peerPid(fd int) (int, error) {
 	}
 	return int(cred.Pid), nil
 }
+
+// shmOpen does what glibc's shm_open does, an open in /dev/shm, with a
+// fresh name and O_EXCL, and unlinks the name at once.
+func shmOpen() (int, error) {
+	name := "/dev/shm" + shmName()
+	fd, err := unix.Open(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return -1, &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	if err := unix.Unlink(name); err != nil {
+		unix.Close(fd)
+		return -1, &os.PathError{Op: "unlink", Path: name, Err: err}
+	}
+	return fd, nil
+}
+
+// isSharedMemory reports whether st is what shmOpen makes: a regular file
+// in /dev/shm's file system with no name left.
+func isSharedMemory(st *unix.Stat_t) bool {
+	var shm unix.Stat_t
+	return st.Mode&unix.S_IFMT == unix.S_IFREG && st.Nlink == 0 &&
+		unix.Stat("/dev/shm", &shm) == nil && st.Dev == shm.Dev
+}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+
+	"golang.org/x/sys/unix"
 )
 
 // What the pipe backend needs of the systems other than macOS and FreeBSD.
@@ -19,4 +21,14 @@ const fionread = 0x4004667f
 // none is done here, so a lifeline cannot be verified and is refused.
 func peerPid(int) (int, error) {
 	return 0, fmt.Errorf("no way to learn a socket's peer process on %s: %w", runtime.GOOS, errors.ErrUnsupported)
+}
+
+// shmOpen: x/sys/unix has no shm_open here; shared memory is a file
+// unlinked at once.
+func shmOpen() (int, error) { return tempMemory() }
+
+// isSharedMemory reports whether st is what shmOpen makes: a regular file
+// with no name left.
+func isSharedMemory(st *unix.Stat_t) bool {
+	return st.Mode&unix.S_IFMT == unix.S_IFREG && st.Nlink == 0
 }
