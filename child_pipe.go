@@ -70,17 +70,17 @@ func openInherited(value string, want kind) (sysHandle, error) {
 	switch want {
 	case kindEvent:
 		if !fifo || mode != unix.O_RDONLY {
-			return fail(ErrWrongType, "descriptor is %s, want the read end of a pipe", got)
+			return fail(ErrWrongType, "descriptor is %s, want the read end of a pipe (an event)", got)
 		}
 		h.r = fd
 	case kindReady:
 		if !fifo || mode != unix.O_WRONLY {
-			return fail(ErrWrongType, "descriptor is %s, want the write end of a pipe", got)
+			return fail(ErrWrongType, "descriptor is %s, want the write end of a pipe (a ready object)", got)
 		}
 		h.w = fd
 	case kindSemaphore:
 		if !fifo || mode != unix.O_RDWR {
-			return fail(ErrWrongType, "descriptor is %s, want a FIFO open for reading and writing", got)
+			return fail(ErrWrongType, "descriptor is %s, want a FIFO open for reading and writing (a semaphore)", got)
 		}
 		h.r, h.w = fd, fd
 	case kindMemory:
@@ -126,17 +126,17 @@ func openInherited(value string, want kind) (sysHandle, error) {
 }
 
 // describe names what a descriptor is, for errors: its file type and, for a
-// pipe, its access mode.
+// pipe, its access mode and the kind of object that has it.
 func describe(st *unix.Stat_t, status int) string {
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFIFO:
 		switch status & unix.O_ACCMODE {
 		case unix.O_RDONLY:
-			return "the read end of a pipe"
+			return "the read end of a pipe, like an event"
 		case unix.O_WRONLY:
-			return "the write end of a pipe"
+			return "the write end of a pipe, like a ready object"
 		}
-		return "a pipe open for reading and writing"
+		return "a FIFO open for reading and writing, like a semaphore"
 	case unix.S_IFSOCK:
 		return "a socket"
 	case unix.S_IFREG:

@@ -235,7 +235,7 @@ func (h *sysHandle) wait(ctx context.Context, lifeline *sysHandle) error {
 					return nil
 				}
 				if p.Revents&unix.POLLHUP != 0 && h.w < 0 {
-					return fmt.Errorf("handoff: every write end of the pipe is closed: %w", ErrParentGone)
+					return ErrParentGone // every write end is closed
 				}
 				// A Reset or an Acquire emptied the pipe since poll
 				// returned: wait on.

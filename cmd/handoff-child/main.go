@@ -23,9 +23,9 @@
 // the event is signaled.
 //
 // Before it waits, the child checks that VALUE is well formed and names a
-// live handle that it inherited, to an event (an eventfd on Linux), and that
-// the lifeline is a handle on its own parent process; it then makes both
-// non-inheritable. It prints what it does as "[CHILD] ..." lines on standard
+// live handle that it inherited, to an event (an eventfd on Linux, a pipe's
+// read end on macOS and the BSDs), and that the lifeline is a handle on its
+// own parent process; it then makes both non-inheritable. It prints what it does as "[CHILD] ..." lines on standard
 // output, errors as "handoff-child: ..." on standard error, and exits 0 only
 // if the event was signaled. The exit codes are listed by -h and in
 // internal/exitcode.
@@ -166,8 +166,11 @@ func usageError(err error) error {
 // verified, signals ready, and waits.
 func wait(cfg config, r *reporter) error {
 	eventType, lifelineType, memoryType := "eventfd", "pidfd", "memfd"
-	if runtime.GOOS == "windows" {
+	switch {
+	case runtime.GOOS == "windows":
 		eventType, lifelineType, memoryType = "Event", "Process", "Section"
+	case pipeBackend:
+		eventType, lifelineType, memoryType = "pipe", "socket", "shm"
 	}
 	var hs *handoff.Handles
 	switch {

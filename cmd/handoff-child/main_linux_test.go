@@ -1,3 +1,5 @@
+//go:build linux && !handoff_pipe
+
 package main
 
 import (

@@ -44,7 +44,13 @@ type platform struct {
 	name string // "linux" or "windows"
 	dir  string // the built programs
 	err  error  // why the programs cannot run here, nil if they can
+	off  string // why its cases are skipped on purpose, even in CI
 }
+
+// pipeBackend is set (pipe_test.go) when the tests are built with -tags
+// handoff_pipe: the Linux programs are then built with it too, and use
+// handoff's pipe backend, the one macOS and the BSDs get.
+var pipeBackend bool
 
 var linux, windows platform
 
@@ -68,15 +74,22 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	windows = platform{name: "windows", dir: filepath.Join(dir, "windows")}
-	windows.err = wineReady()
-	if windows.err == nil {
-		windows.err = build(windows.dir, "windows", "amd64")
-	}
-	if windows.err == nil {
-		windows.err = warmWine(windows.dir)
-	}
-	if windows.err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: WINDOWS CASES CANNOT RUN: %v\n", windows.err)
+	switch {
+	case pipeBackend:
+		// The tag changes nothing on Windows: the run without it covers
+		// Windows.
+		windows.off = "-tags handoff_pipe builds the same Windows programs as the run without it"
+	default:
+		windows.err = wineReady()
+		if windows.err == nil {
+			windows.err = build(windows.dir, "windows", "amd64")
+		}
+		if windows.err == nil {
+			windows.err = warmWine(windows.dir)
+		}
+		if windows.err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: WINDOWS CASES CANNOT RUN: %v\n", windows.err)
+		}
 	}
 	if testing.Verbose() {
 		fmt.Printf("e2e: built and prepared in %v\n", time.Since(start).Round(time.Millisecond))
@@ -91,6 +104,9 @@ func build(dir, goos, goarch string) error {
 		return fmt.Errorf("building the programs: %w", err)
 	}
 	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	if pipeBackend && goos == "linux" {
+		args = append(args, "-tags", "handoff_pipe")
+	}
 	for _, pkg := range programs {
 		args = append(args, pkg)
 	}
@@ -168,6 +184,9 @@ func both(t *testing.T, f func(t *testing.T, p platform)) {
 	t.Helper()
 	for _, p := range []platform{linux, windows} {
 		t.Run(p.name, func(t *testing.T) {
+			if p.off != "" {
+				t.Skip(p.off)
+			}
 			if p.err != nil {
 				if inCI() {
 					t.Fatalf("CI=true and the %s programs cannot run: %v", p.name, p.err)
@@ -199,23 +218,32 @@ func (p platform) hostPath(path string) string {
 
 // memoryType is the object type handoff-child reports for shared memory.
 func (p platform) memoryType() string {
-	if p.name == "windows" {
+	switch {
+	case p.name == "windows":
 		return "Section"
+	case pipeBackend:
+		return "shm"
 	}
 	return "memfd"
 }
 
 // eventType and lifelineType are the object types handoff-child reports.
 func (p platform) eventType() string {
-	if p.name == "windows" {
+	switch {
+	case p.name == "windows":
 		return "Event"
+	case pipeBackend:
+		return "pipe"
 	}
 	return "eventfd"
 }
 
 func (p platform) lifelineType() string {
-	if p.name == "windows" {
+	switch {
+	case p.name == "windows":
 		return "Process"
+	case pipeBackend:
+		return "socket"
 	}
 	return "pidfd"
 }

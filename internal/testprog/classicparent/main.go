@@ -1,7 +1,8 @@
 // Classicparent is the classic sample's parent, in Go: it creates an
 // inheritable event, starts a child that inherits every inheritable handle
 // (Windows: CreateProcess with bInheritHandles=TRUE and no handle list;
-// Linux: fork and exec with the eventfd left open across exec), with the
+// Linux: fork and exec with the eventfd left open across exec; with
+// handoff's pipe backend, a pipe's read end), with the
 // event's value as a bare decimal last argument, sets the event, waits for
 // the child and exits with its exit code.
 //
@@ -11,7 +12,8 @@
 //
 // With -lifeline it also passes an inheritable handle on itself (Windows: a
 // SYNCHRONIZE|PROCESS_QUERY_LIMITED_INFORMATION process handle; Linux: a
-// pidfd left open across exec), and appends "-event V -parent P" instead of
+// pidfd left open across exec; with the pipe backend, one end of a Unix
+// socket pair), and appends "-event V -parent P" instead of
 // the bare value. With -noset it never sets the event: it waits up to a
 // minute for someone to kill it, so that a test can watch the child notice
 // that its parent is gone.

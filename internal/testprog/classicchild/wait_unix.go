@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -8,7 +10,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// wait polls the descriptor for readability, as a signaled eventfd is.
+// wait polls the descriptor for readability, as a signaled eventfd or a
+// pipe holding a byte is.
 func wait(fd uintptr, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {

@@ -1,3 +1,5 @@
+//go:build unix && !netbsd && !aix
+
 package trace
 
 import (

@@ -1,0 +1,5 @@
+//go:build linux && handoff_pipe
+
+package e2e
+
+func init() { pipeBackend = true }
