@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -325,16 +326,6 @@ func readPipeReport(t *testing.T, s *bufio.Scanner) pipeReport {
 	return r
 }
 
-func pipeEvent(t *testing.T) *Event {
-	t.Helper()
-	ev, err := NewEvent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ev.Close() })
-	return ev
-}
-
 // fdSet returns this process's open descriptors.
 func fdSet() map[int]bool {
 	m := make(map[int]bool)
@@ -350,8 +341,8 @@ func fdSet() map[int]bool {
 // peer is the parent, and no other descriptor from 3 up; the child cannot
 // set the event; the parent gains only its end of the lifeline, until Wait.
 func TestPipeHandoff(t *testing.T) {
-	ev := pipeEvent(t)
-	other := pipeEvent(t)
+	ev := testEvent(t)
+	other := testEvent(t)
 	// A decoy the parent could leak: a pipe without close-on-exec that is
 	// not passed.
 	var decoy [2]int
@@ -496,7 +487,7 @@ func TestPipeOpenRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind+"="+tt.value, func(t *testing.T) {
-			ev := pipeEvent(t)
+			ev := testEvent(t)
 			h, out := pipeHelper(t, "pipe-open", tt.kind, tt.value, "{event}", "{parent}")
 			h.Cmd.ExtraFiles = slices.Clone(extra)
 			h.Pass("event", ev)
@@ -636,7 +627,7 @@ func TestPipeKillParent(t *testing.T) {
 // end is closed; empty with no write end left, Wait reports the parent gone
 // at once instead of waiting forever. And a pipe that is full is set.
 func TestPipeEventEnds(t *testing.T) {
-	ev := pipeEvent(t)
+	ev := testEvent(t)
 	fd, err := dupCloseOnExec(int(ev.Handle()))
 	if err != nil {
 		t.Fatal(err)
@@ -678,6 +669,70 @@ func TestPipeEventEnds(t *testing.T) {
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("Wait took %v to see no write end left", d)
+	}
+}
+
+// TestSharedMemoryKinds maps both ways the backend makes shared memory (the
+// system's, and the file unlinked at once that macOS and the systems without
+// shm_open get) twice each, as parent and child would, and checks that the
+// child side recognizes each as shared memory and nothing else as such.
+func TestSharedMemoryKinds(t *testing.T) {
+	for _, way := range []struct {
+		name string
+		open func() (int, error)
+	}{{"shmOpen", shmOpen}, {"tempMemory", tempMemory}} {
+		t.Run(way.name, func(t *testing.T) {
+			fd, err := way.open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := sysHandle{fd: fd, r: -1, w: -1}
+			defer h.close()
+			if !pipeCloexec(fd) {
+				t.Errorf("descriptor %d is not close-on-exec", fd)
+			}
+			if err := unix.Ftruncate(fd, 5000); err != nil {
+				t.Fatal(err)
+			}
+			var st unix.Stat_t
+			if err := unix.Fstat(fd, &st); err != nil {
+				t.Fatal(err)
+			}
+			// On Linux a child takes only what is in /dev/shm for shared
+			// memory: tempMemory is the fallback of other systems.
+			if st.Nlink != 0 || !isSharedMemory(&st) && (way.name == "shmOpen" || runtime.GOOS != "linux") {
+				t.Errorf("fstat: mode %#o, %d links: not shared memory without a name", st.Mode, st.Nlink)
+			}
+			a, err := mapMemory(&h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unmapMemory(a)
+			b, err := mapMemory(&h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unmapMemory(b)
+			if len(a) != 5000 || len(b) != 5000 {
+				t.Errorf("mapped %d and %d bytes, want 5000", len(a), len(b))
+			}
+			copy(a[4990:], "across")
+			if got := string(b[4990:4996]); got != "across" {
+				t.Errorf("second mapping reads %q, want %q", got, "across")
+			}
+		})
+	}
+	file, err := os.Open(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(file.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	if isSharedMemory(&st) {
+		t.Errorf("the test binary, a regular file with a name, passes for shared memory")
 	}
 }
 

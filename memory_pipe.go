@@ -3,8 +3,6 @@
 package handoff
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"math"
 	"os"
@@ -28,16 +26,8 @@ func newMemory(size int) (sysHandle, error) {
 	return h, nil
 }
 
-// shmName returns a fresh random name for shm_open: "/handoff-" and 16 hex
-// digits, 25 bytes, within macOS's limit of 31.
-func shmName() string {
-	var b [8]byte
-	rand.Read(b[:])
-	return "/handoff-" + hex.EncodeToString(b[:])
-}
-
 // tempMemory is the shared memory of a system where shm_open is not at
-// hand: a file made in a private temporary directory, with O_EXCL, and
+// hand (see shmOpen): a file made in a private temporary directory, with O_EXCL, and
 // unlinked at once. Mapped shared, it is shared memory all the same, backed
 // by that file system instead of swap.
 func tempMemory() (int, error) {

@@ -2,8 +2,6 @@ package handoff
 
 import (
 	"os"
-	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,32 +22,17 @@ func peerPid(fd int) (int, error) {
 	return pid, nil
 }
 
-// shmOpen makes a POSIX shared memory object with shm_open, a fresh name and
-// O_EXCL, and removes the name at once with shm_unlink. x/sys/unix has no
-// wrapper for them, so they are called by number; if that fails, shared
-// memory is a file unlinked at once (tempMemory).
-func shmOpen() (int, error) {
-	name := shmName()
-	p, err := unix.BytePtrFromString(name)
-	if err != nil {
-		return -1, err
-	}
-	syscall.ForkLock.RLock()
-	r, _, errno := unix.Syscall(unix.SYS_SHM_OPEN, uintptr(unsafe.Pointer(p)), uintptr(unix.O_RDWR|unix.O_CREAT|unix.O_EXCL), 0o600)
-	if errno == 0 {
-		unix.CloseOnExec(int(r))
-	}
-	syscall.ForkLock.RUnlock()
-	if errno != 0 {
-		return tempMemory()
-	}
-	unix.Syscall(unix.SYS_SHM_UNLINK, uintptr(unsafe.Pointer(p)), 0, 0)
-	return int(r), nil
-}
+// shmOpen: x/sys/unix has no shm_open for macOS, and calling it by syscall
+// number is deprecated there (macOS keeps no stable system call numbers;
+// libSystem is its interface). Shared memory is a file made in a private
+// temporary directory and unlinked at once (tempMemory): mapped shared, it
+// is shared memory all the same, backed by the file system instead of swap.
+func shmOpen() (int, error) { return tempMemory() }
 
-// isSharedMemory reports whether st is what shmOpen makes: a POSIX shared
-// memory object, whose fstat has no file type bits (only permissions, size
-// and owner), or a regular file with no name left.
+// isSharedMemory reports whether st is what shmOpen makes, a regular file
+// with no name left, or a POSIX shared memory object that another program
+// passed, whose fstat has no file type bits (only permissions, size and
+// owner).
 func isSharedMemory(st *unix.Stat_t) bool {
 	return st.Mode&unix.S_IFMT == 0 || st.Mode&unix.S_IFMT == unix.S_IFREG && st.Nlink == 0
 }

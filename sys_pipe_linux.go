@@ -3,6 +3,8 @@
 package handoff
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -22,6 +24,14 @@ func peerPid(fd int) (int, error) {
 		return 0, os.NewSyscallError("getsockopt SO_PEERCRED", err)
 	}
 	return int(cred.Pid), nil
+}
+
+// shmName returns a fresh random name for shm_open: "/handoff-" and 16 hex
+// digits.
+func shmName() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return "/handoff-" + hex.EncodeToString(b[:])
 }
 
 // shmOpen does what glibc's shm_open does, an open in /dev/shm, with a
