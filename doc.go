@@ -92,6 +92,62 @@
 // and /proc names it an eventfd ("pidfd" for the lifeline, whose pid must
 // also be the parent's). It then marks it close-on-exec.
 //
+// # macOS and the BSDs
+//
+// The pipe backend, plain POSIX: it is also built on Linux with the
+// handoff_pipe build tag (go test -tags handoff_pipe ./...), which is how CI
+// runs it. An event is a pipe: Set writes a byte into it, Reset reads it
+// empty, and Wait polls its read end for readability without reading, so
+// every waiter wakes. The parent holds both ends and passes the read end; a
+// child's Set of an event it opened returns an error wrapping
+// [errors.ErrUnsupported], for it holds no write end. A read end with no
+// bytes whose write ends are all closed ends Wait with [ErrParentGone]:
+// nobody can set it any more. A ready object is a pipe whose write end only
+// the child holds once Start returns: the parent sees the byte the child
+// writes, or the end of file of its exit. A semaphore is a FIFO made in a
+// private directory, opened for reading and writing (one descriptor that
+// Acquire and Release use on both sides), and unlinked at once, holding one
+// byte per count: what the FIFO holds (64 KiB on Linux, as little as 512
+// bytes by POSIX) bounds the count, and a Release that does not fit adds
+// what fits and says so. Shared memory is shm_open with a fresh name and
+// O_EXCL, unlinked at once (Linux: in /dev/shm); shm_open2 with SHM_ANON on
+// FreeBSD 13 and later; on macOS, where x/sys has no shm_open and calling it
+// by number is deprecated, and elsewhere, a file made in a private temporary
+// directory and unlinked at once, mapped shared.
+//
+// The lifeline is one end of a Unix stream socket pair, not a bare pipe:
+// the parent keeps the other end, close-on-exec, until Wait, so the child's
+// end reports end of file when the parent dies, and the kernel tells the
+// child which process made the pair (SO_PEERCRED on Linux, LOCAL_PEERCRED's
+// cr_pid on FreeBSD 13 and later, LOCAL_PEERPID on macOS), which must be its
+// parent. Elsewhere no lifeline can be verified, and OpenLifeline fails.
+// There is no parent-death signal: a child learns that its parent died from
+// the lifeline, and one that does not wait on it is not killed.
+//
+// Start passes the handles through ExtraFiles and marks every other
+// descriptor of the parent close-on-exec, one by one: it lists them from
+// /dev/fd where that lists the process's descriptors (macOS; FreeBSD with
+// fdescfs; Linux), as CPython's subprocess does, else asks fcntl about every
+// number below the soft RLIMIT_NOFILE, above which the kernel makes none (on
+// FreeBSD without fdescfs, that costs one fcntl per possible descriptor).
+//
+// The child accepts a descriptor if it is open, not close-on-exec, not 0, 1
+// or 2, was already open, the same file (fstat's device, inode and type),
+// when the package was initialized (recorded from /dev/fd, or by fcntl up to
+// descriptor 1023: a higher one is refused as not inherited), and has the
+// type of its kind: an event is the read end of a pipe (fstat S_ISFIFO, and
+// F_GETFL O_RDONLY), a ready object the write end (O_WRONLY), a semaphore a
+// FIFO open for reading and writing (O_RDWR), the lifeline a Unix stream
+// socket whose peer is the parent, shared memory an object of shm_open (on
+// Linux a file in /dev/shm's file system) or a regular file with no name
+// left. It then marks it close-on-exec. What the kernel cannot tell: a pipe
+// of handoff's from any other pipe with the same access mode (so a file
+// passed with [File] that is a pipe's read end passes for an event, and an
+// event's value passes [OpenFile]); an unlinked regular file from shared
+// memory; that the parent is the only holder of the event's write end or of
+// its end of the lifeline; and, on systems that report no distinct device and
+// inode for pipes (OpenBSD, DragonFly), a reused number.
+//
 // # Other platforms
 //
 // Every function returns an error wrapping [errors.ErrUnsupported].

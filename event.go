@@ -5,9 +5,10 @@ import "context"
 // Event is an unnamed manual-reset event: once set, it stays set, and every
 // waiter wakes, until it is reset.
 //
-// On Windows it is an event object; on Linux an eventfd. The methods of an
-// Event may be called from several goroutines at once, except Close, which
-// must not run while another method is in progress.
+// On Windows it is an event object; on Linux an eventfd; on macOS and the
+// BSDs a pipe, which only the process that made the event can Set. The
+// methods of an Event may be called from several goroutines at once, except
+// Close, which must not run while another method is in progress.
 type Event struct {
 	h sysHandle
 }
@@ -58,8 +59,9 @@ func (e *Event) WaitParent(ctx context.Context, parent *Lifeline) error {
 	return e.h.wait(ctx, &parent.h)
 }
 
-// Handle returns the event's handle (Windows) or file descriptor (Linux). It
-// stays owned by the Event: do not close it.
+// Handle returns the event's handle (Windows) or file descriptor (Unix; on
+// macOS and the BSDs, the read end of its pipe, which a child gets). It stays
+// owned by the Event: do not close it.
 func (e *Event) Handle() uintptr { return e.h.value() }
 
 // Close closes the event's handle. Other handles to the same event, such as a
@@ -71,7 +73,8 @@ func (e *Event) Close() error { return e.h.close() }
 // waiting when the parent exits: see [Event.WaitParent].
 //
 // On Windows it is a SYNCHRONIZE handle to the parent process; on Linux a
-// pidfd.
+// pidfd; on macOS and the BSDs one end of a Unix socket pair whose other end
+// the parent holds.
 type Lifeline struct {
 	h sysHandle
 }
@@ -90,7 +93,7 @@ func OpenLifeline(value string) (*Lifeline, error) {
 	return &Lifeline{h: h}, nil
 }
 
-// Handle returns the lifeline's handle (Windows) or file descriptor (Linux).
+// Handle returns the lifeline's handle (Windows) or file descriptor (Unix).
 // It stays owned by the Lifeline: do not close it.
 func (l *Lifeline) Handle() uintptr { return l.h.value() }
 

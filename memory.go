@@ -8,7 +8,9 @@ import "fmt"
 //
 // On Windows it is a section (file mapping) backed by the paging file; on
 // Linux a memfd sealed against growing and shrinking, so that no process
-// can make another's mapping fault. No name outlives it.
+// can make another's mapping fault; on macOS and the BSDs POSIX shared
+// memory, or a file, whose name is removed at once (see the package
+// documentation). No name outlives it.
 type SharedMemory struct {
 	h    sysHandle
 	data []byte
@@ -51,7 +53,7 @@ func mapShared(h sysHandle) (*SharedMemory, error) {
 // created with. It is valid until Close.
 func (m *SharedMemory) Bytes() []byte { return m.data }
 
-// Handle returns the block's handle (Windows) or file descriptor (Linux). It
+// Handle returns the block's handle (Windows) or file descriptor (Unix). It
 // stays owned by the SharedMemory: do not close it.
 func (m *SharedMemory) Handle() uintptr { return m.h.value() }
 

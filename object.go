@@ -38,8 +38,9 @@ func (o fileObject) object() (sysHandle, kind, error) {
 // OpenFile returns the file that this process inherited under value, as
 // [File] passed it, checked like [OpenEvent]'s event. On Windows it must be
 // a File object (a file, a pipe, a console); on Linux any descriptor that is
-// not an eventfd, pidfd or other anonymous inode. The file is no longer
-// inheritable; the caller owns it.
+// not an eventfd, pidfd or other anonymous inode; on macOS and the BSDs any
+// descriptor, for the kernel cannot tell handoff's pipes from others. The
+// file is no longer inheritable; the caller owns it.
 func OpenFile(value string) (*os.File, error) {
 	h, err := openInherited(value, kindFile)
 	if err != nil {

@@ -26,7 +26,7 @@ const LifelineName = "parent"
 type Handoff struct {
 	// Cmd is the command to start. Start sets fields of Cmd.SysProcAttr
 	// (Windows: AdditionalInheritedHandles, CreationFlags; Linux: Pdeathsig)
-	// and appends to Cmd.ExtraFiles (Linux); other fields are left to the
+	// and appends to Cmd.ExtraFiles (Unix); other fields are left to the
 	// caller.
 	Cmd *exec.Cmd
 

@@ -13,8 +13,8 @@ const MaxSemaphore = 1<<31 - 1
 // count, waiting while the count is 0; Release adds to it.
 //
 // On Windows it is a semaphore object; on Linux an eventfd in semaphore mode
-// (EFD_SEMAPHORE). Its methods may be called from several goroutines at
-// once, except Close.
+// (EFD_SEMAPHORE); on macOS and the BSDs a FIFO holding one byte per count.
+// Its methods may be called from several goroutines at once, except Close.
 type Semaphore struct {
 	h sysHandle
 }
@@ -50,7 +50,9 @@ func (s *Semaphore) Acquire(ctx context.Context) error { return s.h.acquire(ctx)
 
 // Release adds n, between 1 and [MaxSemaphore], to the count. On Windows a
 // count that would exceed MaxSemaphore is an error, and nothing is added; on
-// Linux the count can grow to 2^64-2.
+// Linux the count can grow to 2^64-2. On macOS and the BSDs it is bounded
+// by what a FIFO holds (at least 512 bytes by POSIX, often 64 KiB): a
+// release that does not fit adds what fits and returns an error.
 func (s *Semaphore) Release(n int) error {
 	if n < 1 || n > MaxSemaphore {
 		return fmt.Errorf("handoff: semaphore release of %d out of range [1, %d]", n, MaxSemaphore)
@@ -59,7 +61,7 @@ func (s *Semaphore) Release(n int) error {
 }
 
 // Handle returns the semaphore's handle (Windows) or file descriptor
-// (Linux). It stays owned by the Semaphore: do not close it.
+// (Unix). It stays owned by the Semaphore: do not close it.
 func (s *Semaphore) Handle() uintptr { return s.h.value() }
 
 // Close closes the semaphore's handle.

@@ -76,9 +76,13 @@ for os in linux windows darwin freebsd; do
 	step "go vet ./... (GOOS=$os)"
 	GOOS=$os GOARCH=amd64 go vet ./...
 done
+# darwin and freebsd above vet the pipe backend as macOS and FreeBSD build it;
+# this vets it as Linux builds it for its tests (step f2).
+step "go vet -tags handoff_pipe ./... (GOOS=linux: the pipe backend)"
+GOOS=linux GOARCH=amd64 go vet -tags handoff_pipe ./...
 
 # --- d. staticcheck -------------------------------------------------------------
-step "staticcheck $staticcheck_version (GOOS=linux, GOOS=windows)"
+step "staticcheck $staticcheck_version (GOOS=linux, GOOS=windows, GOOS=darwin, -tags handoff_pipe)"
 # Built natively once: "go run ...@version" with GOOS=windows would build a
 # windows staticcheck and run it under Wine.
 GOBIN="$tmp/bin" go install "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version"
@@ -86,6 +90,10 @@ echo "-- GOOS=linux"
 "$tmp/bin/staticcheck" ./...
 echo "-- GOOS=windows"
 GOOS=windows GOARCH=amd64 "$tmp/bin/staticcheck" ./...
+echo "-- GOOS=darwin"
+GOOS=darwin GOARCH=amd64 "$tmp/bin/staticcheck" ./...
+echo "-- GOOS=linux -tags handoff_pipe"
+"$tmp/bin/staticcheck" -tags handoff_pipe ./...
 
 # --- e. generated files ------------------------------------------------------------
 find_gen() {
@@ -158,6 +166,16 @@ if ! command -v "$(go env CC)" >/dev/null; then
 fi
 CGO_ENABLED=1 go test -race -count=1 -timeout "$timeout" ./...
 
+# --- f2. the pipe backend of macOS and the BSDs, on Linux ------------------------------
+# The same packages built with -tags handoff_pipe use the pipe backend
+# (event_pipe.go, child_pipe.go, parent_pipe.go) instead of eventfd and
+# pidfd: the code macOS and the BSDs get, run here on every run. Its own
+# tests are in handoff_pipe_test.go; internal/e2e builds the Linux programs
+# with the tag and leaves the Windows cases, which the tag does not change,
+# to step f. About 20 s.
+step "go test -race -tags handoff_pipe ./... (linux, the pipe backend of macOS and the BSDs)"
+CGO_ENABLED=1 go test -race -count=1 -timeout "$timeout" -tags handoff_pipe ./...
+
 # --- g. Windows tests under Wine -----------------------------------------------------
 if [[ -z $wine_skip ]]; then
 	step "go test ./... (GOOS=windows GOARCH=amd64, under Wine)"
@@ -182,21 +200,24 @@ else
 fi
 
 # --- i. fuzz: each target for a short fixed time ----------------------------------------
-# One line per target, "PACKAGE TARGET": to fuzz a new target, add its line.
-# What the fuzzer finds is written to PACKAGE/testdata/fuzz/TARGET/: commit it.
+# One line per target, "PACKAGE TARGET [TAGS]": to fuzz a new target, add its
+# line. What the fuzzer finds is written to PACKAGE/testdata/fuzz/TARGET/:
+# commit it. The Open targets run on both Linux backends.
 fuzz_targets=(
 	". FuzzParseValue"
 	". FuzzOpenEvent"
 	". FuzzOpenLifeline"
+	". FuzzOpenEvent handoff_pipe"
+	". FuzzOpenLifeline handoff_pipe"
 	". FuzzParseHandles"
 	"./cmd/handoff-child FuzzParse"
 	"./internal/trace FuzzParseLine"
 )
 fuzztime=${HANDOFF_FUZZTIME:-10s}
 for target in "${fuzz_targets[@]}"; do
-	read -r pkg name <<<"$target"
-	step "fuzz: go test -run '^\$' -fuzz '^$name\$' -fuzztime $fuzztime $pkg"
-	go test -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" "$pkg"
+	read -r pkg name tags <<<"$target"
+	step "fuzz: go test${tags:+ -tags $tags} -run '^\$' -fuzz '^$name\$' -fuzztime $fuzztime $pkg"
+	go test ${tags:+-tags "$tags"} -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" "$pkg"
 done
 
 # --- j. benchmarks: once each, to prove they still run (no number is judged) ---------
@@ -204,5 +225,5 @@ step "benchmarks: go test -run '^\$' -bench . -benchtime 1x ."
 go test -run '^$' -bench . -benchtime 1x .
 
 current="summary"
-printf '\n== PASS: gofmt, vet (linux windows darwin freebsd), staticcheck (linux windows), %s, tests linux -race + %s, in %ds\n' \
+printf '\n== PASS: gofmt, vet (linux windows darwin freebsd, linux -tags handoff_pipe), staticcheck (linux windows darwin, handoff_pipe), %s, tests linux -race + pipe backend -race + %s, in %ds\n' \
 	"$generate" "$windows" $((SECONDS - start))
