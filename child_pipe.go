@@ -194,13 +194,13 @@ func inheritedAtStart() map[int]fdID {
 	return m
 }
 
-// openDescriptors returns the descriptors open in this process.
-// Where /dev/fd lists this process's open descriptors (macOS, FreeBSD with
-// fdescfs mounted, Linux) it reads that directory, as CPython's subprocess
-// does; elsewhere it asks fcntl about each number below the soft
-// RLIMIT_NOFILE, or below max if that is lower and max > 0. The kernel
-// allocates no descriptor at or above the soft limit while it is in force
-// (Go raises it to the hard limit at start).
+// openDescriptors returns the descriptors open in this process. Where
+// /dev/fd lists them (macOS, FreeBSD with fdescfs mounted, Linux) it reads
+// that directory, as CPython's subprocess does; elsewhere it asks fcntl
+// about each number below the soft RLIMIT_NOFILE, or below max if that is
+// lower and max > 0. The kernel allocates no descriptor at or above the soft
+// limit while it is in force (Go raises it to the hard limit at start); one
+// opened before the limit was lowered is missed.
 func openDescriptors(max int) []int {
 	if fds, ok := listDevFD(); ok {
 		return fds

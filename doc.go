@@ -145,8 +145,9 @@
 // passed with [File] that is a pipe's read end passes for an event, and an
 // event's value passes [OpenFile]); an unlinked regular file from shared
 // memory; that the parent is the only holder of the event's write end or of
-// its end of the lifeline; and, on systems that report no distinct device and
-// inode for pipes (OpenBSD, DragonFly), a reused number.
+// its end of the lifeline; and a reused number where pipes have no inode of
+// their own (OpenBSD, DragonFly) or one that recurs (macOS hashes the pipe's
+// address).
 //
 // # Other platforms
 //
