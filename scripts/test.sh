@@ -221,8 +221,9 @@ for target in "${fuzz_targets[@]}"; do
 done
 
 # --- j. benchmarks: once each, to prove they still run (no number is judged) ---------
-step "benchmarks: go test -run '^\$' -bench . -benchtime 1x ."
+step "benchmarks: go test -run '^\$' -bench . -benchtime 1x . (and -tags handoff_pipe)"
 go test -run '^$' -bench . -benchtime 1x .
+go test -tags handoff_pipe -run '^$' -bench . -benchtime 1x .
 
 current="summary"
 printf '\n== PASS: gofmt, vet (linux windows darwin freebsd, linux -tags handoff_pipe), staticcheck (linux windows darwin, handoff_pipe), %s, tests linux -race + pipe backend -race + %s, in %ds\n' \
