@@ -58,7 +58,11 @@ func openInherited(value string, want kind) (sysHandle, error) {
 		if err != nil {
 			return sysHandle{}, fmt.Errorf("handoff: %s %s: %w", want, value, os.NewSyscallError("GetProcessId", err))
 		}
-		if ppid := os.Getppid(); int(pid) != ppid {
+		ppid, err := winapi.ParentProcessID()
+		if err != nil {
+			return sysHandle{}, fmt.Errorf("handoff: %s %s: %w", want, value, err)
+		}
+		if int(pid) != ppid {
 			return fail(ErrParentGone, "handle names process %d, parent is %d", pid, ppid)
 		}
 	}

@@ -172,11 +172,12 @@ func wait(cfg config, r *reporter) error {
 	case pipeBackend:
 		eventType, lifelineType, memoryType = "pipe", "socket", "shm"
 	}
+	ppid := parentPID()
 	var hs *handoff.Handles
 	switch {
 	case cfg.hasHandles:
 		r.step("start", fmt.Sprintf("pid %d: got handles %s", os.Getpid(), show(cfg.handles)),
-			"pid", os.Getpid(), "ppid", os.Getppid(), "handles", trace.Clean(cfg.handles))
+			"pid", os.Getpid(), "ppid", ppid, "handles", trace.Clean(cfg.handles))
 		var err error
 		if hs, err = handoff.ParseHandles(cfg.handles); err != nil {
 			return err
@@ -189,10 +190,10 @@ func wait(cfg config, r *reporter) error {
 		}
 	case cfg.hasParent:
 		r.step("start", fmt.Sprintf("pid %d: got event handle %s, lifeline handle %s", os.Getpid(), show(cfg.event), show(cfg.parent)),
-			"pid", os.Getpid(), "ppid", os.Getppid(), "event", cfg.event, "parent", cfg.parent)
+			"pid", os.Getpid(), "ppid", ppid, "event", cfg.event, "parent", cfg.parent)
 	default:
 		r.step("start", fmt.Sprintf("pid %d: got event handle %s, no lifeline", os.Getpid(), show(cfg.event)),
-			"pid", os.Getpid(), "ppid", os.Getppid(), "event", cfg.event)
+			"pid", os.Getpid(), "ppid", ppid, "event", cfg.event)
 	}
 
 	var ev *handoff.Event
@@ -222,8 +223,8 @@ func wait(cfg config, r *reporter) error {
 		}
 		defer lifeline.Close()
 		v := handoff.FormatValue(lifeline.Handle())
-		r.step("lifeline-verified", fmt.Sprintf("verified lifeline %s: inherited, type %s, parent pid %d", v, lifelineType, os.Getppid()),
-			"value", v, "type", lifelineType, "inherited", true, "ppid", os.Getppid())
+		r.step("lifeline-verified", fmt.Sprintf("verified lifeline %s: inherited, type %s, parent pid %d", v, lifelineType, ppid),
+			"value", v, "type", lifelineType, "inherited", true, "ppid", ppid)
 	}
 
 	var msg *handoff.SharedMemory
