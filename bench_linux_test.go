@@ -4,10 +4,17 @@ package handoff
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +23,7 @@ import (
 
 func init() {
 	helpers["bench-raw-pong"] = benchRawPong
+	startRawPinger = startRawEventfdPinger
 }
 
 // benchRawPong is benchPong written directly on two blocking eventfds,
@@ -34,19 +42,34 @@ func benchRawPong([]string) {
 	}
 }
 
-// BenchmarkWakeRawEventfd is the baseline of BenchmarkWake: the same ping-pong
-// on bare eventfds with x/sys/unix, no handoff in the way.
-func BenchmarkWakeRawEventfd(b *testing.B) {
+// rawPinger is the baseline of the wake: the same ping-pong on bare eventfds
+// with x/sys/unix, no handoff in the way.
+type rawPinger struct {
+	send, recv int // the descriptors of the ping and of the pong
+}
+
+func (p rawPinger) ping() error {
+	var buf [8]byte
+	binary.NativeEndian.PutUint64(buf[:], 1)
+	if _, err := unix.Write(p.send, buf[:]); err != nil {
+		return os.NewSyscallError("write", err)
+	}
+	if _, err := unix.Read(p.recv, buf[:]); err != nil {
+		return os.NewSyscallError("read", err)
+	}
+	return nil
+}
+
+func startRawEventfdPinger(b *testing.B) pinger {
 	var files [2]*os.File
 	for i := range files {
 		fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
 		if err != nil {
-			b.Fatal(err)
+			b.Fatal(os.NewSyscallError("eventfd", err))
 		}
 		files[i] = os.NewFile(uintptr(fd), "eventfd")
-		defer files[i].Close()
+		b.Cleanup(func() { files[i].Close() })
 	}
-	ping, pong := int(files[0].Fd()), int(files[1].Fd())
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = helperEnv("bench-raw-pong")
 	cmd.ExtraFiles = files[:]
@@ -58,25 +81,354 @@ func BenchmarkWakeRawEventfd(b *testing.B) {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	defer func() {
+	b.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
-	}()
+	})
 	if s := bufio.NewScanner(out); !s.Scan() || s.Text() != "ready" {
 		b.Fatalf("child did not get ready: %q", s.Text())
 	}
-	var buf [8]byte
-	var rtt []time.Duration
-	for b.Loop() {
-		t := time.Now()
-		binary.NativeEndian.PutUint64(buf[:], 1)
-		if _, err := unix.Write(ping, buf[:]); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := unix.Read(pong, buf[:]); err != nil {
-			b.Fatal(err)
-		}
-		rtt = append(rtt, time.Since(t))
+	return rawPinger{int(files[0].Fd()), int(files[1].Fd())}
+}
+
+// memoryChildren are the children of BenchmarkChildMemory on Linux.
+var memoryChildren = []memoryChild{
+	{"handoff-child", "handoff-child", []string{"-event", "{event}", "-parent", "{parent}"}},
+	{"go-classic-child", "classicchild", []string{"{event}"}},
+	{"c-child", "c-child", []string{"{event}"}},
+}
+
+// childPeak runs path as a child of this process with the event passed,
+// and returns the child's peak RSS in bytes: VmHWM of /proc/PID/status, read
+// once a thread of the child is blocked in poll, its wait, before the event
+// is set. (wait4's ru_maxrss would not do: a child started by vfork counts
+// the parent's RSS from before its exec.)
+func childPeak(path string, args []string) (int64, error) {
+	ev, err := NewEvent()
+	if err != nil {
+		return 0, err
 	}
-	reportPercentiles(b, rtt)
+	defer ev.Close()
+	cmd := exec.Command(path, args...)
+	cmd.Stderr = os.Stderr
+	h := Command(cmd)
+	h.Pass("event", ev)
+	if err := h.Start(); err != nil {
+		return 0, err
+	}
+	peak, perr := peakWhenPolling(cmd.Process.Pid)
+	if err := ev.Set(); err != nil {
+		cmd.Process.Kill()
+		h.Wait()
+		return 0, err
+	}
+	if err := h.Wait(); err != nil {
+		return 0, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	return peak, perr
+}
+
+// peakWhenPolling waits until a thread of process pid is blocked in poll or
+// ppoll, then returns the process's VmHWM in bytes.
+func peakWhenPolling(pid int) (int64, error) {
+	proc := fmt.Sprintf("/proc/%d", pid)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("process %d did not block in poll within 10s", pid)
+		}
+		if inPoll(proc) {
+			break
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	status, err := os.ReadFile(proc + "/status")
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			if _, err := fmt.Sscanf(v, "%d kB", &kb); err != nil {
+				return 0, fmt.Errorf("%s/status: VmHWM:%s: %w", proc, v, err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, fmt.Errorf("%s/status: no VmHWM", proc)
+}
+
+// inPoll reports whether a thread of the process is in ppoll, or in poll
+// where there is one (amd64: 7), as /proc/PID/task/TID/syscall shows.
+func inPoll(proc string) bool {
+	tasks, _ := os.ReadDir(proc + "/task")
+	for _, t := range tasks {
+		b, _ := os.ReadFile(proc + "/task/" + t.Name() + "/syscall")
+		nr, _, _ := strings.Cut(string(b), " ")
+		if nr == strconv.Itoa(unix.SYS_PPOLL) || runtime.GOARCH == "amd64" && nr == "7" {
+			return true
+		}
+	}
+	return false
+}
+
+// The programs the benchmarks run, by file name, and how to build each: Go
+// packages of this module, and the C programs of tools/baseline.
+var (
+	goPrograms = map[string]string{
+		"handoff-parent": "./cmd/handoff-parent",
+		"handoff-child":  "./cmd/handoff-child",
+		"classicparent":  "./internal/testprog/classicparent",
+		"classicchild":   "./internal/testprog/classicchild",
+		"go-noop":        "./tools/baseline/gonoop",
+	}
+	cPrograms = map[string]string{
+		"c-parent": "parent",
+		"c-child":  "child",
+		"c-noop":   "noop",
+	}
+)
+
+// buildPrograms builds the programs for goos into dir: the Go ones with
+// GOFLAGS as the environment has it, the C ones with cc, if there is one
+// (missing C programs are left out of the runs, with a note).
+func buildPrograms(dir, goos, cc string) error {
+	args := []string{"build", "-o", dir + "/"}
+	for _, pkg := range goPrograms {
+		args = append(args, pkg)
+	}
+	cmd := exec.Command("go", args...)
+	goarch := runtime.GOARCH
+	if goos == "windows" {
+		goarch = "amd64" // what Wine runs here, and what mingw builds
+	}
+	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("GOOS=%s go build: %v\n%s", goos, err, out)
+	}
+	// gonoop builds as "gonoop"; the runs call it go-noop.
+	ext := map[string]string{"linux": "", "windows": ".exe"}[goos]
+	if err := os.Rename(filepath.Join(dir, "gonoop"+ext), filepath.Join(dir, "go-noop"+ext)); err != nil {
+		return err
+	}
+	if _, err := exec.LookPath(cc); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: no %s: the C programs are left out for %s\n", cc, goos)
+		return nil
+	}
+	for name, src := range cPrograms {
+		if src != "noop" {
+			src += "_" + goos
+		}
+		cmd := exec.Command(cc, "-O2", "-Wall", "-o", filepath.Join(dir, name+ext), filepath.Join("tools", "baseline", src+".c"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s %s.c: %v\n%s", cc, src, err, out)
+		}
+	}
+	return nil
+}
+
+// built holds the programs built into $HANDOFF_BENCH_BIN, per GOOS, for the
+// whole test binary.
+var built = struct {
+	sync.Mutex
+	err map[string]error
+}{err: map[string]error{}}
+
+// programsFor returns a directory of the programs built for goos: with
+// HANDOFF_BENCH_BIN set (scripts/bench.sh sets it), $HANDOFF_BENCH_BIN/goos,
+// built there once per test binary, where the Windows benchmarks find them
+// too; else a temporary directory of b's.
+func programsFor(b *testing.B, goos string) string {
+	cc := map[string]string{"linux": "gcc", "windows": "x86_64-w64-mingw32-gcc"}[goos]
+	base := os.Getenv("HANDOFF_BENCH_BIN")
+	if base == "" {
+		dir := b.TempDir()
+		if err := buildPrograms(dir, goos, cc); err != nil {
+			b.Fatal(err)
+		}
+		return dir
+	}
+	dir := filepath.Join(base, goos)
+	built.Lock()
+	defer built.Unlock()
+	err, ok := built.err[goos]
+	if !ok {
+		err = os.MkdirAll(dir, 0o755)
+		if err == nil {
+			err = buildPrograms(dir, goos, cc)
+		}
+		built.err[goos] = err
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// benchPrograms returns the directory of the built programs for this
+// platform.
+func benchPrograms(b *testing.B) string { return programsFor(b, "linux") }
+
+// A run is one of the programs that BenchmarkRun times from start to exit.
+type run struct {
+	name string
+	args []string // the program, then its arguments; paths relative to the programs' directory
+}
+
+// runs are what BenchmarkRun compares: bare starts of a C and a Go program
+// that do nothing, the classic pair in C and in Go (inheritable event,
+// inherit-all start, bare decimal value), and handoff-parent running
+// handoff-child.
+var runs = []run{
+	{"c-noop", []string{"c-noop"}},
+	{"go-noop", []string{"go-noop"}},
+	{"c-pair", []string{"c-parent", "c-child"}},
+	{"go-pair", []string{"classicparent", "classicchild"}},
+	{"handoff", []string{"handoff-parent"}},
+}
+
+// BenchmarkRun times whole runs of the built programs, from the start of the
+// parent to its exit, in rounds of one run of each: natively and, with
+// HANDOFF_WINE=1 (scripts/test.sh and scripts/bench.sh set it after
+// tools/wine/setup.sh), the Windows builds under Wine, started by the wine64
+// loader directly with a warm wineserver. It reports each median in ms, and
+// the ratio of handoff's to the C pair's (target under Wine: at most 1.25)
+// and to the Go pair's. With HANDOFF_BENCH_BEFORE_BIN set to a directory
+// holding linux/ and windows/ builds of handoff-parent and handoff-child
+// from another revision, they run too, as handoff-before.
+func BenchmarkRun(b *testing.B) {
+	b.Run("on=linux", func(b *testing.B) {
+		benchRuns(b, "linux", programsFor(b, "linux"), nil)
+	})
+	b.Run("on=wine", func(b *testing.B) {
+		loader, err := wineLoader()
+		if err != nil {
+			b.Skip(err)
+		}
+		benchRuns(b, "windows", programsFor(b, "windows"), loader)
+	})
+}
+
+// benchRuns times the runs of the programs built for goos in dir, each
+// started through loader if there is one.
+func benchRuns(b *testing.B, goos, dir string, loader []string) {
+	all, dirs := runs, make([]string, len(runs))
+	for i := range dirs {
+		dirs[i] = dir
+	}
+	if before := os.Getenv("HANDOFF_BENCH_BEFORE_BIN"); before != "" {
+		all = append(all, run{"handoff-before", []string{"handoff-parent"}})
+		dirs = append(dirs, filepath.Join(before, goos))
+	}
+	var todo []run
+	var cmds [][]string
+	for ri, r := range all {
+		var argv []string
+		ok := true
+		for _, a := range r.args {
+			p := filepath.Join(dirs[ri], a)
+			if loader != nil {
+				p += ".exe"
+			}
+			if _, err := os.Stat(p); err != nil {
+				ok = false
+				break
+			}
+			if loader != nil && len(argv) > 0 {
+				p = winPath(p)
+			}
+			argv = append(argv, p)
+		}
+		if !ok {
+			b.Logf("%s: not built, left out", r.name)
+			continue
+		}
+		todo = append(todo, r)
+		cmds = append(cmds, append(append([]string(nil), loader...), argv...))
+	}
+	times := make([][]float64, len(todo))
+	for b.Loop() {
+		for i, argv := range cmds {
+			cmd := exec.Command(argv[0], argv[1:]...)
+			cmd.Dir = dir
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			t := time.Now()
+			err := cmd.Run()
+			d := time.Since(t)
+			if err != nil {
+				b.Fatalf("%s: %v\n%s", todo[i].name, err, stderr.String())
+			}
+			times[i] = append(times[i], millis(d))
+		}
+	}
+	on := "linux"
+	if loader != nil {
+		on = "wine"
+	}
+	median := map[string]float64{}
+	for i, r := range todo {
+		median[r.name] = quantile(times[i], 0.5)
+		b.ReportMetric(median[r.name], r.name+"-ms")
+		recordSamples(b, "run-"+on+"-"+r.name+"-ms", times[i])
+	}
+	if h, c := median["handoff"], median["c-pair"]; h > 0 && c > 0 {
+		b.ReportMetric(h/c, "handoff/c-pair")
+	}
+	if h, g := median["handoff"], median["go-pair"]; h > 0 && g > 0 {
+		b.ReportMetric(h/g, "handoff/go-pair")
+	}
+}
+
+// wineLoader returns the command that runs a Windows program under Wine,
+// with the Wine session started, or why there is none.
+func wineLoader() ([]string, error) {
+	if os.Getenv("HANDOFF_WINE") != "1" {
+		return nil, errors.New("HANDOFF_WINE=1 is not set (scripts/test.sh and scripts/bench.sh set it after tools/wine/setup.sh)")
+	}
+	if os.Getenv("WINEPREFIX") == "" {
+		return nil, errors.New("HANDOFF_WINE=1 but WINEPREFIX is not set")
+	}
+	// Debian's wine is a shell script that execs this loader; the shell
+	// would add its own start to every run.
+	loader := "/usr/lib/wine/wine64"
+	if _, err := os.Stat(loader); err != nil {
+		if loader, err = exec.LookPath("wine64"); err != nil {
+			return nil, fmt.Errorf("no wine64 loader: %w", err)
+		}
+	}
+	wineOnce.Do(func() { wineErr = warmWine(loader) })
+	if wineErr != nil {
+		return nil, wineErr
+	}
+	return []string{loader}, nil
+}
+
+var (
+	wineOnce sync.Once
+	wineErr  error
+)
+
+// warmWine starts a persistent wineserver and the Wine session with their
+// standard files on /dev/null (see /work/shared/WINE.md, trap 2), so that
+// the runs find the session warm and no Wine service holds a pipe of ours.
+func warmWine(loader string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := exec.CommandContext(ctx, "wineserver", "-p").Run(); err != nil {
+		// It exits 2 when a server already runs for this prefix.
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+			return fmt.Errorf("wineserver -p: %w", err)
+		}
+	}
+	if err := exec.CommandContext(ctx, loader, "cmd", "/c", "exit").Run(); err != nil {
+		return fmt.Errorf("%s cmd /c exit: %w", loader, err)
+	}
+	return nil
+}
+
+// winPath returns the Windows name of an absolute Linux path: Wine maps the
+// root to drive Z:.
+func winPath(p string) string {
+	return `Z:` + strings.ReplaceAll(p, "/", `\`)
 }

@@ -1,16 +1,36 @@
-//go:build unix || windows
+//go:build linux || windows
 
 package handoff
+
+// The benchmarks measure what handoff costs against the nearest limit, in
+// one run: the handshake against a bare start of the same binary, the wake
+// against a ping-pong on raw eventfds (Linux), many children started on one
+// event, and a child's memory. bench_linux_test.go adds the run of the built
+// programs against C and Go programs of the same shape, natively and under
+// Wine. scripts/bench.sh runs them all and draws the figures.
+//
+// No benchmark judges a number: CI runs each once (-benchtime 1x) to prove
+// that it still works. Those that sample a distribution report its median
+// and 99th percentile with b.ReportMetric and, if HANDOFF_BENCH_DATA names a
+// directory, append every sample there for the plots (see recordSamples).
 
 import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/handoff/handoff/internal/trace"
 )
 
 // The benchmarks' children are the test binary too, in these helper modes.
@@ -18,6 +38,14 @@ func init() {
 	helpers["bench-bare"] = func([]string) {}
 	helpers["bench-child"] = benchChild
 	helpers["bench-pong"] = benchPong
+	helpers["bench-gate"] = benchGate
+}
+
+// benchFatal ends a benchmark's helper process on an error, which the
+// benchmark sees as the child's failure and its standard error.
+func benchFatal(err error) {
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
 }
 
 // benchChild is the child side of the lesson: verify the event and the
@@ -25,72 +53,161 @@ func init() {
 func benchChild(args []string) {
 	ev, err := OpenEvent(args[0])
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		benchFatal(err)
 	}
 	parent, err := OpenLifeline(args[1])
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		benchFatal(err)
 	}
 	if err := ev.WaitParent(context.Background(), parent); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		benchFatal(err)
 	}
 }
 
-// BenchmarkStart compares the whole handoff (start the child, hand over the
-// event and the lifeline, set, wait for its exit) with starting the same
-// binary with nothing handed over. Compare the two with benchstat; the
-// difference is handoff's overhead.
+// runBare starts the test binary with nothing handed over and waits for it.
+func runBare() error {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = helperEnv("bench-bare")
+	cmd.Stderr = os.Stderr
+	return cmd.Run()
+}
+
+// runHandoff is the whole handoff: start the child, hand over the event and
+// the lifeline, set the event, wait for the child's exit.
+func runHandoff() error {
+	ev, err := NewEvent()
+	if err != nil {
+		return err
+	}
+	defer ev.Close()
+	cmd := exec.Command(os.Args[0], "{event}", "{parent}")
+	cmd.Env = helperEnv("bench-child")
+	cmd.Stderr = os.Stderr
+	h := Command(cmd)
+	h.Pass("event", ev)
+	if err := h.Start(); err != nil {
+		return err
+	}
+	if err := ev.Set(); err != nil {
+		cmd.Process.Kill()
+		h.Wait()
+		return err
+	}
+	return h.Wait()
+}
+
+// BenchmarkStart compares the whole handoff with starting the same binary
+// with nothing handed over. bare and handoff are for benchstat; ratio runs
+// the two alternately, so that both see the same load, and reports the
+// ratio of their medians: handoff's overhead (target: at most 1.03).
 func BenchmarkStart(b *testing.B) {
-	b.Run("bare", func(b *testing.B) {
+	b.Run("mode=bare", func(b *testing.B) {
 		for b.Loop() {
-			cmd := exec.Command(os.Args[0])
-			cmd.Env = helperEnv("bench-bare")
-			if err := cmd.Run(); err != nil {
+			if err := runBare(); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-	b.Run("handoff", func(b *testing.B) {
+	b.Run("mode=handoff", func(b *testing.B) {
 		for b.Loop() {
-			ev, err := NewEvent()
-			if err != nil {
+			if err := runHandoff(); err != nil {
 				b.Fatal(err)
 			}
-			cmd := exec.Command(os.Args[0], "{event}", "{parent}")
-			cmd.Env = helperEnv("bench-child")
-			cmd.Stderr = os.Stderr
-			h := Command(cmd)
-			h.Pass("event", ev)
-			if err := h.Start(); err != nil {
-				b.Fatal(err)
-			}
-			if err := ev.Set(); err != nil {
-				b.Fatal(err)
-			}
-			if err := h.Wait(); err != nil {
-				b.Fatal(err)
-			}
-			ev.Close()
 		}
 	})
+	b.Run("mode=alternate", func(b *testing.B) {
+		var bare, handoff []float64
+		for b.Loop() {
+			t := time.Now()
+			if err := runBare(); err != nil {
+				b.Fatal(err)
+			}
+			bare = append(bare, millis(time.Since(t)))
+			t = time.Now()
+			if err := runHandoff(); err != nil {
+				b.Fatal(err)
+			}
+			handoff = append(handoff, millis(time.Since(t)))
+		}
+		mb, mh := quantile(bare, 0.5), quantile(handoff, 0.5)
+		b.ReportMetric(mb, "bare-ms")
+		b.ReportMetric(mh, "handoff-ms")
+		b.ReportMetric(mh/mb, "ratio")
+		recordSamples(b, runtime.GOOS+"-start-bare-ms", bare)
+		recordSamples(b, runtime.GOOS+"-start-handoff-ms", handoff)
+	})
+}
+
+// A pinger passes the turn to a long-lived child and back: one round trip.
+type pinger interface {
+	ping() error
+}
+
+// startRawPinger, when the platform has one, starts the baseline of the
+// ping-pong, written directly on the system's primitives.
+var startRawPinger func(b *testing.B) pinger
+
+// BenchmarkWake passes the turn between the parent and a long-lived child
+// and reports the round trip's median and 99th percentile. handoff goes over
+// two handed-over events; on Linux, raw-eventfd is the same ping-pong on bare
+// eventfds with x/sys/unix, and ratio runs both alternately and reports the
+// ratio of their medians (target: at most 1.5).
+func BenchmarkWake(b *testing.B) {
+	b.Run("mode=handoff", func(b *testing.B) {
+		benchPingPong(b, runtime.GOOS+"-wake-handoff-us", startHandoffPinger(b))
+	})
+	if startRawPinger == nil {
+		return
+	}
+	b.Run("mode=raw-eventfd", func(b *testing.B) {
+		benchPingPong(b, runtime.GOOS+"-wake-raw-eventfd-us", startRawPinger(b))
+	})
+	b.Run("mode=alternate", func(b *testing.B) {
+		h, r := startHandoffPinger(b), startRawPinger(b)
+		var hs, rs []float64
+		for b.Loop() {
+			hs = append(hs, timed(b, h))
+			rs = append(rs, timed(b, r))
+		}
+		mh, mr := quantile(hs, 0.5), quantile(rs, 0.5)
+		b.ReportMetric(mh, "handoff-p50-µs")
+		b.ReportMetric(mr, "raw-p50-µs")
+		b.ReportMetric(mh/mr, "ratio-p50")
+	})
+}
+
+func benchPingPong(b *testing.B, name string, p pinger) {
+	var rtt []float64
+	for b.Loop() {
+		rtt = append(rtt, timed(b, p))
+	}
+	b.ReportMetric(quantile(rtt, 0.50), "p50-µs")
+	b.ReportMetric(quantile(rtt, 0.99), "p99-µs")
+	recordSamples(b, name, rtt)
+}
+
+// timed returns one round trip's time in microseconds.
+func timed(b *testing.B, p pinger) float64 {
+	t := time.Now()
+	if err := p.ping(); err != nil {
+		b.Fatal(err)
+	}
+	return float64(time.Since(t).Nanoseconds()) / 1e3
 }
 
 // benchPong answers every ping with a pong until its parent goes.
 func benchPong(args []string) {
 	ping, err := OpenEvent(args[0])
 	if err != nil {
-		panic(err)
+		benchFatal(err)
 	}
 	pong, err := OpenEvent(args[1])
 	if err != nil {
-		panic(err)
+		benchFatal(err)
 	}
 	parent, err := OpenLifeline(args[2])
 	if err != nil {
-		panic(err)
+		benchFatal(err)
 	}
 	fmt.Println("ready")
 	for {
@@ -98,20 +215,28 @@ func benchPong(args []string) {
 			return
 		}
 		ping.Reset()
-		if err := pong.Set(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
+		pong.Set()
 	}
 }
 
-// BenchmarkWake passes the turn between the parent and a long-lived child
-// over two handed-over events, and reports the round trip's median and 99th
-// percentile.
-func BenchmarkWake(b *testing.B) {
-	if pipeBackend {
-		b.Skip("the pipe backend's child holds only the read end of an event: it cannot set the pong")
+// handoffPinger sets the child's ping event and waits for its pong event.
+type handoffPinger struct {
+	send, recv *Event
+}
+
+func (p handoffPinger) ping() error {
+	if err := p.send.Set(); err != nil {
+		return err
 	}
+	if err := p.recv.Wait(context.Background()); err != nil {
+		return err
+	}
+	return p.recv.Reset()
+}
+
+// startHandoffPinger starts a benchPong child, which the benchmark's cleanup
+// ends.
+func startHandoffPinger(b *testing.B) pinger {
 	ping, pong := benchEvent(b), benchEvent(b)
 	cmd := exec.Command(os.Args[0], "{ping}", "{pong}", "{parent}")
 	cmd.Env = helperEnv("bench-pong")
@@ -126,25 +251,14 @@ func BenchmarkWake(b *testing.B) {
 	if err := h.Start(); err != nil {
 		b.Fatal(err)
 	}
-	defer func() {
+	b.Cleanup(func() {
 		cmd.Process.Kill()
 		h.Wait()
-	}()
+	})
 	if s := bufio.NewScanner(out); !s.Scan() || s.Text() != "ready" {
 		b.Fatalf("child did not get ready: %q", s.Text())
 	}
-	ctx := context.Background()
-	var rtt []time.Duration
-	for b.Loop() {
-		t := time.Now()
-		ping.Set()
-		if err := pong.Wait(ctx); err != nil {
-			b.Fatal(err)
-		}
-		pong.Reset()
-		rtt = append(rtt, time.Since(t))
-	}
-	reportPercentiles(b, rtt)
+	return handoffPinger{ping, pong}
 }
 
 func benchEvent(b *testing.B) *Event {
@@ -156,16 +270,237 @@ func benchEvent(b *testing.B) *Event {
 	return ev
 }
 
-// reportPercentiles reports the median and 99th percentile of d in
-// microseconds.
-func reportPercentiles(b *testing.B, d []time.Duration) {
-	if len(d) == 0 {
+// benchGate is a child of the start gate: it verifies the shared event and
+// its lifeline, tells the parent it is ready, waits, and reports when it
+// woke, on the clock of internal/trace, as "woke NANOSECONDS", then waits
+// for its standard input to close.
+func benchGate(args []string) {
+	ev, err := OpenEvent(args[0])
+	if err != nil {
+		benchFatal(err)
+	}
+	parent, err := OpenLifeline(args[2])
+	if err != nil {
+		benchFatal(err)
+	}
+	if err := SignalReady(args[1]); err != nil {
+		benchFatal(err)
+	}
+	if err := ev.WaitParent(context.Background(), parent); err != nil {
+		benchFatal(err)
+	}
+	t, err := trace.Now()
+	if err != nil {
+		benchFatal(err)
+	}
+	fmt.Printf("woke %d\n", t)
+	// Stay until the parent has heard from every child, so that no child's
+	// exit takes the CPU from one that is still to wake.
+	io.Copy(io.Discard, os.Stdin)
+}
+
+// BenchmarkStartGate starts N children that share one event, each with its
+// own ready handshake, sets the event once all are ready, and reports the
+// median over the iterations of: start-ms, from the first Start until every
+// child was ready (target: growing linearly in N); last-woke-µs, from the Set
+// until the last child woke (target: 2 ms for 64 children on 2 cores);
+// first-woke-µs; and spread-µs, from the first child's wake to the last's.
+func BenchmarkStartGate(b *testing.B) {
+	for _, n := range []int{1, 4, 16, 64} {
+		b.Run(fmt.Sprintf("children=%d", n), func(b *testing.B) {
+			var start, first, last, spread []float64
+			for b.Loop() {
+				g, err := runGate(n)
+				if err != nil {
+					b.Fatal(err)
+				}
+				start = append(start, millis(g.start))
+				first = append(first, float64(g.first)/1e3)
+				last = append(last, float64(g.last)/1e3)
+				spread = append(spread, float64(g.last-g.first)/1e3)
+			}
+			m := quantile(start, 0.5)
+			b.ReportMetric(m, "start-ms")
+			b.ReportMetric(m/float64(n), "start-ms/child")
+			b.ReportMetric(quantile(first, 0.5), "first-woke-µs")
+			b.ReportMetric(quantile(last, 0.5), "last-woke-µs")
+			b.ReportMetric(quantile(spread, 0.5), "spread-µs")
+			recordSamples(b, fmt.Sprintf("%s-gate-%d-start-ms", runtime.GOOS, n), start)
+			recordSamples(b, fmt.Sprintf("%s-gate-%d-last-woke-us", runtime.GOOS, n), last)
+			recordSamples(b, fmt.Sprintf("%s-gate-%d-first-woke-us", runtime.GOOS, n), first)
+		})
+	}
+}
+
+// gate is one round of the start gate: how long the starts took, and when
+// the first and the last child woke, in nanoseconds after the Set.
+type gate struct {
+	start       time.Duration
+	first, last int64
+}
+
+func runGate(n int) (g gate, err error) {
+	ev, err := NewEvent()
+	if err != nil {
+		return g, err
+	}
+	defer ev.Close()
+	type child struct {
+		h   *Handoff
+		in  io.Closer
+		out *bufio.Scanner
+	}
+	var children []child
+	defer func() {
+		for _, c := range children {
+			c.in.Close()
+			if err != nil {
+				c.h.Cmd.Process.Kill()
+			}
+			if werr := c.h.Wait(); err == nil && werr != nil {
+				err = fmt.Errorf("gate child: %w", werr)
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	t := time.Now()
+	for range n {
+		cmd := exec.Command(os.Args[0], "{go}", "{ready}", "{parent}")
+		cmd.Env = helperEnv("bench-gate")
+		cmd.Stderr = os.Stderr
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			return g, err
+		}
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return g, err
+		}
+		h := Command(cmd)
+		h.Pass("go", ev)
+		h.ExpectReady()
+		if err := h.Start(); err != nil {
+			in.Close()
+			return g, err
+		}
+		children = append(children, child{h, in, bufio.NewScanner(out)})
+	}
+	for _, c := range children {
+		if err := c.h.WaitReady(ctx); err != nil {
+			return g, err
+		}
+	}
+	g.start = time.Since(t)
+	set, err := trace.Now()
+	if err != nil {
+		return g, err
+	}
+	if err := ev.Set(); err != nil {
+		return g, err
+	}
+	for i, c := range children {
+		if !c.out.Scan() {
+			return g, fmt.Errorf("gate child %d said nothing: %v", i, c.out.Err())
+		}
+		v, ok := strings.CutPrefix(c.out.Text(), "woke ")
+		woke, perr := strconv.ParseInt(v, 10, 64)
+		if !ok || perr != nil {
+			return g, fmt.Errorf("gate child %d said %q, want woke NANOSECONDS", i, c.out.Text())
+		}
+		d := woke - set
+		if i == 0 || d < g.first {
+			g.first = d
+		}
+		if i == 0 || d > g.last {
+			g.last = d
+		}
+	}
+	return g, nil
+}
+
+// BenchmarkChildMemory reports the peak resident memory of handoff-child,
+// the built program, running the lesson: peak-rss-MiB (target: at most 8).
+// On Linux it is the child's own maximum RSS (wait4's rusage); on Windows
+// the PeakWorkingSetSize of its VM counters, read once it waits (under Wine,
+// the Linux process's VmHWM, which counts Wine's own libraries too). The
+// children of the same shape in C (tools/baseline) and Go
+// (internal/testprog/classicchild) run too where their peak can be read.
+func BenchmarkChildMemory(b *testing.B) {
+	dir := benchPrograms(b)
+	for _, c := range memoryChildren {
+		path := filepath.Join(dir, exe(c.file))
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		b.Run("prog="+c.name, func(b *testing.B) {
+			var peak []float64
+			for b.Loop() {
+				p, err := childPeak(path, c.args)
+				if err != nil {
+					b.Fatal(err)
+				}
+				peak = append(peak, float64(p)/(1<<20))
+			}
+			b.ReportMetric(quantile(peak, 0.5), "peak-rss-MiB")
+		})
+	}
+}
+
+// A memoryChild is a program whose peak memory BenchmarkChildMemory
+// reports, run with args, placeholders in, under a Handoff that passes the
+// event.
+type memoryChild struct {
+	name, file string
+	args       []string
+}
+
+// exe returns the file name of the program name on this platform.
+func exe(name string) string {
+	if runtime.GOOS == "windows" {
+		return name + ".exe"
+	}
+	return name
+}
+
+// benchData is where recordSamples appends samples: HANDOFF_BENCH_DATA.
+var benchData = os.Getenv("HANDOFF_BENCH_DATA")
+
+var benchDataMu sync.Mutex
+
+// recordSamples appends the samples of one benchmark run to the file
+// $HANDOFF_BENCH_DATA/name.txt, one per line, for scripts/bench.sh's
+// plots. Without HANDOFF_BENCH_DATA it does nothing.
+func recordSamples(b *testing.B, name string, samples []float64) {
+	if benchData == "" {
 		return
 	}
-	slices.Sort(d)
-	at := func(p float64) float64 {
-		return float64(d[int(p*float64(len(d)-1))].Nanoseconds()) / 1e3
+	benchDataMu.Lock()
+	defer benchDataMu.Unlock()
+	f, err := os.OpenFile(filepath.Join(benchData, name+".txt"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		b.Fatal(err)
 	}
-	b.ReportMetric(at(0.50), "p50-µs")
-	b.ReportMetric(at(0.99), "p99-µs")
+	w := bufio.NewWriter(f)
+	for _, s := range samples {
+		fmt.Fprintf(w, "%.3f\n", s)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
 }
+
+// quantile returns the q-quantile of x (nearest rank), 0 for no samples.
+func quantile(x []float64, q float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	s := slices.Clone(x)
+	slices.Sort(s)
+	return s[int(q*float64(len(s)-1)+0.5)]
+}
+
+func millis(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }

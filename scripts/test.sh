@@ -221,9 +221,16 @@ for target in "${fuzz_targets[@]}"; do
 done
 
 # --- j. benchmarks: once each, to prove they still run (no number is judged) ---------
+# Natively, with the whole runs under Wine too (HANDOFF_WINE), and on the pipe
+# backend; then the Windows test binary's under Wine. bash scripts/bench.sh
+# runs them for their figures.
 step "benchmarks: go test -run '^\$' -bench . -benchtime 1x . (and -tags handoff_pipe)"
 go test -run '^$' -bench . -benchtime 1x .
 go test -tags handoff_pipe -run '^$' -bench . -benchtime 1x .
+if [[ -z $wine_skip ]]; then
+	step "benchmarks under Wine: GOOS=windows go test -run '^\$' -bench . -benchtime 1x ."
+	GOOS=windows GOARCH=amd64 go test -run '^$' -bench . -benchtime 1x .
+fi
 
 current="summary"
 printf '\n== PASS: gofmt, vet (linux windows darwin freebsd, linux -tags handoff_pipe), staticcheck (linux windows darwin, handoff_pipe), %s, tests linux -race + pipe backend -race + %s, in %ds\n' \

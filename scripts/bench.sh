@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Runs the benchmarks and makes the figures of README.md's Performance
+# section:
+#
+#   bash scripts/bench.sh
+#
+# Natively and, for the GOOS=windows test binary and the Windows programs,
+# under Wine (tools/wine/setup.sh prepares it), each benchmark COUNT times
+# (HANDOFF_BENCH_COUNT, default 6, the fewest for which benchstat gives
+# confidence intervals). It writes:
+#
+#   docs/bench/linux.txt, docs/bench/windows.txt   the benchmarks' output
+#   docs/bench/benchstat.txt                        benchstat's tables of them
+#   docs/bench/targets.md, docs/bench/runs.md       the targets, the whole runs
+#   docs/bench/machine.txt                          where and how they were made
+#   docs/startgate.png, docs/wake.png, docs/run.png the plots (tools/benchplot)
+#
+# and puts the tables and the machine into README.md between the
+# "bench:begin" and "bench:end" marks. With HANDOFF_BENCH_BEFORE=REV it also
+# builds handoff-parent and handoff-child as of git revision REV and times
+# their runs beside the current ones (BenchmarkRun's handoff-before).
+#
+# It takes about 10 minutes on 2 cores. The figures are what this machine
+# measured while the run lasted, load included: machine.txt records the load
+# average before and after.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+unset GOOS GOARCH
+count=${HANDOFF_BENCH_COUNT:-6}
+benchstat_version=v0.0.0-20260908200009-22c9c6c9d4da
+out=docs/bench
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "wine setup (tools/wine/setup.sh)"
+eval "$(bash tools/wine/setup.sh)"
+export HANDOFF_WINE=1
+export HANDOFF_BENCH_BIN=$tmp/bin HANDOFF_BENCH_DATA=$tmp/data
+mkdir -p "$HANDOFF_BENCH_DATA" "$out"
+
+if [[ -n ${HANDOFF_BENCH_BEFORE:-} ]]; then
+	step "building handoff-parent and handoff-child as of $HANDOFF_BENCH_BEFORE"
+	git worktree add --detach "$tmp/before-src" "$HANDOFF_BENCH_BEFORE" >&2
+	for goos in linux windows; do
+		(cd "$tmp/before-src" && GOOS=$goos GOARCH=amd64 CGO_ENABLED=0 \
+			go build -o "$tmp/before/$goos/" ./cmd/handoff-parent ./cmd/handoff-child)
+	done
+	git worktree remove --force "$tmp/before-src"
+	export HANDOFF_BENCH_BEFORE_BIN=$tmp/before
+fi
+
+machine() {
+	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "nproc: $(nproc)"
+	echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+	echo "kernel: $(uname -sr)"
+	echo "os: $(. /etc/os-release && echo "$PRETTY_NAME")"
+	echo "go: $(go env GOVERSION)"
+	echo "wine: $(wine --version 2>/dev/null)"
+	echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!docs' ':!README.md' || echo ' (with uncommitted changes)')"
+	echo "command: bash scripts/bench.sh (HANDOFF_BENCH_COUNT=$count${HANDOFF_BENCH_BEFORE:+, HANDOFF_BENCH_BEFORE=$HANDOFF_BENCH_BEFORE})"
+}
+machine >"$out/machine.txt"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
+
+# The benchmarks of the library, natively; the whole runs natively (they are
+# short: the default benchtime gives hundreds of rounds) and under Wine (20
+# rounds a count); then the library's benchmarks as a Windows test binary
+# under Wine, which finds the Windows programs that the native run built.
+bench() {
+	step "go test -run '^\$' -bench '$1' -count $count ${*:2} ."
+	go test -run '^$' -bench "$1" -count "$count" -timeout 60m "${@:2}" .
+}
+{
+	bench '^Benchmark(Start|Wake|StartGate|ChildMemory)$'
+	bench '^BenchmarkRun$/^on=linux$'
+	bench '^BenchmarkRun$/^on=wine$' -benchtime 20x
+} | tee "$out/linux.txt"
+step "GOOS=windows go test -run '^\$' -bench . -count $count . (under Wine)"
+GOOS=windows go test -run '^$' -bench . -count "$count" -timeout 60m . | tee "$out/windows.txt"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
+
+step "benchstat"
+benchstat() { go run "golang.org/x/perf/cmd/benchstat@$benchstat_version" "$@"; }
+{
+	echo "# Linux"
+	benchstat "$out/linux.txt"
+	echo
+	echo "# Windows, under Wine"
+	benchstat "$out/windows.txt"
+	echo
+	echo "# Start: bare against handoff (columns), Linux and Wine"
+	benchstat -filter '.name:Start -/mode:alternate' -col /mode "$out/linux.txt" "$out/windows.txt"
+} >"$out/benchstat.txt"
+
+step "plots (tools/benchplot)"
+go -C tools/benchplot run . -data "$HANDOFF_BENCH_DATA" -out "$PWD/docs" -tables "$PWD/$out" \
+	"$PWD/$out/linux.txt" "$PWD/$out/windows.txt"
+
+step "README.md"
+{
+	echo "Made by \`bash scripts/bench.sh\` on:"
+	echo
+	echo '```'
+	cat "$out/machine.txt"
+	echo '```'
+	echo
+	echo "Targets (medians over the $count counts of each benchmark):"
+	echo
+	cat "$out/targets.md"
+	echo
+	echo "The start gate (left: time to start N children until all are ready, with"
+	echo "linear growth from N=1 dashed; right: from the set until the last child"
+	echo "woke), and the wake round trip's distribution:"
+	echo
+	echo "![start gate](docs/startgate.png)"
+	echo
+	echo "![wake round trip](docs/wake.png)"
+	echo
+	echo "Whole runs, start to exit, in rounds of one run of each (medians and quartiles):"
+	echo
+	cat "$out/runs.md"
+	echo
+	echo "![whole runs](docs/run.png)"
+	echo
+	echo "<details><summary>benchstat (docs/bench/benchstat.txt)</summary>"
+	echo
+	echo '```'
+	cat "$out/benchstat.txt"
+	echo '```'
+	echo
+	echo "</details>"
+} >"$tmp/section.md"
+awk -v section="$tmp/section.md" '
+	/<!-- bench:begin -->/ { print; while ((getline line < section) > 0) print line; skip = 1; next }
+	/<!-- bench:end -->/ { skip = 0 }
+	!skip { print }
+' README.md >"$tmp/README.md"
+if ! grep -q '<!-- bench:begin -->' README.md; then
+	echo "README.md has no <!-- bench:begin --> mark: tables left in $out only" >&2
+else
+	cp "$tmp/README.md" README.md
+fi
+step "done: $out/, docs/*.png, README.md"
