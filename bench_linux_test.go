@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -185,6 +186,7 @@ var (
 		"c-parent": "parent",
 		"c-child":  "child",
 		"c-noop":   "noop",
+		"c-gate":   "gate",
 	}
 )
 
@@ -377,6 +379,99 @@ func benchRuns(b *testing.B, goos, dir string, loader []string) {
 	if h, g := median["handoff"], median["go-pair"]; h > 0 && g > 0 {
 		b.ReportMetric(h/g, "handoff/go-pair")
 	}
+}
+
+// BenchmarkRunGate is BenchmarkStartGate with the built programs: the
+// whole run of handoff-parent -children N -json, natively and under Wine,
+// whose timeline gives, per round: start-ms, from the parent's start until
+// every child was ready; first-woke-µs and last-woke-µs, the earliest and
+// the latest of the children's wake after the set; and spread-µs. Unlike
+// BenchmarkStartGate's, these children exit as soon as they woke, as
+// handoff-child does, and the parent collects their output.
+func BenchmarkRunGate(b *testing.B) {
+	for _, on := range []string{"linux", "wine"} {
+		b.Run("on="+on, func(b *testing.B) {
+			var loader []string
+			goos, parent := "linux", "handoff-parent"
+			if on == "wine" {
+				var err error
+				if loader, err = wineLoader(); err != nil {
+					b.Skip(err)
+				}
+				goos, parent = "windows", "handoff-parent.exe"
+			}
+			argv := append(loader, filepath.Join(programsFor(b, goos), parent))
+			for _, n := range []int{1, 4, 16, 64} {
+				b.Run(fmt.Sprintf("children=%d", n), func(b *testing.B) {
+					var start, first, last, spread []float64
+					for b.Loop() {
+						g, err := runProgramGate(argv, n)
+						if err != nil {
+							b.Fatal(err)
+						}
+						start = append(start, millis(g.start))
+						first = append(first, float64(g.first)/1e3)
+						last = append(last, float64(g.last)/1e3)
+						spread = append(spread, float64(g.last-g.first)/1e3)
+					}
+					m := quantile(start, 0.5)
+					b.ReportMetric(m, "start-ms")
+					b.ReportMetric(m/float64(n), "start-ms/child")
+					b.ReportMetric(quantile(first, 0.5), "first-woke-µs")
+					b.ReportMetric(quantile(last, 0.5), "last-woke-µs")
+					b.ReportMetric(quantile(spread, 0.5), "spread-µs")
+					recordSamples(b, fmt.Sprintf("rungate-%s-%d-start-ms", on, n), start)
+					recordSamples(b, fmt.Sprintf("rungate-%s-%d-last-woke-us", on, n), last)
+				})
+			}
+		})
+	}
+}
+
+// runProgramGate runs handoff-parent -children n -json and reads its
+// timeline.
+func runProgramGate(argv []string, n int) (gate, error) {
+	var g gate
+	cmd := exec.Command(argv[0], append(argv[1:], "-children", strconv.Itoa(n), "-json")...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return g, fmt.Errorf("handoff-parent -children %d: %v\n%s", n, err, stderr.String())
+	}
+	woke := 0
+	for line := range strings.Lines(string(out)) {
+		var step struct {
+			T      float64           `json:"t_ms"`
+			Who    string            `json:"who"`
+			Step   string            `json:"step"`
+			Detail map[string]string `json:"detail"`
+		}
+		if err := json.Unmarshal([]byte(line), &step); err != nil {
+			return g, fmt.Errorf("handoff-parent -json: %q: %w", line, err)
+		}
+		switch {
+		case step.Who == "parent" && step.Step == "ready":
+			g.start = time.Duration(step.T * 1e6)
+		case step.Step == "woke" && step.Detail["result"] == "signaled":
+			ms, err := strconv.ParseFloat(step.Detail["after_set_ms"], 64)
+			if err != nil {
+				return g, fmt.Errorf("handoff-parent -json: %q: %w", line, err)
+			}
+			d := int64(ms * 1e6)
+			if woke == 0 || d < g.first {
+				g.first = d
+			}
+			if woke == 0 || d > g.last {
+				g.last = d
+			}
+			woke++
+		}
+	}
+	if woke != n || g.start == 0 {
+		return g, fmt.Errorf("handoff-parent -children %d -json: %d children woke, ready at %v", n, woke, g.start)
+	}
+	return g, nil
 }
 
 // wineLoader returns the command that runs a Windows program under Wine,

@@ -305,31 +305,63 @@ func benchGate(args []string) {
 // child was ready (target: growing linearly in N); last-woke-µs, from the Set
 // until the last child woke (target: 2 ms for 64 children on 2 cores);
 // first-woke-µs; and spread-µs, from the first child's wake to the last's.
+// child=go are the test binary (benchGate); child=c, the same child in C
+// (tools/baseline/gate_*.c), where built, for the same wake without Go's
+// runtime.
 func BenchmarkStartGate(b *testing.B) {
-	for _, n := range []int{1, 4, 16, 64} {
-		b.Run(fmt.Sprintf("children=%d", n), func(b *testing.B) {
-			var start, first, last, spread []float64
-			for b.Loop() {
-				g, err := runGate(n)
-				if err != nil {
-					b.Fatal(err)
-				}
-				start = append(start, millis(g.start))
-				first = append(first, float64(g.first)/1e3)
-				last = append(last, float64(g.last)/1e3)
-				spread = append(spread, float64(g.last-g.first)/1e3)
+	children := []struct {
+		name string
+		gate func(b *testing.B) gateChild
+	}{
+		{"go", func(*testing.B) gateChild {
+			return gateChild{[]string{os.Args[0]}, []string{"{parent}"}, helperEnv("bench-gate")}
+		}},
+		{"c", func(b *testing.B) gateChild {
+			path := filepath.Join(benchPrograms(b), exe("c-gate"))
+			if _, err := os.Stat(path); err != nil {
+				b.Skip("no C gate child: ", err)
 			}
-			m := quantile(start, 0.5)
-			b.ReportMetric(m, "start-ms")
-			b.ReportMetric(m/float64(n), "start-ms/child")
-			b.ReportMetric(quantile(first, 0.5), "first-woke-µs")
-			b.ReportMetric(quantile(last, 0.5), "last-woke-µs")
-			b.ReportMetric(quantile(spread, 0.5), "spread-µs")
-			recordSamples(b, fmt.Sprintf("%s-gate-%d-start-ms", runtime.GOOS, n), start)
-			recordSamples(b, fmt.Sprintf("%s-gate-%d-last-woke-us", runtime.GOOS, n), last)
-			recordSamples(b, fmt.Sprintf("%s-gate-%d-first-woke-us", runtime.GOOS, n), first)
+			return gateChild{[]string{path}, nil, nil}
+		}},
+	}
+	for _, c := range children {
+		b.Run("child="+c.name, func(b *testing.B) {
+			child := c.gate(b)
+			for _, n := range []int{1, 4, 16, 64} {
+				b.Run(fmt.Sprintf("children=%d", n), func(b *testing.B) {
+					var start, first, last, spread []float64
+					for b.Loop() {
+						g, err := runGate(child, n)
+						if err != nil {
+							b.Fatal(err)
+						}
+						start = append(start, millis(g.start))
+						first = append(first, float64(g.first)/1e3)
+						last = append(last, float64(g.last)/1e3)
+						spread = append(spread, float64(g.last-g.first)/1e3)
+					}
+					m := quantile(start, 0.5)
+					b.ReportMetric(m, "start-ms")
+					b.ReportMetric(m/float64(n), "start-ms/child")
+					b.ReportMetric(quantile(first, 0.5), "first-woke-µs")
+					b.ReportMetric(quantile(last, 0.5), "last-woke-µs")
+					b.ReportMetric(quantile(spread, 0.5), "spread-µs")
+					name := fmt.Sprintf("%s-gate-%s-%d", runtime.GOOS, c.name, n)
+					recordSamples(b, name+"-start-ms", start)
+					recordSamples(b, name+"-last-woke-us", last)
+					recordSamples(b, name+"-first-woke-us", first)
+				})
+			}
 		})
 	}
+}
+
+// A gateChild is how to start a child of the start gate: argv, then the
+// event's and the ready object's values, then tail, in the environment env
+// (nil: this process's). The Go child also watches its lifeline; the C
+// child, like the classic sample's, does not.
+type gateChild struct {
+	argv, tail, env []string
 }
 
 // gate is one round of the start gate: how long the starts took, and when
@@ -339,7 +371,7 @@ type gate struct {
 	first, last int64
 }
 
-func runGate(n int) (g gate, err error) {
+func runGate(gc gateChild, n int) (g gate, err error) {
 	ev, err := NewEvent()
 	if err != nil {
 		return g, err
@@ -366,8 +398,9 @@ func runGate(n int) (g gate, err error) {
 	defer cancel()
 	t := time.Now()
 	for range n {
-		cmd := exec.Command(os.Args[0], "{go}", "{ready}", "{parent}")
-		cmd.Env = helperEnv("bench-gate")
+		args := append(append(gc.argv[1:len(gc.argv):len(gc.argv)], "{go}", "{ready}"), gc.tail...)
+		cmd := exec.Command(gc.argv[0], args...)
+		cmd.Env = gc.env
 		cmd.Stderr = os.Stderr
 		in, err := cmd.StdinPipe()
 		if err != nil {

@@ -68,8 +68,9 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt
 
 # The benchmarks of the library, natively; the whole runs natively (they are
 # short: the default benchtime gives hundreds of rounds) and under Wine (20
-# rounds a count); then the library's benchmarks as a Windows test binary
-# under Wine, which finds the Windows programs that the native run built.
+# rounds a count); the programs' start gate (5 rounds a count); then the
+# library's benchmarks as a Windows test binary under Wine, which finds the
+# Windows programs that the native run built.
 bench() {
 	step "go test -run '^\$' -bench '$1' -count $count ${*:2} ."
 	go test -run '^$' -bench "$1" -count "$count" -timeout 60m "${@:2}" .
@@ -78,6 +79,7 @@ bench() {
 	bench '^Benchmark(Start|Wake|StartGate|ChildMemory)$'
 	bench '^BenchmarkRun$/^on=linux$'
 	bench '^BenchmarkRun$/^on=wine$' -benchtime 20x
+	bench '^BenchmarkRunGate$' -benchtime 5x
 } | tee "$out/linux.txt"
 step "GOOS=windows go test -run '^\$' -bench . -count $count . (under Wine)"
 GOOS=windows go test -run '^$' -bench . -count "$count" -timeout 60m . | tee "$out/windows.txt"
@@ -113,8 +115,10 @@ step "README.md"
 	cat "$out/targets.md"
 	echo
 	echo "The start gate (left: time to start N children until all are ready, with"
-	echo "linear growth from N=1 dashed; right: from the set until the last child"
-	echo "woke), and the wake round trip's distribution:"
+	echo "linear growth from N=1 dotted; right: from the set until the last child"
+	echo "woke; solid: the library with Go children, dotted: with C children,"
+	echo "dashed: the programs, handoff-parent -children N), and the wake round"
+	echo "trip's distribution:"
 	echo
 	echo "![start gate](docs/startgate.png)"
 	echo
