@@ -257,8 +257,7 @@ func (m *medianSeries) draw(p *plot.Plot, label string, c color.Color, dashes []
 // cumulative distributions, on a log scale of microseconds.
 func wake(s *samples, out string) error {
 	p := newPlot("Wake round trip (ping-pong with a long-lived child)", "round trip, µs", "fraction of round trips at most")
-	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, logTicks{}
 	p.Y.Min, p.Y.Max = 0, 1
 	series := []struct {
 		name, label string
@@ -314,8 +313,9 @@ func runs(s *samples, out, tables string) error {
 	}
 	var tiles []*plot.Plot
 	for _, on := range ons {
-		p := newPlot(on.title, "", "ms, start to exit")
+		p := newPlot(on.title, "", "ms, start to exit (log scale)")
 		p.NominalX(names...)
+		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, logTicks{}
 		for i, n := range names {
 			v := s.get("run-" + on.key + "-" + n + "-ms")
 			if len(v) == 0 {
@@ -374,8 +374,30 @@ func newPlot(title, x, y string) *plot.Plot {
 func logAxes(p *plot.Plot) {
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.X.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 1, Label: "1"}, {Value: 4, Label: "4"}, {Value: 16, Label: "16"}, {Value: 64, Label: "64"}})
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Tick.Marker = logTicks{}
 	p.X.Min, p.X.Max = 0.8, 80
+}
+
+// logTicks marks a log axis at 1, 2 and 5 times the powers of ten, with
+// labels, and at the other multiples without.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	var ticks []plot.Tick
+	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+		for m := 1.0; m < 10; m++ {
+			v := m * math.Pow(10, e)
+			if v < min || v > max {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || m == 2 || m == 5 {
+				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
 }
 
 // saveTiles draws the plots side by side into one PNG.
