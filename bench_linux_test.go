@@ -27,6 +27,10 @@ func init() {
 	startRawPinger = startRawEventfdPinger
 }
 
+// startFailed reports whether err is a failure to start a process that
+// running again may cure: none on Linux.
+func startFailed(error) bool { return false }
+
 // benchRawPong is benchPong written directly on two blocking eventfds,
 // descriptors 3 and 4: a read consumes a ping, a write sends the pong.
 func benchRawPong([]string) {
@@ -365,8 +369,12 @@ func benchRuns(b *testing.B, goos, dir string, loader []string) {
 				}
 				// Under load, Wine has been seen to end a run with exit
 				// status 1 and nothing on standard error, once in a few
-				// hundred, in C and Go pairs alike: a failed run is told,
-				// and run again, twice at most.
+				// hundred, in C and Go pairs alike, and its CreateProcess
+				// to fail with "Internal error": a failed run under Wine
+				// is told, and run again, twice at most.
+				if loader == nil {
+					b.Fatalf("%s: %v\n%s", todo[i].name, err, stderr.String())
+				}
 				b.Logf("%s, try %d: %v\n%s", todo[i].name, try, err, stderr.String())
 				if failed++; try == 3 {
 					b.Fatalf("%s failed 3 times in a row", todo[i].name)
@@ -374,7 +382,9 @@ func benchRuns(b *testing.B, goos, dir string, loader []string) {
 			}
 		}
 	}
-	b.ReportMetric(float64(failed), "failed-runs")
+	if failed > 0 {
+		b.ReportMetric(float64(failed), "failed-runs")
+	}
 	on := "linux"
 	if loader != nil {
 		on = "wine"
@@ -416,8 +426,18 @@ func BenchmarkRunGate(b *testing.B) {
 			for _, n := range []int{1, 4, 16, 64} {
 				b.Run(fmt.Sprintf("children=%d", n), func(b *testing.B) {
 					var start, first, last, spread []float64
+					failed := 0
 					for b.Loop() {
 						g, err := runProgramGate(argv, n)
+						for try := 1; err != nil && loader != nil && try < 3; try++ {
+							// Wine's CreateProcess fails now and then under
+							// load ("Internal error"), as README.md's Known
+							// limits say: a failed round is told, and run
+							// again, twice at most.
+							b.Logf("round failed, run again: %v", err)
+							failed++
+							g, err = runProgramGate(argv, n)
+						}
 						if err != nil {
 							b.Fatal(err)
 						}
@@ -434,6 +454,9 @@ func BenchmarkRunGate(b *testing.B) {
 					b.ReportMetric(quantile(spread, 0.5), "spread-µs")
 					recordSamples(b, fmt.Sprintf("rungate-%s-%d-start-ms", on, n), start)
 					recordSamples(b, fmt.Sprintf("rungate-%s-%d-last-woke-us", on, n), last)
+					if failed > 0 {
+						b.ReportMetric(float64(failed), "failed-rounds")
+					}
 				})
 			}
 		})

@@ -103,14 +103,14 @@ func runHandoff() error {
 func BenchmarkStart(b *testing.B) {
 	b.Run("mode=bare", func(b *testing.B) {
 		for b.Loop() {
-			if err := runBare(); err != nil {
+			if err := again(b, runBare); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("mode=handoff", func(b *testing.B) {
 		for b.Loop() {
-			if err := runHandoff(); err != nil {
+			if err := again(b, runHandoff); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -119,12 +119,12 @@ func BenchmarkStart(b *testing.B) {
 		var bare, handoff []float64
 		for b.Loop() {
 			t := time.Now()
-			if err := runBare(); err != nil {
+			if err := again(b, runBare); err != nil {
 				b.Fatal(err)
 			}
 			bare = append(bare, millis(time.Since(t)))
 			t = time.Now()
-			if err := runHandoff(); err != nil {
+			if err := again(b, runHandoff); err != nil {
 				b.Fatal(err)
 			}
 			handoff = append(handoff, millis(time.Since(t)))
@@ -331,7 +331,11 @@ func BenchmarkStartGate(b *testing.B) {
 				b.Run(fmt.Sprintf("children=%d", n), func(b *testing.B) {
 					var start, first, last, spread []float64
 					for b.Loop() {
-						g, err := runGate(child, n)
+						var g gate
+						err := again(b, func() (err error) {
+							g, err = runGate(child, n)
+							return err
+						})
 						if err != nil {
 							b.Fatal(err)
 						}
@@ -469,7 +473,11 @@ func BenchmarkChildMemory(b *testing.B) {
 		b.Run("prog="+c.name, func(b *testing.B) {
 			var peak []float64
 			for b.Loop() {
-				p, err := childPeak(path, c.args)
+				var p int64
+				err := again(b, func() (err error) {
+					p, err = childPeak(path, c.args)
+					return err
+				})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -494,6 +502,17 @@ func exe(name string) string {
 		return name + ".exe"
 	}
 	return name
+}
+
+// again runs f, and runs it again, twice at most, while it fails to start a
+// process in a way that may pass (startFailed), telling each failure.
+func again(b *testing.B, f func() error) error {
+	err := f()
+	for try := 1; err != nil && startFailed(err) && try < 3; try++ {
+		b.Logf("failed to start a process, run again: %v", err)
+		err = f()
+	}
+	return err
 }
 
 // benchData is where recordSamples appends samples: HANDOFF_BENCH_DATA.

@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,11 @@ import (
 	"github.com/handoff/handoff/internal/trace"
 	"golang.org/x/sys/windows"
 )
+
+// startFailed reports whether err is a failure to start a process that
+// running again may cure: Wine's CreateProcess fails now and then under load
+// with ERROR_INTERNAL_ERROR, as README.md's Known limits say.
+func startFailed(err error) bool { return errors.Is(err, windows.ERROR_INTERNAL_ERROR) }
 
 // memoryChildren are the children of BenchmarkChildMemory on Windows.
 var memoryChildren = []memoryChild{

@@ -85,6 +85,22 @@ step "GOOS=windows go test -run '^\$' -bench . -count $count . (under Wine)"
 GOOS=windows go test -run '^$' -bench . -count "$count" -timeout 60m . | tee "$out/windows.txt"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
 
+step "binary sizes"
+# As built (go build, as README's Quick start does), and with -ldflags '-s -w'
+# (no symbol table, no DWARF) for comparison.
+for goos in linux windows; do
+	GOOS=$goos GOARCH=amd64 CGO_ENABLED=0 go build -ldflags '-s -w' -o "$tmp/sw/$goos/" ./cmd/handoff-parent ./cmd/handoff-child
+done
+size() { [[ -f $1 ]] && awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.2f MiB", b / 1048576 }' || printf -- '-'; }
+{
+	echo "| program | Linux | Linux, -s -w | Windows | Windows, -s -w |"
+	echo "| --- | --- | --- | --- | --- |"
+	for p in handoff-parent handoff-child classicparent classicchild c-parent c-child; do
+		echo "| $p | $(size "$HANDOFF_BENCH_BIN/linux/$p") | $(size "$tmp/sw/linux/$p") |" \
+			"$(size "$HANDOFF_BENCH_BIN/windows/$p.exe") | $(size "$tmp/sw/windows/$p.exe") |"
+	done
+} >"$out/sizes.md"
+
 step "benchstat"
 benchstat() { go run "golang.org/x/perf/cmd/benchstat@$benchstat_version" "$@"; }
 {
@@ -129,6 +145,11 @@ step "README.md"
 	cat "$out/runs.md"
 	echo
 	echo "![whole runs](docs/run.png)"
+	echo
+	echo "Binary sizes (classicparent and classicchild are the Go pair, c-parent and"
+	echo "c-child the C pair, built with gcc -O2 and x86_64-w64-mingw32-gcc -O2):"
+	echo
+	cat "$out/sizes.md"
 	echo
 	echo "<details><summary>benchstat (docs/bench/benchstat.txt)</summary>"
 	echo
