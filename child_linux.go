@@ -110,7 +110,7 @@ func pidfdPid(fd int) (int, error) {
 // fdinfoField returns the value of the line of /proc/self/fdinfo/fd that
 // starts with key, trimmed, or "" if there is none.
 func fdinfoField(fd int, key string) (string, error) {
-	info, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(fd))
+	info, err := readProc("/proc/self/fdinfo/" + strconv.Itoa(fd))
 	if err != nil {
 		return "", err
 	}
@@ -144,7 +144,7 @@ func identify(fd int) fdID {
 		return fdID{}
 	}
 	id := fdID{dev: st.Dev, ino: st.Ino}
-	info, _ := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(fd))
+	info, _ := readProc("/proc/self/fdinfo/" + strconv.Itoa(fd))
 	for _, line := range strings.Split(string(info), "\n") {
 		if strings.HasPrefix(line, "eventfd-id:") {
 			id.id = line
@@ -155,9 +155,8 @@ func identify(fd int) fdID {
 
 func inheritedAtStart() map[int]fdID {
 	m := make(map[int]fdID)
-	names, _ := os.ReadDir("/proc/self/fd")
-	for _, e := range names {
-		fd, err := strconv.Atoi(e.Name())
+	for _, name := range readProcDir("/proc/self/fd") {
+		fd, err := strconv.Atoi(name)
 		if err != nil {
 			continue
 		}
@@ -166,4 +165,51 @@ func inheritedAtStart() map[int]fdID {
 		}
 	}
 	return m
+}
+
+// readProc reads a file of /proc with plain system calls. The os package
+// would register the file with the runtime's poller, and start the poller
+// for it, in every process that imports this package, at init.
+func readProc(path string) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	var out []byte
+	buf := make([]byte, 1024)
+	for {
+		n, err := unix.Read(fd, buf)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		case n == 0:
+			return out, nil
+		}
+		out = append(out, buf[:n]...)
+	}
+}
+
+// readProcDir lists a directory of /proc with plain system calls, as
+// readProc reads a file; it returns nil if it cannot.
+func readProcDir(path string) []string {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(fd)
+	var names []string
+	buf := make([]byte, 4096)
+	for {
+		n, err := unix.ReadDirent(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return names
+		}
+		_, _, names = unix.ParseDirent(buf[:n], -1, names)
+	}
 }
