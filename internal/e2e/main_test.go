@@ -129,6 +129,9 @@ func wineReady() error {
 	if _, err := exec.LookPath("wineserver"); err != nil {
 		return fmt.Errorf("HANDOFF_WINE=1 but: %w", err)
 	}
+	if _, err := exec.LookPath("setarch"); err != nil {
+		return fmt.Errorf("HANDOFF_WINE=1 but: %w", err)
+	}
 	if os.Getenv("WINEPREFIX") == "" {
 		return errors.New("HANDOFF_WINE=1 but WINEPREFIX is not set (eval the output of tools/wine/setup.sh)")
 	}
@@ -151,12 +154,12 @@ func warmWine(dir string) error {
 			return fmt.Errorf("wineserver -p: %w", err)
 		}
 	}
-	boot := exec.CommandContext(ctx, "wine", "cmd", "/c", "exit")
+	boot := wineCommand(ctx, "cmd", "/c", "exit")
 	boot.Env = wineEnv(os.Environ())
 	if err := boot.Run(); err != nil {
 		return fmt.Errorf("wine cmd /c exit: %w", err)
 	}
-	probe := exec.CommandContext(ctx, "wine", filepath.Join(dir, "probe.exe"))
+	probe := wineCommand(ctx, filepath.Join(dir, "probe.exe"))
 	probe.Env = wineEnv(os.Environ())
 	out, err := probe.Output()
 	if err != nil || !bytes.Contains(out, []byte("# end")) {
@@ -167,6 +170,16 @@ func warmWine(dir string) error {
 
 func wineEnv(env []string) []string {
 	return append(env, "WINEDEBUG=-all")
+}
+
+// wineCommand returns the command that runs wine with args, with address
+// space randomization off (setarch -R), as the go_windows_amd64_exec
+// wrapper does: randomization puts the loader's heap, now and then, where
+// Wine must map the shared user data, and the program then fails to start
+// (see tools/wine/setup.sh). setarch execs wine: the command's pid is
+// wine's.
+func wineCommand(ctx context.Context, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, "setarch", append([]string{"-R", "wine"}, args...)...)
 }
 
 // inCI reports whether the tests run in CI, where a platform that cannot run
@@ -256,7 +269,7 @@ func (p platform) command(ctx context.Context, env []string, name string, args .
 	var cmd *exec.Cmd
 	base := os.Environ()
 	if p.name == "windows" {
-		cmd = exec.CommandContext(ctx, "wine", append([]string{filepath.Join(p.dir, name+".exe")}, args...)...)
+		cmd = wineCommand(ctx, append([]string{filepath.Join(p.dir, name+".exe")}, args...)...)
 		base = wineEnv(base)
 	} else {
 		cmd = exec.CommandContext(ctx, filepath.Join(p.dir, name), args...)

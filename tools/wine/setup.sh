@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Wine environment for running this project's GOOS=windows binaries and tests
 # on Linux (see /work/shared/WINE.md for the why of each step). Idempotent:
-#   - installs wine, wine64 and the mingw-w64 C compiler when missing (root),
+#   - installs wine, wine64, the mingw-w64 C compiler and setarch (util-linux)
+#     when missing (root),
 #   - creates the Wine prefix if it does not exist yet,
 #   - builds the bcryptprimitives.dll ProcessPrng shim (processprng.c) and
 #     copies it into the prefix's system32,
 #   - writes the go_windows_amd64_exec wrapper that go run / go test use,
+#     which runs wine with address space randomization off (see below),
 #   - checks that a GOOS=windows hello-world runs through the wrapper.
 #
 # Executed: progress goes to stderr; on success stdout gets export lines for
@@ -33,7 +35,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 prefix=${HANDOFF_WINEPREFIX:-$HOME/.cache/handoff/wine}
 bindir=${HANDOFF_WINE_BIN:-$HOME/.cache/handoff/bin}
 export WINEPREFIX=$prefix WINEDEBUG=-all WINEARCH=win64
-packages=(wine wine64 gcc-mingw-w64-x86-64-win32)
+packages=(wine wine64 gcc-mingw-w64-x86-64-win32 util-linux)
 
 log() { printf 'wine-setup: %s\n' "$*" >&2; }
 die() {
@@ -48,7 +50,7 @@ missing() {
 	command -v wine >/dev/null && command -v wineserver >/dev/null &&
 		command -v wineboot >/dev/null &&
 		{ command -v wine64 >/dev/null || [[ -x /usr/lib/wine/wine64 ]]; } &&
-		command -v x86_64-w64-mingw32-gcc >/dev/null && return 1
+		command -v x86_64-w64-mingw32-gcc >/dev/null && command -v setarch >/dev/null && return 1
 	return 0
 }
 if missing; then
@@ -97,6 +99,30 @@ if ! cmp -s "$dll" "$sys32/bcryptprimitives.dll"; then
 fi
 
 # --- 4. exec wrapper (WINE.md trap 2) -----------------------------------------
+# Debian's wine64 has no preloader to reserve Wine's fixed addresses before
+# anything else is mapped: its loader sits at 0x7d000000, and with address
+# space randomization the kernel puts the loader's heap anywhere in the 1 GiB
+# above it, now and then over 0x7ffe0000, where Wine must map the shared user
+# data. That process then dies as it starts ("err:virtual:
+# virtual_alloc_first_teb wine: failed to map the shared user data:
+# c0000018") and its CreateProcess fails with "Internal error" (seen: about
+# 1 start in 1,000). setarch -R turns randomization off for wine and, by
+# inheritance, for every process it starts: the heap then begins right
+# after the loader.
+#
+# Wine 8 also leaves a process behind, stuck for good in its start-up, when
+# it is killed (as a kill-on-close job kills it when its creator dies in the
+# middle of CreateProcess) after its Unix side has asked the wineserver to
+# register its first thread and before the server answered: Windows no
+# longer lists it, the server never learnt its Unix pid to kill it, and it
+# waits for an answer on a pipe whose write end it holds itself. It keeps
+# the Unix standard error it inherited from its creator (every Wine process
+# does), go test's output pipe, which then never reaches EOF ("Test I/O
+# incomplete"). So the wrapper runs wine as a child and, once it has ended,
+# kills each Wine process that still holds the wrapper's standard error, a
+# pipe, and never got as far as installing Wine's signal handlers (SigCgt 0
+# in /proc/PID/status), and says so. A process that got further is left
+# alone: if it holds the pipe, go test reports it.
 wrapper=$bindir/go_windows_amd64_exec
 {
 	printf '#!/bin/sh\n'
@@ -112,8 +138,33 @@ wineserver -p </dev/null >/dev/null 2>&1 || [ $? -eq 2 ] || {
 	echo "go_windows_amd64_exec: wineserver -p failed (WINEPREFIX=$WINEPREFIX)" >&2
 	exit 1
 }
-wine cmd /c exit </dev/null >/dev/null 2>&1
-exec wine "$@"
+# -R: no address space randomization (see tools/wine/setup.sh).
+setarch -R wine cmd /c exit </dev/null >/dev/null 2>&1
+# wine runs as a child (see tools/wine/setup.sh), with this standard input
+# rather than the /dev/null an asynchronous command gets, and gets INT and
+# TERM passed on.
+exec 3<&0
+setarch -R wine "$@" <&3 3<&- &
+pid=$!
+exec 3<&-
+trap 'kill -INT $pid 2>/dev/null' INT
+trap 'kill -TERM $pid 2>/dev/null' TERM
+while :; do
+	wait $pid
+	rc=$?
+	kill -0 $pid 2>/dev/null || break
+done
+err=$(readlink /proc/$$/fd/2)
+case $err in pipe:*) ;; *) exit $rc ;; esac
+for d in /proc/[0-9]*; do
+	[ "$(readlink "$d/exe" 2>/dev/null)" = /usr/lib/wine/wine64 ] || continue
+	[ "$(readlink "$d/fd/2" 2>/dev/null)" = "$err" ] || continue
+	grep -q '^SigCgt:[[:space:]]*0*$' "$d/status" 2>/dev/null || continue
+	cmdline=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)
+	kill -9 "${d#/proc/}" 2>/dev/null &&
+		echo "go_windows_amd64_exec: killed process ${d#/proc/}, stuck in Wine's start-up: $cmdline" >&2
+done
+exit $rc
 EOF
 } >"$wrapper.$$.tmp"
 if cmp -s "$wrapper.$$.tmp" "$wrapper"; then
