@@ -55,22 +55,41 @@
 // The event is a manual-reset event object with no name; a semaphore a
 // semaphore object; shared memory a section backed by the paging file,
 // which starts with a small header of handoff's that keeps the exact size
-// (NtQuerySection reports it rounded up to whole pages). The parent's own
-// handle is never inheritable: Start makes an inheritable duplicate of each
-// passed handle, lists exactly those in the child's
-// PROC_THREAD_ATTRIBUTE_HANDLE_LIST (through
-// SysProcAttr.AdditionalInheritedHandles), and closes the duplicates as soon
-// as CreateProcess returns. The lifeline is an inheritable handle to the
-// parent's own process with SYNCHRONIZE and PROCESS_QUERY_LIMITED_INFORMATION
-// access: enough to wait for its end and to read its process ID, nothing
-// more. The child is created suspended, put in a job
-// object with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE whose only handle the parent
-// holds, and then resumed, so that it cannot outlive the parent.
+// (NtQuerySection reports it rounded up to whole pages). No handle of
+// handoff's is ever inheritable in the parent, not even while CreateProcess
+// runs, so that other code of the parent that calls CreateProcess with
+// bInheritHandles=TRUE and no handle list, as legacy code does, cannot pass
+// one on to its own children. For each child, Start creates a job object
+// with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, whose only handle the parent
+// holds, and a broker in it: a process of the parent's own executable,
+// created suspended and never resumed, so that it runs no instruction, and
+// born in the job (PROC_THREAD_ATTRIBUTE_JOB_LIST). Start duplicates each
+// passed handle into the broker, inheritable, lists exactly those
+// duplicates in the child's PROC_THREAD_ATTRIBUTE_HANDLE_LIST (through
+// SysProcAttr.AdditionalInheritedHandles), and creates the child with the
+// broker as its parent process (SysProcAttr.ParentProcess, that is
+// PROC_THREAD_ATTRIBUTE_PARENT_PROCESS): the child inherits from the
+// broker, under the broker's values, and is born in the broker's job, so
+// that there is no moment when it could outlive the parent. os/exec's
+// inheritable copies of the child's standard handles go to the broker too.
+// Once the child has exited, the broker is ended, which closes everything
+// it held; closing the job, in [Handoff.Wait] or when the parent dies, ends
+// the broker, the child and whatever the child left behind. Start sets
+// SysProcAttr.ParentProcess and AdditionalInheritedHandles, and fails if
+// the caller set either.
+//
+// The lifeline is an inheritable handle to the broker, with SYNCHRONIZE and
+// PROCESS_QUERY_LIMITED_INFORMATION access: enough to wait for its end and
+// to read its process ID, nothing more. The broker is the child's parent as
+// the system sees it (the child's os.Getppid), and it lives as long as the
+// parent's hold on the child: it ends when the child has exited, or with
+// the job, when the parent dies.
 //
 // The child accepts a value only if GetHandleInformation reports
-// HANDLE_FLAG_INHERIT on it and NtQueryObject names its type "Event" ("Process"
-// for the lifeline, whose process ID must also be the parent's). It then
-// clears HANDLE_FLAG_INHERIT, so that its own children do not get the handle.
+// HANDLE_FLAG_INHERIT on it and NtQueryObject names its type "Event"
+// ("Process" for the lifeline, whose process ID must also be the child's
+// parent's, the broker's). It then clears HANDLE_FLAG_INHERIT, so that its
+// own children do not get the handle.
 //
 // # Linux
 //

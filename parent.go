@@ -10,7 +10,9 @@ import (
 
 // LifelineName is the name under which a [Handoff] passes the lifeline: a
 // command whose arguments or environment contain "{parent}" gets a handle on
-// its parent process there, to open with [OpenLifeline].
+// its parent process there, to open with [OpenLifeline]. On Windows the
+// child's parent is the broker that Start puts between the two processes
+// (see the package documentation).
 const LifelineName = "parent"
 
 // A Handoff starts a child process that inherits exactly the handles passed
@@ -25,9 +27,9 @@ const LifelineName = "parent"
 // {parent} or {handles}. A Handoff must not be copied or reused after Start.
 type Handoff struct {
 	// Cmd is the command to start. Start sets fields of Cmd.SysProcAttr
-	// (Windows: AdditionalInheritedHandles, CreationFlags; Linux: Pdeathsig)
-	// and appends to Cmd.ExtraFiles (Unix); other fields are left to the
-	// caller.
+	// (Windows: AdditionalInheritedHandles and ParentProcess, and it fails
+	// if the caller set either; Linux: Pdeathsig) and appends to
+	// Cmd.ExtraFiles (Unix); other fields are left to the caller.
 	Cmd *exec.Cmd
 
 	passed    []passed

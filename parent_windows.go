@@ -2,6 +2,8 @@ package handoff
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"syscall"
@@ -11,27 +13,68 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// sysLaunch holds the inheritable duplicates that Start makes for the child,
-// and the job object that ties the child's life to this process.
+// sysLaunch holds what Start makes for one child: a job object that ties
+// the child's life to this process, and the broker, the process that the
+// child inherits its handles from.
+//
+// The broker is this program's executable, created suspended and never
+// resumed, so that it runs no instruction, and born in the job. Start
+// duplicates the handles for the child into the broker, inheritable, and
+// creates the child with the broker as its parent process
+// (PROC_THREAD_ATTRIBUTE_PARENT_PROCESS) and exactly those duplicates in
+// its handle list. So no handle of handoff's is ever inheritable in this
+// process, not even while CreateProcess runs, and other code of this
+// process that calls CreateProcess with bInheritHandles=TRUE and no handle
+// list cannot pass one on; os/exec's inheritable copies of the child's
+// standard handles go to the broker too. The child is born in the broker's
+// job, so there is no moment when it could outlive this process.
+//
+// Once the child has exited, a watcher ends the broker, which closes every
+// handle the broker held; closing the job, in Wait or when this process
+// dies, ends the broker, the child and whatever the child left behind.
 type sysLaunch struct {
-	dups []windows.Handle
-	job  windows.Handle
+	job       windows.Handle
+	broker    windows.Handle // until start hands it to the watcher
+	brokerPid uint32
+	watched   chan struct{} // closed once the watcher has ended the broker
 }
 
-// prepare makes an inheritable duplicate of each handle, and of a handle to
-// this process if lifeline is set, and lists them in
-// cmd.SysProcAttr.AdditionalInheritedHandles, which os/exec puts, with the
-// standard handles and nothing else, in PROC_THREAD_ATTRIBUTE_HANDLE_LIST.
-// The child's values are the duplicates' values.
-func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) ([]uintptr, error) {
-	self := windows.CurrentProcess()
+// prepare creates the job and the broker in it, duplicates each handle into
+// the broker, inheritable, and, if lifeline is set, a handle on the broker
+// itself, and lists them in cmd.SysProcAttr.AdditionalInheritedHandles,
+// which os/exec puts, with the standard handles and nothing else, in
+// PROC_THREAD_ATTRIBUTE_HANDLE_LIST. The child's values are the
+// duplicates' values in the broker.
+func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) (_ []uintptr, err error) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = new(syscall.SysProcAttr)
+	}
+	// Both would name handles of another process than the broker, whose
+	// handles the child inherits.
+	if cmd.SysProcAttr.ParentProcess != 0 {
+		return nil, errors.New("handoff: SysProcAttr.ParentProcess is set: Start sets it")
+	}
+	if len(cmd.SysProcAttr.AdditionalInheritedHandles) > 0 {
+		return nil, errors.New("handoff: SysProcAttr.AdditionalInheritedHandles is set: Start sets it, pass handles with Pass")
+	}
+	if l.job, err = newKillOnCloseJob(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			l.abort()
+		}
+	}()
+	if l.broker, l.brokerPid, err = startBroker(l.job); err != nil {
+		return nil, err
+	}
+	var values []uintptr
 	dup := func(h windows.Handle, access, options uint32) error {
 		var d windows.Handle
-		if err := windows.DuplicateHandle(self, h, self, &d, access, true, options); err != nil {
-			l.release()
+		if err := windows.DuplicateHandle(windows.CurrentProcess(), h, l.broker, &d, access, true, options); err != nil {
 			return os.NewSyscallError("DuplicateHandle", err)
 		}
-		l.dups = append(l.dups, d)
+		values = append(values, uintptr(d))
 		return nil
 	}
 	for _, h := range handles {
@@ -40,65 +83,85 @@ func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) 
 		}
 	}
 	if lifeline {
-		// The lifeline: SYNCHRONIZE to wait on it, and
+		// The lifeline names the broker, the child's parent as the system
+		// sees it, which lives until the child has exited or this process
+		// dies: SYNCHRONIZE to wait on it, and
 		// PROCESS_QUERY_LIMITED_INFORMATION for the child's GetProcessId,
 		// which checks that it names the child's parent.
-		if err := dup(self, windows.SYNCHRONIZE|windows.PROCESS_QUERY_LIMITED_INFORMATION, 0); err != nil {
+		if err := dup(l.broker, windows.SYNCHRONIZE|windows.PROCESS_QUERY_LIMITED_INFORMATION, 0); err != nil {
 			return nil, err
 		}
 	}
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = new(syscall.SysProcAttr)
-	}
-	values := make([]uintptr, len(l.dups))
-	for i, d := range l.dups {
-		values[i] = uintptr(d)
-		cmd.SysProcAttr.AdditionalInheritedHandles = append(cmd.SysProcAttr.AdditionalInheritedHandles, syscall.Handle(d))
+	cmd.SysProcAttr.ParentProcess = syscall.Handle(l.broker)
+	for _, v := range values {
+		cmd.SysProcAttr.AdditionalInheritedHandles = append(cmd.SysProcAttr.AdditionalInheritedHandles, syscall.Handle(v))
 	}
 	return values, nil
 }
 
-// start creates the child suspended, puts it in a job object that kills it
-// when the job's last handle (this process's) closes, and resumes it, so the
-// child runs no instruction outside the job. The inheritable duplicates are
-// closed as soon as CreateProcess returns.
+// start starts the child, born in the broker's job, and hands the broker to
+// a watcher that ends it when the child exits.
 func (l *sysLaunch) start(cmd *exec.Cmd) (err error) {
-	defer l.release()
-	if l.job, err = newKillOnCloseJob(); err != nil {
-		return err
-	}
 	defer func() {
 		if err != nil {
-			l.close()
+			l.abort()
 		}
 	}()
-	suspended := cmd.SysProcAttr.CreationFlags&windows.CREATE_SUSPENDED != 0
-	cmd.SysProcAttr.CreationFlags |= windows.CREATE_SUSPENDED
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	l.release()
-	pid := uint32(cmd.Process.Pid)
-	err = assignToJob(l.job, pid)
-	if err == nil && !suspended {
-		err = resumeProcess(pid)
-	}
+	child, err := windows.OpenProcess(windows.SYNCHRONIZE, false, uint32(cmd.Process.Pid))
 	if err != nil {
+		// The broker first: under Wine it holds copies of the standard
+		// handles, which Cmd.Wait waits for.
 		cmd.Process.Kill()
+		l.abort()
 		cmd.Wait()
-		return err
+		return os.NewSyscallError("OpenProcess", err)
 	}
+	l.watched = make(chan struct{})
+	go watchChild(child, l.broker, l.watched)
+	l.broker = 0
 	return nil
 }
 
-func (l *sysLaunch) release() {
-	for _, d := range l.dups {
-		windows.CloseHandle(d)
-	}
-	l.dups = nil
+// watchChild waits for the child to exit, then ends the broker, which closes
+// every handle it held for the child: the duplicates, and os/exec's copies
+// of the standard handles, such as a pipe's write end, whose reader in
+// Cmd.Wait waits for every copy to close.
+//
+// os/exec closes its copies in the broker itself, with DuplicateHandle and
+// DUPLICATE_CLOSE_SOURCE, on Windows; Wine 8 refuses that call, so under
+// Wine the copies stay until the broker ends.
+func watchChild(child, broker windows.Handle, done chan<- struct{}) {
+	defer close(done)
+	// WAIT_OBJECT_0 once the child has exited. WAIT_FAILED, which a valid
+	// SYNCHRONIZE handle does not give, would leave nothing to wait for:
+	// the broker is ended all the same, and Wait's closing of the job ends
+	// the child.
+	windows.WaitForSingleObject(child, windows.INFINITE)
+	windows.CloseHandle(child)
+	windows.TerminateProcess(broker, 0)
+	windows.CloseHandle(broker)
 }
 
+// abort ends and releases what prepare made, for a Start that failed.
+func (l *sysLaunch) abort() {
+	if l.broker != 0 {
+		windows.TerminateProcess(l.broker, 0)
+		windows.CloseHandle(l.broker)
+		l.broker = 0
+	}
+	l.close()
+}
+
+// close waits for the watcher to end the broker, then closes the job, which
+// ends whatever is left in it.
 func (l *sysLaunch) close() error {
+	if l.watched != nil {
+		<-l.watched
+		l.watched = nil
+	}
 	if l.job == 0 {
 		return nil
 	}
@@ -119,6 +182,46 @@ func (l *sysLaunch) waitReady(ctx context.Context, ready *sysHandle, cmd *exec.C
 	return waitReadyOrExit(ctx, ready, &child, cmd.Process.Pid)
 }
 
+// startBroker creates a broker in job: this program's executable, suspended
+// and never to be resumed, detached from any console, inheriting no handle,
+// and born in the job (PROC_THREAD_ATTRIBUTE_JOB_LIST), so that there is no
+// moment when it could outlive this process. A process created with the
+// broker as its parent is born in the job too.
+func startBroker(job windows.Handle) (windows.Handle, uint32, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return 0, 0, fmt.Errorf("handoff: starting the broker: %w", err)
+	}
+	name, err := windows.UTF16PtrFromString(exe)
+	if err != nil {
+		return 0, 0, fmt.Errorf("handoff: starting the broker: %w", err)
+	}
+	cmdline, err := windows.UTF16PtrFromString(windows.EscapeArg(exe))
+	if err != nil {
+		return 0, 0, fmt.Errorf("handoff: starting the broker: %w", err)
+	}
+	attrs, err := windows.NewProcThreadAttributeList(1)
+	if err != nil {
+		return 0, 0, os.NewSyscallError("InitializeProcThreadAttributeList", err)
+	}
+	defer attrs.Delete()
+	if err := attrs.Update(winapi.PROC_THREAD_ATTRIBUTE_JOB_LIST, unsafe.Pointer(&job), unsafe.Sizeof(job)); err != nil {
+		return 0, 0, os.NewSyscallError("UpdateProcThreadAttribute", err)
+	}
+	si := &windows.StartupInfoEx{ProcThreadAttributeList: attrs.List()}
+	si.Cb = uint32(unsafe.Sizeof(*si))
+	var pi windows.ProcessInformation
+	flags := uint32(windows.CREATE_SUSPENDED | windows.DETACHED_PROCESS | windows.EXTENDED_STARTUPINFO_PRESENT)
+	if err := windows.CreateProcess(name, cmdline, nil, nil, false, flags, nil, nil, &si.StartupInfo, &pi); err != nil {
+		return 0, 0, fmt.Errorf("handoff: starting the broker %s: %w", exe, os.NewSyscallError("CreateProcess", err))
+	}
+	windows.CloseHandle(pi.Thread)
+	return pi.Process, pi.ProcessId, nil
+}
+
+// newKillOnCloseJob creates a job object with
+// JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE: the processes in it end when its last
+// handle closes. It allows no breakaway.
 func newKillOnCloseJob() (windows.Handle, error) {
 	job, err := windows.CreateJobObject(nil, nil)
 	if err != nil {
@@ -132,26 +235,4 @@ func newKillOnCloseJob() (windows.Handle, error) {
 		return 0, os.NewSyscallError("SetInformationJobObject", err)
 	}
 	return job, nil
-}
-
-func assignToJob(job windows.Handle, pid uint32) error {
-	p, err := windows.OpenProcess(windows.PROCESS_SET_QUOTA|windows.PROCESS_TERMINATE, false, pid)
-	if err != nil {
-		return os.NewSyscallError("OpenProcess", err)
-	}
-	defer windows.CloseHandle(p)
-	return os.NewSyscallError("AssignProcessToJobObject", windows.AssignProcessToJobObject(job, p))
-}
-
-// resumeProcess resumes the threads of a process created suspended (its one
-// thread, which os/exec does not expose) with NtResumeProcess. Finding the
-// thread in a CreateToolhelp32Snapshot instead costs milliseconds (under
-// Wine, 5 to 15), as the snapshot lists every thread of the system.
-func resumeProcess(pid uint32) error {
-	p, err := windows.OpenProcess(windows.PROCESS_SUSPEND_RESUME, false, pid)
-	if err != nil {
-		return os.NewSyscallError("OpenProcess", err)
-	}
-	defer windows.CloseHandle(p)
-	return os.NewSyscallError("NtResumeProcess", winapi.NtResumeProcess(p))
 }

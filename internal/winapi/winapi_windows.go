@@ -46,6 +46,10 @@ func SectionSize(h windows.Handle) (int64, error) {
 // name of an object's type.
 const ObjectTypeInformation = 2
 
+// PROC_THREAD_ATTRIBUTE_JOB_LIST is the process attribute that lists the
+// job objects a new process is born in (Windows 10 and later).
+const PROC_THREAD_ATTRIBUTE_JOB_LIST = 0x2000D
+
 // ObjectType returns the name of the type of the object h refers to, such as
 // "Event", "Process" or "File".
 func ObjectType(h windows.Handle) (string, error) {
