@@ -302,7 +302,9 @@ func helperChild(args []string) {
 	r.EventAfter = probe(ev)
 	_, err = OpenEvent(args[0])
 	r.EventReopen = errName(err)
-	r.SameAsParentEvent, r.SameAsOtherEvent, err = sameAsParents(r.Ppid, e,
+	// The parent is the test, $HANDOFF_PARENT_PID: this process's parent
+	// as the system sees it is its broker.
+	r.SameAsParentEvent, r.SameAsOtherEvent, err = sameAsParents(int(envValue("HANDOFF_PARENT_PID")), e,
 		envValue("HANDOFF_PARENT_EVENT"), envValue("HANDOFF_PARENT_OTHER"))
 	r.IdentityErr = errString(err)
 
@@ -350,8 +352,8 @@ func helperChild(args []string) {
 // sameAsParents duplicates the parent's handle values parentEvent and
 // parentOther into this process and reports whether each names the same
 // object as e.
-func sameAsParents(ppid int, e *Event, parentEvent, parentOther uintptr) (same, other bool, err error) {
-	parent, err := windows.OpenProcess(windows.PROCESS_DUP_HANDLE, false, uint32(ppid))
+func sameAsParents(parentPid int, e *Event, parentEvent, parentOther uintptr) (same, other bool, err error) {
+	parent, err := windows.OpenProcess(windows.PROCESS_DUP_HANDLE, false, uint32(parentPid))
 	if err != nil {
 		return false, false, os.NewSyscallError("OpenProcess", err)
 	}
@@ -473,7 +475,8 @@ type goneChildReport struct {
 // helperGoneParent starts a "gone-child" with an event and the lifeline,
 // hands the child's job to its own parent (the test), which keeps the child
 // alive after this process is gone, waits until the child waits, and exits
-// without setting the event.
+// without setting the event, ending the child's broker as its job's
+// closing would have.
 func helperGoneParent(args []string) {
 	e, err := NewEvent()
 	if err != nil {
@@ -505,8 +508,16 @@ func helperGoneParent(args []string) {
 	}
 	// Let the child get into WaitForMultipleObjects.
 	time.Sleep(100 * time.Millisecond)
+	// The child's lifeline names its broker, which is in the child's job
+	// and dies when the job closes, with this process. The test holds the
+	// job now, so the broker dies here, as this process exits.
+	broker, err := windows.OpenProcess(windows.PROCESS_TERMINATE, false, h.sys.brokerPid)
+	if err != nil {
+		helperFatal("OpenProcess(broker): %v", err)
+	}
 	r.ExitAt = time.Now().UnixNano()
 	emit(r)
+	windows.TerminateProcess(broker, 0)
 	os.Exit(0)
 }
 
@@ -818,6 +829,7 @@ func startChild(t *testing.T, before func()) *handoffRun {
 	}
 	cmd := helperCommand("child", "{event}", "{parent}")
 	cmd.Env = append(cmd.Env,
+		"HANDOFF_PARENT_PID="+strconv.Itoa(os.Getpid()),
 		"HANDOFF_PARENT_EVENT="+FormatValue(run.ev.Handle()),
 		"HANDOFF_PARENT_OTHER="+FormatValue(other.Handle()),
 		"HANDOFF_DECOY="+FormatValue(uintptr(run.decoy)))
@@ -848,8 +860,9 @@ func (run *handoffRun) checkChild(t *testing.T) {
 	readReport(t, run.lines, &r, helperTimeout)
 	t.Logf("child: %d inheritable handles before OpenEvent: %v; std %v; event %v lifeline %v; decoy %v",
 		len(r.Inheritable), r.Inheritable, r.Std, r.EventBefore, r.LifelineBefore, r.Decoy)
-	if r.Ppid != os.Getpid() {
-		t.Errorf("child's parent = %d, want %d", r.Ppid, os.Getpid())
+	// The child's parent, as the system sees it, is its broker.
+	if r.Ppid != int(run.h.sys.brokerPid) {
+		t.Errorf("child's parent = %d, want its broker %d (the test is %d)", r.Ppid, run.h.sys.brokerPid, os.Getpid())
 	}
 
 	// Exactly the standard handles, the event and the lifeline were
@@ -906,8 +919,8 @@ func (run *handoffRun) checkChild(t *testing.T) {
 	if !r.LifelineAfter.Valid || r.LifelineAfter.Inherit {
 		t.Errorf("child's lifeline after OpenLifeline: %v, want valid, not inheritable", r.LifelineAfter)
 	}
-	if int(r.LifelinePid) != os.Getpid() {
-		t.Errorf("child's lifeline names process %d, want %d", r.LifelinePid, os.Getpid())
+	if r.LifelinePid != run.h.sys.brokerPid {
+		t.Errorf("child's lifeline names process %d, want its broker %d", r.LifelinePid, run.h.sys.brokerPid)
 	}
 	wantAfter := []uintptr{r.Std[0], r.Std[1], r.Std[2]}
 	slices.Sort(wantAfter)
@@ -1098,7 +1111,8 @@ func TestOpenRefuses(t *testing.T) {
 // and exits without setting the event; the child's WaitParent must return
 // ErrParentGone within a second. The parent hands the child's job to the
 // test, so that its exit does not kill the child, which must notice by
-// itself.
+// itself: its lifeline names its broker, which the parent ends as it
+// exits (the job's closing would end it with the child).
 func TestParentGone(t *testing.T) {
 	t.Parallel()
 	result := filepath.Join(tempDir(t), "result.json")

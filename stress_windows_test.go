@@ -44,15 +44,6 @@ func init() {
 	helpers["say"] = func([]string) { fmt.Println("said") }
 }
 
-// knownBug skips t unless HANDOFF_KNOWN_BUGS=1, for a case that fails
-// with the product as it is, for the reason given.
-func knownBug(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("HANDOFF_KNOWN_BUGS") != "1" {
-		t.Skipf("known to fail (HANDOFF_KNOWN_BUGS=1 runs it): %s", why)
-	}
-}
-
 // stress reports whether HANDOFF_STRESS=full asks for the full counts.
 func stress() bool { return os.Getenv("HANDOFF_STRESS") == "full" }
 
@@ -382,7 +373,6 @@ func legacyStart(args []string) (windows.Handle, error) {
 // process or on a broker), over 1,000 handoffs (50 in the everyday run).
 // Target 0.
 func TestReverseLeak(t *testing.T) {
-	knownBug(t, "the reverse leak: 381 of 806 legacy children got handoff's handles over 1,000 handoffs")
 	launches := count(50, 1000)
 	const pool, starters, legacies = 8, 2, 2
 	events := make([]*Event, pool)
@@ -416,6 +406,7 @@ func TestReverseLeak(t *testing.T) {
 					failed.Add(1)
 					continue
 				}
+				brokers.Store(h.sys.brokerPid, true)
 				if err := h.Wait(); err != nil {
 					t.Errorf("handoff %d: Wait() = %v", i, err)
 					failed.Add(1)
@@ -585,6 +576,7 @@ func helperFaultParent(args []string) {
 			helperFatal("Start: %v", err)
 		}
 		r.ChildPid = cmd.Process.Pid
+		r.BrokerPid = int(h.sys.brokerPid)
 		lines := bufio.NewReader(out)
 		if line, err := lines.ReadString('\n'); line != "waiting\n" {
 			r.Err = fmt.Sprintf("child said %q, %v", line, err)
@@ -758,9 +750,6 @@ func TestFaults(t *testing.T) {
 	began := time.Now()
 	for _, step := range []string{"before-start", "during-start", "after-start", "after-set"} {
 		t.Run("kill-parent/"+step, func(t *testing.T) {
-			if step == "during-start" {
-				knownBug(t, "a parent killed during Start can leave its child behind, created suspended and not yet in its job (seen: 1 in 100)")
-			}
 			for i := range reps {
 				killParent(t, step, i, &stats)
 				if t.Failed() {
@@ -968,33 +957,36 @@ func killChild(t *testing.T, step string, stats *faultStats) {
 	}
 }
 
-// hang starts a "hang-child" with a 300ms deadline (exec.CommandContext):
-// Wait must return at the deadline, and the child and its grandchild must
-// be gone.
+// hang starts a "hang-child" under a context (exec.CommandContext) that
+// ends 300ms after the child has reported its grandchild: Wait must return
+// then, and the child and its grandchild must be gone. The 300ms run from
+// the report, not from Start, so that a start slowed by load cannot use
+// them up before the child has told its grandchild's pid.
 func hang(t *testing.T, stats *faultStats) {
 	t.Helper()
 	const deadline = 300 * time.Millisecond
-	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "{event}", "{parent}")
 	cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER=hang-child")
 	h := Command(cmd)
 	h.Pass("event", testEvent(t))
-	began := time.Now()
 	lines, waited := startHandoff(t, h)
 	child := watch(t, "child", cmd.Process.Pid)
 	var r hangReport
 	readReport(t, lines, &r, helperTimeout)
 	grandchild := watch(t, "grandchild", r.Grandchild)
+	began := time.Now()
+	defer time.AfterFunc(deadline, cancel).Stop()
 	*waited = true
 	err := h.Wait()
 	took := time.Since(began)
-	stats.add("hang Wait returned after Start", took)
+	stats.add("hang Wait returned after the child hung", took)
 	if err == nil {
 		t.Errorf("Wait() of a child past its deadline = nil, want an error")
 	}
 	if took > deadline+gone {
-		t.Errorf("Wait() returned %v after Start, want < %v", took, deadline+gone)
+		t.Errorf("Wait() returned %v after the child hung, want < %v", took, deadline+gone)
 	}
 	if running(child) {
 		t.Errorf("hanging child runs after Wait returned")
@@ -1008,9 +1000,10 @@ func hang(t *testing.T, stats *faultStats) {
 
 // TestWaitOutput: with a Stdout that is not a file, os/exec copies the
 // child's output through a pipe, and Wait returns only once every copy of
-// the pipe's write end is closed (with a broker as the child's parent,
-// os/exec's copy in the broker too, which os/exec fails to close under
-// Wine 8). Wait must return with the whole output.
+// the pipe's write end is closed, the broker's among them: os/exec's own
+// closing of its copy in the broker fails under Wine 8, so handoff must end
+// the broker when the child exits. Wait must return with the whole output,
+// and the broker must be gone.
 func TestWaitOutput(t *testing.T) {
 	var out bytes.Buffer
 	cmd := helperCommand("say", "{event}", "{parent}")
@@ -1028,13 +1021,31 @@ func TestWaitOutput(t *testing.T) {
 			t.Errorf("Wait() = %v", err)
 		}
 	case <-time.After(wakeTimeout):
+		// Ending the child and the broker lets Wait return.
 		h.Cmd.Process.Kill()
+		if p, err := windows.OpenProcess(windows.PROCESS_TERMINATE, false, h.sys.brokerPid); err == nil {
+			windows.TerminateProcess(p, 9)
+			windows.CloseHandle(p)
+		}
 		<-done
 		t.Fatalf("Wait() still waits %v after Start", wakeTimeout)
 	}
 	if got, want := out.String(), "said\n"; got != want {
 		t.Errorf("child's output = %q, want %q", got, want)
 	}
+	if runningPid(h.sys.brokerPid) {
+		t.Errorf("broker %d runs after Wait returned", h.sys.brokerPid)
+	}
+}
+
+// runningPid reports whether a process with the given pid runs.
+func runningPid(pid uint32) bool {
+	p, err := windows.OpenProcess(windows.SYNCHRONIZE, false, pid)
+	if err != nil {
+		return false // gone
+	}
+	defer windows.CloseHandle(p)
+	return running(p)
 }
 
 // --- Soak --------------------------------------------------------------------
@@ -1206,7 +1217,7 @@ func soakOnce() (left int, err error) {
 		return 0, err
 	}
 	var ps []windows.Handle
-	for _, pid := range []uint32{uint32(cmd.Process.Pid)} {
+	for _, pid := range []uint32{uint32(cmd.Process.Pid), h.sys.brokerPid} {
 		if p, err := windows.OpenProcess(windows.SYNCHRONIZE, false, pid); err == nil {
 			ps = append(ps, p)
 		}
