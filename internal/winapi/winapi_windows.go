@@ -18,7 +18,6 @@ import (
 //sys	CreateSemaphore(sa *windows.SecurityAttributes, initial int32, max int32, name *uint16) (handle windows.Handle, err error) = kernel32.CreateSemaphoreW
 //sys	ReleaseSemaphore(semaphore windows.Handle, count int32, previous *int32) (err error) = kernel32.ReleaseSemaphore
 //sys	NtQuerySection(section windows.Handle, class uint32, info *SectionBasicInformation, infoLen uintptr, retLen *uintptr) (ntstatus error) = ntdll.NtQuerySection
-//sys	NtResumeProcess(process windows.Handle) (ntstatus error) = ntdll.NtResumeProcess
 
 // SectionBasicInformation is NtQuerySection's SECTION_BASIC_INFORMATION,
 // for the information class of the same name (0).

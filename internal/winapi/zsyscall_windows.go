@@ -51,7 +51,6 @@ var (
 	procCompareObjectHandles      = modkernelbase.NewProc("CompareObjectHandles")
 	procNtQueryObject             = modntdll.NewProc("NtQueryObject")
 	procNtQuerySection            = modntdll.NewProc("NtQuerySection")
-	procNtResumeProcess           = modntdll.NewProc("NtResumeProcess")
 )
 
 func CreateSemaphore(sa *windows.SecurityAttributes, initial int32, max int32, name *uint16) (handle windows.Handle, err error) {
@@ -124,14 +123,6 @@ func NtQueryObject(handle windows.Handle, class uint32, info *byte, infoLen uint
 
 func NtQuerySection(section windows.Handle, class uint32, info *SectionBasicInformation, infoLen uintptr, retLen *uintptr) (ntstatus error) {
 	r0, _, _ := syscall.SyscallN(procNtQuerySection.Addr(), uintptr(section), uintptr(class), uintptr(unsafe.Pointer(info)), uintptr(infoLen), uintptr(unsafe.Pointer(retLen)))
-	if uint32(r0) != 0 {
-		ntstatus = windows.NTStatus(uint32(r0))
-	}
-	return
-}
-
-func NtResumeProcess(process windows.Handle) (ntstatus error) {
-	r0, _, _ := syscall.SyscallN(procNtResumeProcess.Addr(), uintptr(process))
 	if uint32(r0) != 0 {
 		ntstatus = windows.NTStatus(uint32(r0))
 	}
