@@ -162,7 +162,7 @@ for d in /proc/[0-9]*; do
 	grep -q '^SigCgt:[[:space:]]*0*$' "$d/status" 2>/dev/null || continue
 	cmdline=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)
 	kill -9 "${d#/proc/}" 2>/dev/null &&
-		echo "go_windows_amd64_exec: killed process ${d#/proc/}, stuck in Wine's start-up: $cmdline" >&2
+		printf "go_windows_amd64_exec: killed process %s, stuck in Wine's start-up: %s\n" "${d#/proc/}" "$cmdline" >&2
 done
 exit $rc
 EOF
