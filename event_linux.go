@@ -91,31 +91,18 @@ func (h *sysHandle) wait(ctx context.Context, lifeline *sysHandle) error {
 		defer afterDone(ctx, func() { cancel.set() })()
 		fds = append(fds, unix.PollFd{Fd: int32(cancel.fd), Events: unix.POLLIN})
 	}
-	for {
-		_, err := unix.Poll(fds, -1)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return os.NewSyscallError("poll", err)
-		}
-		for i, p := range fds {
-			if p.Revents == 0 {
-				continue
-			}
-			if p.Revents&(unix.POLLERR|unix.POLLNVAL) != 0 {
-				return fmt.Errorf("handoff: poll: descriptor %d: revents %#x", p.Fd, p.Revents)
-			}
-			switch {
-			case i == 0:
-				return nil
-			case i == 1 && lifeline != nil:
-				return ErrParentGone
-			default:
-				return context.Cause(ctx)
-			}
-		}
+	i, revents, err := pollReady(fds)
+	switch {
+	case err != nil:
+		return err
+	case revents&(unix.POLLERR|unix.POLLNVAL) != 0:
+		return fmt.Errorf("handoff: poll: descriptor %d: revents %#x", fds[i].Fd, revents)
+	case i == 0:
+		return nil
+	case i == 1 && lifeline != nil:
+		return ErrParentGone
 	}
+	return context.Cause(ctx)
 }
 
 // newReady makes the ready object: an event that the child sets.
@@ -134,24 +121,7 @@ func newSemaphore(count uint32) (sysHandle, error) {
 // AfterFunc sets, until it is readable.
 func (h *sysHandle) acquire(ctx context.Context) error {
 	var b [8]byte
-	for {
-		_, err := unix.Read(h.fd, b[:])
-		switch err {
-		case nil:
-			return nil
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-		default:
-			return os.NewSyscallError("read", err)
-		}
-		if err := context.Cause(ctx); err != nil {
-			return err
-		}
-		if err := h.wait(ctx, nil); err != nil {
-			return err
-		}
-	}
+	return acquireRead(ctx, h.fd, b[:], func(ctx context.Context) error { return h.wait(ctx, nil) })
 }
 
 // release adds n to the counter. A counter that would overflow makes the

@@ -211,40 +211,29 @@ func (h *sysHandle) wait(ctx context.Context, lifeline *sysHandle) error {
 		fds = append(fds, unix.PollFd{Fd: int32(cancel.r), Events: unix.POLLIN})
 	}
 	for {
-		_, err := unix.Poll(fds, -1)
-		if err == unix.EINTR {
-			continue
+		i, revents, err := pollReady(fds)
+		switch {
+		case err != nil:
+			return err
+		case revents&unix.POLLNVAL != 0:
+			return fmt.Errorf("handoff: poll: descriptor %d: revents %#x", fds[i].Fd, revents)
+		case i == 1 && lifeline != nil:
+			return ErrParentGone
+		case i != 0:
+			return context.Cause(ctx)
 		}
+		n, err := unix.IoctlGetInt(h.r, fionread)
 		if err != nil {
-			return os.NewSyscallError("poll", err)
+			return os.NewSyscallError("ioctl", err)
 		}
-		for i, p := range fds {
-			if p.Revents == 0 {
-				continue
-			}
-			if p.Revents&unix.POLLNVAL != 0 {
-				return fmt.Errorf("handoff: poll: descriptor %d: revents %#x", p.Fd, p.Revents)
-			}
-			switch {
-			case i == 0:
-				n, err := unix.IoctlGetInt(h.r, fionread)
-				if err != nil {
-					return os.NewSyscallError("ioctl", err)
-				}
-				if n > 0 {
-					return nil
-				}
-				if p.Revents&unix.POLLHUP != 0 && h.w < 0 {
-					return ErrParentGone // every write end is closed
-				}
-				// A Reset or an Acquire emptied the pipe since poll
-				// returned: wait on.
-			case i == 1 && lifeline != nil:
-				return ErrParentGone
-			default:
-				return context.Cause(ctx)
-			}
+		if n > 0 {
+			return nil
 		}
+		if revents&unix.POLLHUP != 0 && h.w < 0 {
+			return ErrParentGone // every write end is closed
+		}
+		// A Reset or an Acquire emptied the pipe since poll returned:
+		// wait on.
 	}
 }
 
@@ -252,24 +241,7 @@ func (h *sysHandle) wait(ctx context.Context, lifeline *sysHandle) error {
 // (EAGAIN), polls it until it is readable.
 func (h *sysHandle) acquire(ctx context.Context) error {
 	var b [1]byte
-	for {
-		_, err := unix.Read(h.r, b[:])
-		switch err {
-		case nil:
-			return nil
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-		default:
-			return os.NewSyscallError("read", err)
-		}
-		if err := context.Cause(ctx); err != nil {
-			return err
-		}
-		if err := h.wait(ctx, nil); err != nil {
-			return err
-		}
-	}
+	return acquireRead(ctx, h.r, b[:], func(ctx context.Context) error { return h.wait(ctx, nil) })
 }
 
 // release writes n bytes into the semaphore's FIFO. What a pipe holds

@@ -1,0 +1,53 @@
+//go:build unix
+
+package handoff
+
+import (
+	"context"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// pollReady polls fds until one has events, retrying on EINTR, and returns
+// the index of the first that has, with its events.
+func pollReady(fds []unix.PollFd) (int, int16, error) {
+	for {
+		_, err := unix.Poll(fds, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, 0, os.NewSyscallError("poll", err)
+		}
+		for i, p := range fds {
+			if p.Revents != 0 {
+				return i, p.Revents, nil
+			}
+		}
+	}
+}
+
+// acquireRead takes one count of a semaphore whose every read of b from the
+// non-blocking fd takes one: it reads, and while there is nothing to read
+// (EAGAIN) waits with wait until fd is readable or ctx is done.
+func acquireRead(ctx context.Context, fd int, b []byte, wait func(context.Context) error) error {
+	for {
+		_, err := unix.Read(fd, b)
+		switch err {
+		case nil:
+			return nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+		default:
+			return os.NewSyscallError("read", err)
+		}
+		if err := context.Cause(ctx); err != nil {
+			return err
+		}
+		if err := wait(ctx); err != nil {
+			return err
+		}
+	}
+}
