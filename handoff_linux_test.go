@@ -3,12 +3,8 @@
 package handoff
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,24 +39,6 @@ type report struct {
 	Sentinel  string   `json:"sentinel,omitempty"`
 	Elapsed   float64  `json:"elapsed_ms"`
 	Woke      string   `json:"woke,omitempty"`
-}
-
-func writeReport(w io.Writer, r report) {
-	b, _ := json.Marshal(r)
-	fmt.Fprintf(w, "%s\n", b)
-}
-
-// sentinel names the sentinel error err wraps.
-func sentinel(err error) string {
-	for _, s := range []error{ErrBadValue, ErrNotInherited, ErrWrongType, ErrParentGone, context.DeadlineExceeded} {
-		if errors.Is(err, s) {
-			return s.Error()
-		}
-	}
-	if err != nil {
-		return "other"
-	}
-	return ""
 }
 
 // inheritedFDs lists this process's descriptors that are not close-on-exec,
@@ -222,32 +200,6 @@ func monotonic() int64 {
 	return ts.Nano()
 }
 
-// helperCommand returns a Handoff of the test binary running helper with
-// args, its stdout a pipe.
-func helperCommand(t *testing.T, helper string, args ...string) (*Handoff, *bufio.Scanner) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = helperEnv(helper)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return Command(cmd), bufio.NewScanner(out)
-}
-
-func readReport(t *testing.T, s *bufio.Scanner) report {
-	t.Helper()
-	if !s.Scan() {
-		t.Fatalf("child wrote no report: %v", s.Err())
-	}
-	var r report
-	if err := json.Unmarshal(s.Bytes(), &r); err != nil {
-		t.Fatalf("child report %q: %v", s.Text(), err)
-	}
-	return r
-}
-
 // kcmpFile reports whether fd1 in process pid1 and fd2 in pid2 are the same
 // open file description.
 func kcmpFile(t *testing.T, pid1, fd1, pid2, fd2 int) bool {
@@ -304,7 +256,7 @@ func TestHandoff(t *testing.T) {
 	if !cloexec(int(ev.Handle())) {
 		t.Errorf("parent's event fd %d is not close-on-exec after Start", ev.Handle())
 	}
-	r := readReport(t, out)
+	r := readReport[report](t, out)
 	if r.Err != "" {
 		t.Fatalf("child: %s", r.Err)
 	}
@@ -334,7 +286,7 @@ func TestHandoff(t *testing.T) {
 	if err := ev.Set(); err != nil {
 		t.Fatal(err)
 	}
-	r = readReport(t, out)
+	r = readReport[report](t, out)
 	if r.Woke != "signaled" {
 		t.Errorf("child woke with %q, want signaled", r.Woke)
 	}
@@ -375,7 +327,7 @@ func TestOpenRefuses(t *testing.T) {
 			if err := h.Start(); err != nil {
 				t.Fatalf("Start: %v", err)
 			}
-			r := readReport(t, out)
+			r := readReport[report](t, out)
 			if err := h.Wait(); err != nil {
 				t.Fatalf("Wait: %v", err)
 			}

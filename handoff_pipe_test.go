@@ -6,12 +6,10 @@ package handoff
 // Written with POSIX calls only, so that they run wherever the backend does.
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,24 +63,6 @@ type pipeReport struct {
 	Elapsed        float64  // ms
 	Woke           string   `json:",omitempty"`
 	Pending        int      // bytes in the event's pipe after waking
-}
-
-func writePipeReport(w io.Writer, r pipeReport) {
-	b, _ := json.Marshal(r)
-	fmt.Fprintf(w, "%s\n", b)
-}
-
-// pipeSentinel names the sentinel error err wraps.
-func pipeSentinel(err error) string {
-	for _, s := range []error{ErrBadValue, ErrNotInherited, ErrWrongType, ErrParentGone, context.DeadlineExceeded, errors.ErrUnsupported} {
-		if errors.Is(err, s) {
-			return s.Error()
-		}
-	}
-	if err != nil {
-		return "other"
-	}
-	return ""
 }
 
 // listFDs lists this process's open descriptors without the package's help:
@@ -161,8 +141,8 @@ func helperPipeChild(args []string) {
 	r.EventDev, r.EventIno = fstatID(r.Event)
 	r.CloexecIn, r.LifelineIn = pipeCloexec(r.Event), pipeCloexec(r.Lifeline)
 	fail := func(err error) {
-		r.Err, r.Sentinel = err.Error(), pipeSentinel(err)
-		writePipeReport(os.Stdout, r)
+		r.Err, r.Sentinel = err.Error(), sentinel(err)
+		writeReport(os.Stdout, r)
 		os.Exit(1)
 	}
 	ev, err := OpenEvent(args[0])
@@ -178,16 +158,16 @@ func helperPipeChild(args []string) {
 	if err := ev.Set(); err != nil {
 		r.SetErr, r.SetUnsupported = err.Error(), errors.Is(err, errors.ErrUnsupported)
 	}
-	writePipeReport(os.Stdout, r)
+	writeReport(os.Stdout, r)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = ev.WaitParent(ctx, parent)
 	r.Woke = "signaled"
 	if err != nil {
-		r.Woke = pipeSentinel(err)
+		r.Woke = sentinel(err)
 	}
 	r.Pending, _ = unix.IoctlGetInt(r.Event, fionread)
-	writePipeReport(os.Stdout, r)
+	writeReport(os.Stdout, r)
 	if err != nil {
 		os.Exit(1)
 	}
@@ -231,9 +211,9 @@ func helperPipeOpen(args []string) {
 	}
 	r.Elapsed = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
-		r.Err, r.Sentinel = err.Error(), pipeSentinel(err)
+		r.Err, r.Sentinel = err.Error(), sentinel(err)
 	}
-	writePipeReport(os.Stdout, r)
+	writeReport(os.Stdout, r)
 }
 
 // helperPipeRelay starts "pipe-open lifeline 3" with its own descriptor 3
@@ -295,35 +275,9 @@ func helperPipeWait(args []string) {
 	// Written whole under another name, then renamed: the test sees all of
 	// it or nothing.
 	name := os.Getenv("HANDOFF_TEST_RESULT")
-	if os.WriteFile(name+".new", []byte(pipeSentinel(err)), 0o644) == nil {
+	if os.WriteFile(name+".new", []byte(sentinel(err)), 0o644) == nil {
 		os.Rename(name+".new", name)
 	}
-}
-
-// pipeHelper returns a Handoff of the test binary running helper with args,
-// its stdout a pipe.
-func pipeHelper(t *testing.T, helper string, args ...string) (*Handoff, *bufio.Scanner) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = helperEnv(helper)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return Command(cmd), bufio.NewScanner(out)
-}
-
-func readPipeReport(t *testing.T, s *bufio.Scanner) pipeReport {
-	t.Helper()
-	if !s.Scan() {
-		t.Fatalf("child wrote no report: %v", s.Err())
-	}
-	var r pipeReport
-	if err := json.Unmarshal(s.Bytes(), &r); err != nil {
-		t.Fatalf("child report %q: %v", s.Text(), err)
-	}
-	return r
 }
 
 // fdSet returns this process's open descriptors.
@@ -351,7 +305,7 @@ func TestPipeHandoff(t *testing.T) {
 	}
 	t.Cleanup(func() { unix.Close(decoy[0]); unix.Close(decoy[1]) })
 
-	h, out := pipeHelper(t, "pipe-child", "{event}", "{parent}")
+	h, out := helperCommand(t, "pipe-child", "{event}", "{parent}")
 	h.Pass("event", ev)
 	before := fdSet()
 	if err := h.Start(); err != nil {
@@ -381,7 +335,7 @@ func TestPipeHandoff(t *testing.T) {
 	if err := ev.Set(); err != nil {
 		t.Fatal(err)
 	}
-	r := readPipeReport(t, out)
+	r := readReport[pipeReport](t, out)
 	if r.Err != "" {
 		t.Fatalf("child: %s", r.Err)
 	}
@@ -411,7 +365,7 @@ func TestPipeHandoff(t *testing.T) {
 		t.Errorf("child's Set on its read end = %q, want an error wrapping %v", r.SetErr, errors.ErrUnsupported)
 	}
 
-	r = readPipeReport(t, out)
+	r = readReport[pipeReport](t, out)
 	if r.Woke != "signaled" || r.Pending != 2 {
 		t.Errorf("child woke with %q and %d bytes in the pipe, want signaled and the parent's 2", r.Woke, r.Pending)
 	}
@@ -488,7 +442,7 @@ func TestPipeOpenRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.kind+"="+tt.value, func(t *testing.T) {
 			ev := testEvent(t)
-			h, out := pipeHelper(t, "pipe-open", tt.kind, tt.value, "{event}", "{parent}")
+			h, out := helperCommand(t, "pipe-open", tt.kind, tt.value, "{event}", "{parent}")
 			h.Cmd.ExtraFiles = slices.Clone(extra)
 			h.Pass("event", ev)
 			if err := h.Start(); err != nil {
@@ -497,7 +451,7 @@ func TestPipeOpenRefuses(t *testing.T) {
 			if v, _ := h.Value("event"); v != uintptr(3+len(extra)) {
 				t.Fatalf("event passed as %d, want %d", v, 3+len(extra))
 			}
-			r := readPipeReport(t, out)
+			r := readReport[pipeReport](t, out)
 			if err := h.Wait(); err != nil {
 				t.Fatalf("Wait: %v", err)
 			}

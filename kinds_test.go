@@ -41,19 +41,6 @@ type kindsReport struct {
 	Fatal  string `json:"fatal,omitempty"`
 }
 
-// errClass names the sentinel error err wraps.
-func errClass(err error) string {
-	for _, s := range []error{ErrBadValue, ErrNotInherited, ErrWrongType, ErrNotPassed, ErrParentGone, context.DeadlineExceeded} {
-		if errors.Is(err, s) {
-			return s.Error()
-		}
-	}
-	if err != nil {
-		return "other: " + err.Error()
-	}
-	return "nil"
-}
-
 // helperKindsChild gets the names argument and, as KEY=VALUE arguments, the
 // parent's values of its objects and decoys. It tries wrong requests, opens
 // every object, proves each is the parent's, signals ready, waits for the
@@ -77,23 +64,23 @@ func helperKindsChild(args []string) {
 	// Wrong requests first, while every handle is still inheritable: the
 	// kernel's answer, then the names argument's.
 	_, err = OpenEvent(value("sem"))
-	r.Errs["OpenEvent(sem)"] = errClass(err)
+	r.Errs["OpenEvent(sem)"] = sentinel(err)
 	_, err = OpenSemaphore(value("go"))
-	r.Errs["OpenSemaphore(go)"] = errClass(err)
+	r.Errs["OpenSemaphore(go)"] = sentinel(err)
 	_, err = OpenSharedMemory(value("out"))
-	r.Errs["OpenSharedMemory(out)"] = errClass(err)
+	r.Errs["OpenSharedMemory(out)"] = sentinel(err)
 	if !pipeBackend { // there OpenFile would accept, and take, the event
 		_, err = OpenFile(value("go"))
-		r.Errs["OpenFile(go)"] = errClass(err)
+		r.Errs["OpenFile(go)"] = sentinel(err)
 	}
 	_, err = OpenEvent(value("msg"))
-	r.Errs["OpenEvent(msg)"] = errClass(err)
+	r.Errs["OpenEvent(msg)"] = sentinel(err)
 	_, err = OpenSemaphore(value("ready"))
-	r.Errs["OpenSemaphore(ready)"] = errClass(err)
+	r.Errs["OpenSemaphore(ready)"] = sentinel(err)
 	_, err = hs.Event("sem")
-	r.Errs["Event(sem)"] = errClass(err)
+	r.Errs["Event(sem)"] = sentinel(err)
 	_, err = hs.Event("nope")
-	r.Errs["Event(nope)"] = errClass(err)
+	r.Errs["Event(nope)"] = sentinel(err)
 
 	out, err := hs.File("out")
 	if err != nil {
@@ -133,7 +120,7 @@ func helperKindsChild(args []string) {
 		}
 	}
 	_, err = hs.Event("go")
-	r.Errs["Event(go) again"] = errClass(err)
+	r.Errs["Event(go) again"] = sentinel(err)
 	if err := hs.Ready(); err != nil {
 		fatal(err)
 	}
@@ -150,7 +137,7 @@ func helperKindsChild(args []string) {
 		}
 	}
 	short, cancelShort := context.WithTimeout(ctx, 100*time.Millisecond)
-	r.Fourth = errClass(sem.Acquire(short))
+	r.Fourth = sentinel(sem.Acquire(short))
 	cancelShort()
 	copy(mem.Bytes(), "child was here")
 	if err := sem.Release(2); err != nil {

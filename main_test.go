@@ -1,6 +1,8 @@
 package handoff
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"testing"
@@ -49,4 +51,18 @@ func testEvent(t *testing.T) *Event {
 	}
 	t.Cleanup(func() { ev.Close() })
 	return ev
+}
+
+// sentinel names the sentinel error err wraps: "" for nil, "other" for an
+// error that wraps none of them.
+func sentinel(err error) string {
+	for _, s := range []error{ErrBadValue, ErrNotInherited, ErrWrongType, ErrNotPassed, ErrParentGone, context.DeadlineExceeded, errors.ErrUnsupported} {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	if err != nil {
+		return "other"
+	}
+	return ""
 }

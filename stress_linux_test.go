@@ -1654,7 +1654,7 @@ func openInChild(t *testing.T, kind, value string, x func(t *testing.T) *os.File
 	if err := h.Start(); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	r := readReport(t, bufio.NewScanner(out))
+	r := readReport[report](t, bufio.NewScanner(out))
 	if err := h.Wait(); err != nil {
 		t.Fatalf("Wait: %v", err)
 	}

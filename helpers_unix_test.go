@@ -1,0 +1,46 @@
+//go:build unix
+
+package handoff
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// helperCommand returns a Handoff of the test binary running helper with
+// args, its stdout a pipe.
+func helperCommand(t *testing.T, helper string, args ...string) (*Handoff, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = helperEnv(helper)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Command(cmd), bufio.NewScanner(out)
+}
+
+// writeReport writes what a helper child observed as one JSON line.
+func writeReport(w io.Writer, r any) {
+	b, _ := json.Marshal(r)
+	fmt.Fprintf(w, "%s\n", b)
+}
+
+// readReport reads a helper child's next report, a JSON line, into a T.
+func readReport[T any](t *testing.T, s *bufio.Scanner) T {
+	t.Helper()
+	var r T
+	if !s.Scan() {
+		t.Fatalf("child wrote no report: %v", s.Err())
+	}
+	if err := json.Unmarshal(s.Bytes(), &r); err != nil {
+		t.Fatalf("child report %q: %v", s.Text(), err)
+	}
+	return r
+}
