@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -37,4 +38,19 @@ func runCommand(t *testing.T, cmd *exec.Cmd) (stdout string, code int) {
 		t.Fatal(err)
 	}
 	return out.String(), cmd.ProcessState.ExitCode()
+}
+
+// checkSteps checks that stdout is the child's "[CHILD] pid N" line ending
+// in start, then exactly the lines of want.
+func checkSteps(t *testing.T, stdout, start string, want []string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	if len(lines) != 1+len(want) || !strings.HasPrefix(lines[0], "[CHILD] pid ") || !strings.HasSuffix(lines[0], start) {
+		t.Fatalf("printed:\n%s", stdout)
+	}
+	for i, w := range want {
+		if lines[1+i] != w {
+			t.Errorf("line %d = %q, want %q", 1+i, lines[1+i], w)
+		}
+	}
 }

@@ -13,15 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// runChild runs the test binary as handoff-child with args, passing files as
-// descriptors 3, 4, ..., and returns its output and exit code.
-func runChild(t *testing.T, files []*os.File, args ...string) (stdout string, code int) {
-	t.Helper()
-	cmd := childCommand(args...)
-	cmd.ExtraFiles = files
-	return runCommand(t, cmd)
-}
-
 // fdFile wraps a descriptor for ExtraFiles, closed at the end of the test.
 func fdFile(t *testing.T, fd int, err error) *os.File {
 	t.Helper()
@@ -50,23 +41,13 @@ func TestSignaled(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("child exited %d, want 0\n%s", code, stdout)
 	}
-	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
-	want := []string{
-		"[CHILD] pid ", // then the child's pid
+	checkSteps(t, stdout, ": got event handle 3, lifeline handle 4", []string{
 		"[CHILD] verified event 3: inherited, type eventfd",
 		"[CHILD] verified lifeline 4: inherited, type pidfd, parent pid " + strconv.Itoa(os.Getpid()),
 		"[CHILD] waiting for the event (timeout 30s)",
 		"[CHILD] Event signaled",
 		"[CHILD] exiting with code 0",
-	}
-	if len(lines) != len(want) || !strings.HasSuffix(lines[0], ": got event handle 3, lifeline handle 4") {
-		t.Fatalf("printed:\n%s", stdout)
-	}
-	for i, w := range want {
-		if !strings.HasPrefix(lines[i], w) || i > 0 && lines[i] != w {
-			t.Errorf("line %d = %q, want %q", i, lines[i], w)
-		}
-	}
+	})
 }
 
 // TestTimeout runs the child on an eventfd nobody sets.
