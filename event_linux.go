@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -170,21 +169,7 @@ func mapMemory(h *sysHandle) ([]byte, error) {
 	if err := unix.Fstat(h.fd, &st); err != nil {
 		return nil, os.NewSyscallError("fstat", err)
 	}
-	if st.Size < 1 || st.Size > math.MaxInt {
-		return nil, fmt.Errorf("handoff: shared memory of %d bytes", st.Size)
-	}
-	b, err := unix.Mmap(h.fd, 0, int(st.Size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		return nil, os.NewSyscallError("mmap", err)
-	}
-	return b, nil
-}
-
-func unmapMemory(b []byte) error {
-	if b == nil {
-		return nil
-	}
-	return os.NewSyscallError("munmap", unix.Munmap(b))
+	return mmapShared(h.fd, st.Size)
 }
 
 // fileHandle returns f's descriptor, read without Fd, which would put f in

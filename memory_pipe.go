@@ -3,8 +3,6 @@
 package handoff
 
 import (
-	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 
@@ -56,19 +54,5 @@ func mapMemory(h *sysHandle) ([]byte, error) {
 		}
 		size = st.Size
 	}
-	if size < 1 || size > math.MaxInt {
-		return nil, fmt.Errorf("handoff: shared memory of %d bytes", size)
-	}
-	b, err := unix.Mmap(h.fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		return nil, os.NewSyscallError("mmap", err)
-	}
-	return b, nil
-}
-
-func unmapMemory(b []byte) error {
-	if b == nil {
-		return nil
-	}
-	return os.NewSyscallError("munmap", unix.Munmap(b))
+	return mmapShared(h.fd, size)
 }
