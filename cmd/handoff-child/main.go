@@ -182,12 +182,7 @@ func wait(cfg config, r *reporter) error {
 		if hs, err = handoff.ParseHandles(cfg.handles); err != nil {
 			return err
 		}
-		if v, ok := hs.Value("event"); ok {
-			cfg.event = v
-		}
-		if v, ok := hs.Value(handoff.LifelineName); ok {
-			cfg.parent, cfg.hasParent = v, true
-		}
+		cfg.hasParent = hs.Has(handoff.LifelineName)
 	case cfg.hasParent:
 		r.step("start", fmt.Sprintf("pid %d: got event handle %s, lifeline handle %s", os.Getpid(), show(cfg.event), show(cfg.parent)),
 			"pid", os.Getpid(), "ppid", ppid, "event", cfg.event, "parent", cfg.parent)
