@@ -3,8 +3,6 @@
 package handoff
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"strconv"
@@ -37,33 +35,44 @@ func openInherited(value string, want kind) (sysHandle, error) {
 	if flags&unix.FD_CLOEXEC != 0 {
 		return fail(ErrNotInherited, "descriptor is close-on-exec: one of this process's own")
 	}
-	if id, ok := inherited[fd]; !ok || id != identify(fd) {
-		return fail(ErrNotInherited, "descriptor was not open when this process started: one of its own")
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w", want, value, os.NewSyscallError("fstat", err))
 	}
-	target, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	// One read of fdinfo tells an eventfd's or a pidfd's kind and identity;
+	// the link's target, another /proc lookup, is read only where the kind
+	// needs it, or to name what a descriptor is when it is not what was
+	// wanted.
+	info, err := readFdinfo(fd)
 	if err != nil {
 		return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w", want, value, err)
 	}
+	if id, ok := inherited[fd]; !ok || id != info.id(&st) {
+		return fail(ErrNotInherited, "descriptor was not open when this process started: one of its own")
+	}
+	target := func() string {
+		t, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+		if err != nil {
+			return "unknown (" + err.Error() + ")"
+		}
+		return t
+	}
 	switch want {
 	case kindEvent, kindReady, kindSemaphore:
-		if target != "anon_inode:[eventfd]" {
-			return fail(ErrWrongType, "descriptor is %s, want an eventfd", target)
+		if !info.eventfd {
+			return fail(ErrWrongType, "descriptor is %s, want an eventfd", target())
 		}
 		// Kernels since 6.5 show EFD_SEMAPHORE in fdinfo; on older ones an
 		// event and a semaphore cannot be told apart.
-		sem, err := fdinfoField(fd, "eventfd-semaphore:")
-		if err != nil {
-			return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w", want, value, err)
-		}
 		switch {
-		case want == kindSemaphore && sem == "0":
+		case want == kindSemaphore && info.semaphore == "0":
 			return fail(ErrWrongType, "descriptor is an eventfd in event mode, want one in semaphore mode (EFD_SEMAPHORE)")
-		case want != kindSemaphore && sem == "1":
+		case want != kindSemaphore && info.semaphore == "1":
 			return fail(ErrWrongType, "descriptor is an eventfd in semaphore mode (EFD_SEMAPHORE), want an event")
 		}
 	case kindMemory:
-		if !strings.HasPrefix(target, "/memfd:") {
-			return fail(ErrWrongType, "descriptor is %s, want a memfd", target)
+		if t := target(); !strings.HasPrefix(t, "/memfd:") {
+			return fail(ErrWrongType, "descriptor is %s, want a memfd", t)
 		}
 		seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0)
 		if err != nil {
@@ -73,16 +82,16 @@ func openInherited(value string, want kind) (sysHandle, error) {
 			return fail(ErrWrongType, "memfd's size is not sealed (seals %#x): not one of handoff's", seals)
 		}
 	case kindFile:
-		if strings.HasPrefix(target, "anon_inode:") || strings.HasPrefix(target, "pidfd:") {
-			return fail(ErrWrongType, "descriptor is %s, want a file", target)
+		if t := target(); strings.HasPrefix(t, "anon_inode:") || strings.HasPrefix(t, "pidfd:") {
+			return fail(ErrWrongType, "descriptor is %s, want a file", t)
 		}
 	case kindLifeline:
-		if target != "anon_inode:[pidfd]" && !strings.HasPrefix(target, "pidfd:") {
-			return fail(ErrWrongType, "descriptor is %s, want a pidfd", target)
+		if info.pid == "" {
+			return fail(ErrWrongType, "descriptor is %s, want a pidfd", target())
 		}
-		pid, err := pidfdPid(fd)
+		pid, err := strconv.Atoi(info.pid)
 		if err != nil {
-			return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w", want, value, err)
+			return sysHandle{-1}, fmt.Errorf("handoff: %s %s: fdinfo Pid %q: %w", want, value, info.pid, err)
 		}
 		if ppid := os.Getppid(); pid != ppid {
 			return fail(ErrParentGone, "pidfd names pid %d, parent is %d", pid, ppid)
@@ -94,33 +103,37 @@ func openInherited(value string, want kind) (sysHandle, error) {
 	return sysHandle{fd}, nil
 }
 
-// pidfdPid returns the pid that a pidfd refers to, from its fdinfo: -1 if
-// that process has exited.
-func pidfdPid(fd int) (int, error) {
-	v, err := fdinfoField(fd, "Pid:")
-	if err != nil {
-		return 0, err
-	}
-	if v == "" {
-		return 0, fmt.Errorf("no Pid in /proc/self/fdinfo/%d", fd)
-	}
-	return strconv.Atoi(v)
+// fdinfoOf is what /proc/self/fdinfo tells of a descriptor that
+// openInherited needs.
+type fdinfoOf struct {
+	eventfd   bool   // an eventfd: fdinfo has eventfd-count
+	eventfdID string // its eventfd-id line, "" on kernels that have none
+	semaphore string // eventfd-semaphore: "1", "0", or "" before Linux 6.5
+	pid       string // a pidfd's Pid: its process, -1 once it has exited
 }
 
-// fdinfoField returns the value of the line of /proc/self/fdinfo/fd that
-// starts with key, trimmed, or "" if there is none.
-func fdinfoField(fd int, key string) (string, error) {
-	info, err := readProc("/proc/self/fdinfo/" + strconv.Itoa(fd))
+// readFdinfo reads and parses /proc/self/fdinfo/fd.
+func readFdinfo(fd int) (fdinfoOf, error) {
+	var info fdinfoOf
+	b, err := readProc("/proc/self/fdinfo/" + strconv.Itoa(fd))
 	if err != nil {
-		return "", err
+		return info, err
 	}
-	s := bufio.NewScanner(bytes.NewReader(info))
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), key); ok {
-			return strings.TrimSpace(v), nil
+	for line := range strings.Lines(string(b)) {
+		key, v, _ := strings.Cut(line, ":")
+		v = strings.TrimSpace(v)
+		switch key {
+		case "eventfd-count":
+			info.eventfd = true
+		case "eventfd-id":
+			info.eventfdID = v
+		case "eventfd-semaphore":
+			info.semaphore = v
+		case "Pid":
+			info.pid = v
 		}
 	}
-	return "", nil
+	return info, nil
 }
 
 // inherited holds the descriptors that were open and not close-on-exec when
@@ -138,19 +151,24 @@ type fdID struct {
 	id       string
 }
 
+func (info *fdinfoOf) id(st *unix.Stat_t) fdID {
+	return fdID{dev: st.Dev, ino: st.Ino, id: info.eventfdID}
+}
+
+// identify returns what fd refers to, the zero fdID if it is not open. Only
+// a file with no type, as anonymous inodes such as an eventfd's have, or a
+// regular one can be an eventfd; a directory, device, pipe, socket or link is
+// told by its inode alone, without reading its fdinfo.
 func identify(fd int) fdID {
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) != nil {
 		return fdID{}
 	}
-	id := fdID{dev: st.Dev, ino: st.Ino}
-	info, _ := readProc("/proc/self/fdinfo/" + strconv.Itoa(fd))
-	for _, line := range strings.Split(string(info), "\n") {
-		if strings.HasPrefix(line, "eventfd-id:") {
-			id.id = line
-		}
+	var info fdinfoOf
+	if t := st.Mode & unix.S_IFMT; t == 0 || t == unix.S_IFREG {
+		info, _ = readFdinfo(fd)
 	}
-	return id
+	return info.id(&st)
 }
 
 func inheritedAtStart() map[int]fdID {

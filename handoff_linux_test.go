@@ -68,6 +68,19 @@ func inheritedFDs() []string {
 	return out
 }
 
+// pidfdPid returns the pid that a pidfd refers to, from its fdinfo: -1 if
+// that process has exited.
+func pidfdPid(fd int) (int, error) {
+	info, err := readFdinfo(fd)
+	if err != nil {
+		return 0, err
+	}
+	if info.pid == "" {
+		return 0, fmt.Errorf("no Pid in /proc/self/fdinfo/%d", fd)
+	}
+	return strconv.Atoi(info.pid)
+}
+
 // isPidfdOf reports whether fd is a pidfd of process pid.
 func isPidfdOf(fd, pid int) bool {
 	p, err := pidfdPid(fd)
