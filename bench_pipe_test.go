@@ -17,6 +17,10 @@ import (
 // running again may cure: none here.
 func startFailed(error) bool { return false }
 
+// gateProbes are none here: BenchmarkStartGate's probes are Linux's and
+// Windows'.
+var gateProbes []gateKind
+
 // memoryChildren are none here: BenchmarkChildMemory skips first.
 var memoryChildren []memoryChild
 

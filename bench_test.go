@@ -38,7 +38,11 @@ func init() {
 	helpers["bench-bare"] = func([]string) {}
 	helpers["bench-child"] = benchChild
 	helpers["bench-pong"] = benchPong
-	helpers["bench-gate"] = benchGate
+	helpers["bench-gate"] = func(args []string) {
+		benchGate(args, func(ev *Event, parent *Lifeline) error {
+			return ev.WaitParent(context.Background(), parent)
+		})
+	}
 }
 
 // benchFatal ends a benchmark's helper process on an error, which the
@@ -278,10 +282,10 @@ func benchEvent(b *testing.B) *Event {
 }
 
 // benchGate is a child of the start gate: it verifies the shared event and
-// its lifeline, tells the parent it is ready, waits, and reports when it
-// woke, on the clock of internal/trace, as "woke NANOSECONDS", then waits
-// for its standard input to close.
-func benchGate(args []string) {
+// its lifeline, tells the parent it is ready, waits with wait, and reports
+// when it woke, on the clock of internal/trace, as "woke NANOSECONDS", then
+// waits for its standard input to close.
+func benchGate(args []string, wait func(*Event, *Lifeline) error) {
 	ev, err := OpenEvent(args[0])
 	if err != nil {
 		benchFatal(err)
@@ -293,7 +297,7 @@ func benchGate(args []string) {
 	if err := SignalReady(args[1]); err != nil {
 		benchFatal(err)
 	}
-	if err := ev.WaitParent(context.Background(), parent); err != nil {
+	if err := wait(ev, parent); err != nil {
 		benchFatal(err)
 	}
 	t, err := trace.Now()
@@ -314,12 +318,10 @@ func benchGate(args []string) {
 // first-woke-µs; and spread-µs, from the first child's wake to the last's.
 // child=go are the test binary (benchGate); child=c, the same child in C
 // (tools/baseline/gate_*.c), where built, for the same wake without Go's
-// runtime.
+// runtime; then the platform's probes (gateProbes), children that tell
+// where the Go children's extra time goes.
 func BenchmarkStartGate(b *testing.B) {
-	children := []struct {
-		name string
-		gate func(b *testing.B) gateChild
-	}{
+	children := []gateKind{
 		{"go", func(*testing.B) gateChild {
 			return gateChild{[]string{os.Args[0]}, []string{"{parent}"}, helperEnv("bench-gate")}
 		}},
@@ -334,6 +336,7 @@ func BenchmarkStartGate(b *testing.B) {
 			return gateChild{[]string{path}, nil, nil}
 		}},
 	}
+	children = append(children, gateProbes...)
 	for _, c := range children {
 		b.Run("child="+c.name, func(b *testing.B) {
 			child := c.gate(b)
@@ -368,6 +371,13 @@ func BenchmarkStartGate(b *testing.B) {
 			}
 		})
 	}
+}
+
+// A gateKind is a kind of child of the start gate, child=name: gate returns
+// how to start one, or skips b.
+type gateKind struct {
+	name string
+	gate func(b *testing.B) gateChild
 }
 
 // A gateChild is how to start a child of the start gate: argv, then the

@@ -21,6 +21,23 @@ import (
 // with ERROR_INTERNAL_ERROR, as README.md's Known limits say.
 func startFailed(err error) bool { return errors.Is(err, windows.ERROR_INTERNAL_ERROR) }
 
+// gateProbes are the probes of BenchmarkStartGate on Windows:
+// child=c-roundtrip is the C child that makes one call to the system,
+// SetEvent on an event of its own, between its wake and its reading of the
+// clock. Under Wine that call is a round trip to the single-threaded
+// wineserver, which is still waking the other children. A Go child makes
+// the same call there: its wait lasted more than 10 ms, so the runtime's
+// monitor thread took its P, and the return wakes the monitor with SetEvent.
+var gateProbes = []gateKind{
+	{"c-roundtrip", func(b *testing.B) gateChild {
+		path := filepath.Join(benchPrograms(b), exe("c-gate"))
+		if _, err := os.Stat(path); err != nil {
+			b.Skip("no C gate child: ", err)
+		}
+		return gateChild{[]string{path}, []string{"-roundtrip"}, nil}
+	}},
+}
+
 // memoryChildren are the children of BenchmarkChildMemory on Windows.
 var memoryChildren = []memoryChild{
 	{"handoff-child", "handoff-child", []string{"-event", "{event}", "-parent", "{parent}"}},

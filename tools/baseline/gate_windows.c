@@ -4,17 +4,29 @@
  * counter in nanoseconds (the clock of internal/trace), print
  * "woke NANOSECONDS", and stay until standard input closes.
  *
- * Usage: gate EVENT READY
+ * With -roundtrip, it also sets an event of its own between its wake and
+ * its reading of the counter: one call that goes to the wineserver under
+ * Wine, as a Go child's return from a long wait does (BenchmarkStartGate's
+ * child=c-roundtrip probe).
+ *
+ * Usage: gate EVENT READY [-roundtrip]
  */
 #include <windows.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: gate EVENT READY\n");
+	int roundtrip = argc == 4 && strcmp(argv[3], "-roundtrip") == 0;
+	if (argc != 3 && !roundtrip) {
+		fprintf(stderr, "usage: gate EVENT READY [-roundtrip]\n");
 		return 2;
+	}
+	HANDLE own = NULL;
+	if (roundtrip && (own = CreateEventW(NULL, FALSE, FALSE, NULL)) == NULL) {
+		fprintf(stderr, "gate: CreateEvent: error %lu\n", GetLastError());
+		return 1;
 	}
 	HANDLE ev = (HANDLE)(ULONG_PTR)strtoull(argv[1], NULL, 10);
 	HANDLE ready = (HANDLE)(ULONG_PTR)strtoull(argv[2], NULL, 10);
@@ -24,6 +36,10 @@ int main(int argc, char **argv)
 	}
 	if (WaitForSingleObject(ev, 60000) != WAIT_OBJECT_0) {
 		fprintf(stderr, "gate: the event was not set within 60s\n");
+		return 1;
+	}
+	if (own != NULL && !SetEvent(own)) {
+		fprintf(stderr, "gate: SetEvent: error %lu\n", GetLastError());
 		return 1;
 	}
 	LARGE_INTEGER c, f;
