@@ -108,8 +108,8 @@
 // program's own descriptors are all close-on-exec), was already open, the
 // same file, when the package was initialized (so that neither a descriptor
 // the program made itself without close-on-exec nor a reused number passes),
-// and /proc names it an eventfd ("pidfd" for the lifeline, whose pid must
-// also be the parent's). It then marks it close-on-exec.
+// and its /proc/self/fdinfo shows an eventfd (a pidfd for the lifeline,
+// whose pid must also be the parent's). It then marks it close-on-exec.
 //
 // # macOS and the BSDs
 //
