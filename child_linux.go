@@ -151,6 +151,8 @@ type fdID struct {
 	id       string
 }
 
+// id is the identity of the descriptor whose fdinfo this is and whose fstat
+// is st.
 func (info *fdinfoOf) id(st *unix.Stat_t) fdID {
 	return fdID{dev: st.Dev, ino: st.Ino, id: info.eventfdID}
 }
