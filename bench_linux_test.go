@@ -46,7 +46,8 @@ var gateProbes = []gateKind{
 // and wake the monitor, which starts polling again every 20 µs: with 64
 // children on 2 cores, that is what the Go children pay beyond the C ones.
 // Here the P stays with the waiter; the runtime's preemption signal, every
-// 10 ms or so, makes ppoll fail with EINTR, and it polls again.
+// 10 ms or so, makes ppoll fail with EINTR, and it yields (a stop of the
+// world for the collector needs it to) and polls again.
 //
 // A probe, never a way to wait: it keeps a P from every other goroutine of
 // the process for as long as it blocks.
@@ -56,6 +57,7 @@ func rawPollWait(ev *Event, parent *Lifeline) error {
 		_, _, errno := unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)), 0, 0, 0, 0)
 		switch {
 		case errno == unix.EINTR:
+			runtime.Gosched()
 			continue
 		case errno != 0:
 			return os.NewSyscallError("ppoll", errno)
