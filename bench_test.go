@@ -122,17 +122,15 @@ func BenchmarkStart(b *testing.B) {
 	})
 	b.Run("mode=alternate", func(b *testing.B) {
 		var bare, handoff []float64
-		run := func(f func() error, into *[]float64) func() {
-			return func() {
-				t := time.Now()
-				if err := again(b, f); err != nil {
-					b.Fatal(err)
-				}
-				*into = append(*into, millis(time.Since(t)))
+		took := func(f func() error) float64 {
+			t := time.Now()
+			if err := again(b, f); err != nil {
+				b.Fatal(err)
 			}
+			return millis(time.Since(t))
 		}
 		for round := 0; b.Loop(); round++ {
-			inTurn(round, run(runBare, &bare), run(runHandoff, &handoff))
+			inTurn(round, func() { bare = append(bare, took(runBare)) }, func() { handoff = append(handoff, took(runHandoff)) })
 		}
 		mb, mh := quantile(bare, 0.5), quantile(handoff, 0.5)
 		b.ReportMetric(mb, "bare-ms")
@@ -169,9 +167,9 @@ var startRawPinger func(b *testing.B) pinger
 // and reports the round trip's median and 99th percentile. handoff goes over
 // two handed-over events; on Linux, raw-eventfd is the same ping-pong on bare
 // eventfds with x/sys/unix, and alternate runs both in turn (inTurn) and
-// reports the ratio of their medians (target: at most 1.5). It is skipped on the pipe
-// backend, whose child holds only the read end of an event: it cannot set
-// the pong.
+// reports the ratio of their medians (target: at most 1.5). It is skipped on
+// the pipe backend, whose child holds only the read end of an event: it
+// cannot set the pong.
 func BenchmarkWake(b *testing.B) {
 	if pipeBackend {
 		b.Skip("the pipe backend's child holds only the read end of an event: it cannot set the pong")
