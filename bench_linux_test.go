@@ -39,6 +39,52 @@ var gateProbes = []gateKind{
 	}},
 }
 
+// startSteps are BenchmarkStartSteps' steps on Linux before the parent's
+// side of the handoff: the test binary started with two descriptors that its
+// record at start tells by their inode alone (null-files), then with an
+// eventfd and a pidfd, whose fdinfo it reads (anon-files).
+var startSteps = []startStep{
+	{"null-files", func() error { return runWithFiles(false) }},
+	{"anon-files", func() error { return runWithFiles(true) }},
+}
+
+// runWithFiles starts the test binary, which checks nothing and exits, with
+// two extra descriptors passed by os/exec alone: two of /dev/null, or an
+// eventfd and a pidfd of this process, as a handoff passes.
+func runWithFiles(anon bool) error {
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	if anon {
+		efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+		if err != nil {
+			return os.NewSyscallError("eventfd", err)
+		}
+		files = append(files, os.NewFile(uintptr(efd), "eventfd"))
+		pfd, err := unix.PidfdOpen(os.Getpid(), 0)
+		if err != nil {
+			return os.NewSyscallError("pidfd_open", err)
+		}
+		files = append(files, os.NewFile(uintptr(pfd), "pidfd"))
+	} else {
+		for range 2 {
+			f, err := os.Open(os.DevNull)
+			if err != nil {
+				return err
+			}
+			files = append(files, f)
+		}
+	}
+	cmd := exec.Command(os.Args[0], "3", "4")
+	cmd.Env = helperEnv("bench-bare")
+	cmd.Stderr = os.Stderr
+	cmd.ExtraFiles = files
+	return cmd.Run()
+}
+
 // rawPollWait waits for the event or the lifeline with ppoll(2) made as a raw
 // system call, which the runtime does not see. A wait made as a system call
 // (Event.WaitParent) lets the runtime's monitor thread take the waiter's P

@@ -21,6 +21,9 @@ func startFailed(error) bool { return false }
 // Windows'.
 var gateProbes []gateKind
 
+// startSteps are none here: BenchmarkStartSteps skips.
+var startSteps []startStep
+
 // memoryChildren are none here: BenchmarkChildMemory skips first.
 var memoryChildren []memoryChild
 

@@ -141,6 +141,67 @@ func BenchmarkStart(b *testing.B) {
 	})
 }
 
+// A startStep is one step of BenchmarkStartSteps: a run that adds a part of
+// the handoff to a bare start.
+type startStep struct {
+	name string
+	run  func() error
+}
+
+// runUnchecked is the parent's side of the handoff alone: Start, with the
+// event and the lifeline, set, Wait, for a child that checks nothing and
+// exits.
+func runUnchecked() error {
+	ev, err := NewEvent()
+	if err != nil {
+		return err
+	}
+	defer ev.Close()
+	cmd := exec.Command(os.Args[0], "{event}", "{parent}")
+	cmd.Env = helperEnv("bench-bare")
+	cmd.Stderr = os.Stderr
+	h := Command(cmd)
+	h.Pass("event", ev)
+	if err := h.Start(); err != nil {
+		return err
+	}
+	if err := ev.Set(); err != nil {
+		cmd.Process.Kill()
+		h.Wait()
+		return err
+	}
+	return h.Wait()
+}
+
+// BenchmarkStartSteps takes BenchmarkStart's handoff apart. In rounds of one
+// run of each step, from the bare start through the platform's startSteps
+// (the parent's side of the handoff, start-unchecked, among them) to the
+// whole handoff, each step first in turn, it reports each step's median over
+// the bare start's: what the step and those before it add.
+func BenchmarkStartSteps(b *testing.B) {
+	if len(startSteps) == 0 {
+		b.Skip("no steps on this platform: they are Linux's and Windows'")
+	}
+	steps := append([]startStep{{"bare", runBare}}, startSteps...)
+	steps = append(steps, startStep{"start-unchecked", runUnchecked}, startStep{"handoff", runHandoff})
+	took := make([][]float64, len(steps))
+	for round := 0; b.Loop(); round++ {
+		for i := range steps {
+			j := (i + round) % len(steps)
+			t := time.Now()
+			if err := again(b, steps[j].run); err != nil {
+				b.Fatalf("step %s: %v", steps[j].name, err)
+			}
+			took[j] = append(took[j], millis(time.Since(t)))
+		}
+	}
+	bare := quantile(took[0], 0.5)
+	b.ReportMetric(bare, "bare-ms")
+	for i, s := range steps[1:] {
+		b.ReportMetric(quantile(took[i+1], 0.5)/bare, s.name+"/bare")
+	}
+}
+
 // inTurn runs f and g, f first in even rounds and g first in odd ones, so
 // that neither always runs second: of two bare starts in a row, the second
 // measured 1.005 to 1.015 times the first here.

@@ -76,7 +76,7 @@ bench() {
 	go test -run '^$' -bench "$1" -count "$count" -timeout 60m "${@:2}" .
 }
 {
-	bench '^Benchmark(Start|Wake|StartGate|ChildMemory)$'
+	bench '^Benchmark(Start|StartSteps|Wake|StartGate|ChildMemory)$'
 	bench '^BenchmarkRun$/^on=linux$'
 	bench '^BenchmarkRun$/^on=wine$' -benchtime 20x
 	bench '^BenchmarkRunGate$' -benchtime 5x

@@ -502,6 +502,10 @@ const (
 var targets = []target{
 	{what: "handshake: handoff / bare start of the same binary", where: onLinux, goos: "linux", name: "Start/mode=alternate", unit: "ratio", limit: 1.03, show: ratio},
 	{what: "handshake: handoff / bare start of the same binary", where: onWine, goos: "windows", name: "Start/mode=alternate", unit: "ratio", limit: 1.03, show: ratio},
+	{what: "(probe) handshake, the steps: an eventfd and a pidfd passed by os/exec alone, no Start, no checks / bare start", where: onLinux, goos: "linux", name: "StartSteps", unit: "anon-files/bare", limit: 1.03, show: ratio},
+	{what: "(probe) handshake, the steps: a bare start beside a broker / bare start", where: onWine, goos: "windows", name: "StartSteps", unit: "broker/bare", limit: 1.03, show: ratio},
+	{what: "(probe) handshake, the steps: Start, to a child that checks nothing / bare start", where: onLinux, goos: "linux", name: "StartSteps", unit: "start-unchecked/bare", limit: 1.03, show: ratio},
+	{what: "(probe) handshake, the steps: Start, to a child that checks nothing / bare start", where: onWine, goos: "windows", name: "StartSteps", unit: "start-unchecked/bare", limit: 1.03, show: ratio},
 	{what: "wake: round trip p50, handoff / raw eventfd", where: onLinux, goos: "linux", name: "Wake/mode=alternate", unit: "ratio-p50", limit: 1.5, show: ratio},
 	{what: "start gate, library: 64 children all awake after the set", where: onLinux, goos: "linux", name: "StartGate/child=go/children=64", unit: "last-woke-µs", limit: 2000, show: us},
 	{what: "start gate, library: 64 children all awake after the set", where: onWine, goos: "windows", name: "StartGate/child=go/children=64", unit: "last-woke-µs", limit: 2000, show: us},
