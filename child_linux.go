@@ -141,7 +141,10 @@ func readFdinfo(fd int) (fdinfoOf, error) {
 // any, with what each referred to then. Close-on-exec and the type alone do
 // not prove a descriptor inherited: the program may have made an eventfd
 // without close-on-exec, or closed the inherited one and reused its number.
-// On kernels whose fdinfo has no eventfd-id, a reused number still passes.
+// A reused number still passes on kernels whose fdinfo has no eventfd-id,
+// and on the others once the parent has closed its copy of the event too:
+// the kernel then gives the lowest free id, which may be the same, to the
+// next eventfd.
 var inherited = inheritedAtStart()
 
 // fdID identifies what a descriptor refers to: its inode and, for an eventfd,

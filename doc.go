@@ -107,7 +107,8 @@
 // The child accepts a descriptor only if it is open, not close-on-exec (a Go
 // program's own descriptors are all close-on-exec), was already open, the
 // same file, when the package was initialized (so that neither a descriptor
-// the program made itself without close-on-exec nor a reused number passes),
+// the program made itself without close-on-exec nor, while the parent holds
+// the event, a reused number passes: see README.md's Known limits),
 // and its /proc/self/fdinfo shows an eventfd (a pidfd for the lifeline,
 // whose pid must also be the parent's). It then marks it close-on-exec.
 //
