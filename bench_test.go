@@ -78,14 +78,22 @@ func runBare() error {
 
 // runHandoff is the whole handoff: start the child, hand over the event and
 // the lifeline, set the event, wait for the child's exit.
-func runHandoff() error {
+func runHandoff() error { return handoffTo("bench-child") }
+
+// runUnchecked is the parent's side of the handoff alone, for a child that
+// checks nothing and exits.
+func runUnchecked() error { return handoffTo("bench-bare") }
+
+// handoffTo starts the test binary as helper, hands it the event and the
+// lifeline, sets the event, and waits for the child's exit.
+func handoffTo(helper string) error {
 	ev, err := NewEvent()
 	if err != nil {
 		return err
 	}
 	defer ev.Close()
 	cmd := exec.Command(os.Args[0], "{event}", "{parent}")
-	cmd.Env = helperEnv("bench-child")
+	cmd.Env = helperEnv(helper)
 	cmd.Stderr = os.Stderr
 	h := Command(cmd)
 	h.Pass("event", ev)
@@ -146,31 +154,6 @@ func BenchmarkStart(b *testing.B) {
 type startStep struct {
 	name string
 	run  func() error
-}
-
-// runUnchecked is the parent's side of the handoff alone: Start, with the
-// event and the lifeline, set, Wait, for a child that checks nothing and
-// exits.
-func runUnchecked() error {
-	ev, err := NewEvent()
-	if err != nil {
-		return err
-	}
-	defer ev.Close()
-	cmd := exec.Command(os.Args[0], "{event}", "{parent}")
-	cmd.Env = helperEnv("bench-bare")
-	cmd.Stderr = os.Stderr
-	h := Command(cmd)
-	h.Pass("event", ev)
-	if err := h.Start(); err != nil {
-		return err
-	}
-	if err := ev.Set(); err != nil {
-		cmd.Process.Kill()
-		h.Wait()
-		return err
-	}
-	return h.Wait()
 }
 
 // BenchmarkStartSteps takes BenchmarkStart's handoff apart. In rounds of one
