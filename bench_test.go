@@ -156,11 +156,12 @@ type startStep struct {
 	run  func() error
 }
 
-// BenchmarkStartSteps takes BenchmarkStart's handoff apart. In rounds of one
-// run of each step, from the bare start through the platform's startSteps
-// (the parent's side of the handoff, start-unchecked, among them) to the
-// whole handoff, each step first in turn, it reports each step's median over
-// the bare start's: what the step and those before it add.
+// BenchmarkStartSteps takes BenchmarkStart's handoff apart. It runs, in
+// rounds of one run of each, each first in turn: the bare start, the
+// platform's startSteps (what passing the descriptors costs by itself on
+// Linux, the broker on Windows), start-unchecked (Start, to a child that
+// checks nothing) and the whole handoff, and reports each one's median over
+// the bare start's.
 func BenchmarkStartSteps(b *testing.B) {
 	if len(startSteps) == 0 {
 		b.Skip("no steps on this platform: they are Linux's and Windows'")
