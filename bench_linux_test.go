@@ -626,8 +626,8 @@ var (
 )
 
 // warmWine starts a persistent wineserver and the Wine session with their
-// standard files on /dev/null (see /work/shared/WINE.md, trap 2), so that
-// the runs find the session warm and no Wine service holds a pipe of ours.
+// standard files on /dev/null, so that the runs find the session warm and
+// no Wine service holds a pipe of ours.
 func warmWine(loader string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
