@@ -402,14 +402,7 @@ func BenchmarkStartGate(b *testing.B) {
 				b.Run(fmt.Sprintf("children=%d", n), func(b *testing.B) {
 					var start, first, last, spread []float64
 					for b.Loop() {
-						var g gate
-						err := again(b, func() (err error) {
-							g, err = runGate(child, n)
-							return err
-						})
-						if err != nil {
-							b.Fatal(err)
-						}
+						g := gateRound(b, child, n)
 						start = append(start, millis(g.start))
 						first = append(first, float64(g.first)/1e3)
 						last = append(last, float64(g.last)/1e3)
@@ -439,17 +432,7 @@ func BenchmarkStartGate(b *testing.B) {
 // cChild in turn (inTurn) and reports the medians of their last wakes and
 // their ratio.
 func benchGateAlternate(b *testing.B, goChild, cChild gateChild, n int) {
-	last := func(gc gateChild) float64 {
-		var g gate
-		err := again(b, func() (err error) {
-			g, err = runGate(gc, n)
-			return err
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		return float64(g.last) / 1e3
-	}
+	last := func(gc gateChild) float64 { return float64(gateRound(b, gc, n).last) / 1e3 }
 	var goLast, cLast []float64
 	for round := 0; b.Loop(); round++ {
 		inTurn(round, func() { goLast = append(goLast, last(goChild)) }, func() { cLast = append(cLast, last(cChild)) })
@@ -458,6 +441,20 @@ func benchGateAlternate(b *testing.B, goChild, cChild gateChild, n int) {
 	b.ReportMetric(mg, "go-last-woke-µs")
 	b.ReportMetric(mc, "c-last-woke-µs")
 	b.ReportMetric(mg/mc, "ratio-last-woke")
+}
+
+// gateRound runs one round of the start gate with n children of gc, again
+// if a start fails in a way that running again may cure.
+func gateRound(b *testing.B, gc gateChild, n int) gate {
+	var g gate
+	err := again(b, func() (err error) {
+		g, err = runGate(gc, n)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return g
 }
 
 // A gateKind is a kind of child of the start gate, child=name: gate returns

@@ -559,21 +559,11 @@ func gateFloor(goos string) func(results) string {
 // The targets (issue 11), each against its floor, then the floors and
 // probes that explain them.
 var targets = []target{
-	{what: "handshake: handoff / bare start of the same binary", where: onLinux, limit: 1.03, show: ratio,
-		value: metric("linux", "Start/mode=alternate", "ratio"),
-		floor: shown("bare start %s, handoff %s", ms, metric("linux", "Start/mode=alternate", "bare-ms"), metric("linux", "Start/mode=alternate", "handoff-ms"))},
-	{what: "handshake: handoff / bare start of the same binary", where: onWine, limit: 1.10, show: ratio,
-		value: metric("windows", "Start/mode=alternate", "ratio"),
-		floor: shown("bare start %s, handoff %s", ms, metric("windows", "Start/mode=alternate", "bare-ms"), metric("windows", "Start/mode=alternate", "handoff-ms"))},
-	{what: "whole run: handoff-parent and handoff-child / the classic pair in Go", where: onLinux, limit: 1.10, show: ratio,
-		value: metric("linux", "Run/on=linux", "handoff/go-pair"),
-		floor: shown("Go pair %s, handoff %s", ms, metric("linux", "Run/on=linux", "go-pair-ms"), metric("linux", "Run/on=linux", "handoff-ms"))},
-	{what: "whole run: handoff-parent and handoff-child / the classic pair in Go", where: onWine, limit: 1.10, show: ratio,
-		value: metric("linux", "Run/on=wine", "handoff/go-pair"),
-		floor: shown("Go pair %s, handoff %s", ms, metric("linux", "Run/on=wine", "go-pair-ms"), metric("linux", "Run/on=wine", "handoff-ms"))},
-	{what: "wake: round trip p50, handoff / raw eventfd", where: onLinux, limit: 1.5, show: ratio,
-		value: metric("linux", "Wake/mode=alternate", "ratio-p50"),
-		floor: shown("raw eventfd %s, handoff %s", us1, metric("linux", "Wake/mode=alternate", "raw-p50-µs"), metric("linux", "Wake/mode=alternate", "handoff-p50-µs"))},
+	against("handshake: handoff / bare start of the same binary", onLinux, 1.03, "linux", "Start/mode=alternate", "ratio", ms, "bare start %s, handoff %s", "bare-ms", "handoff-ms"),
+	against("handshake: handoff / bare start of the same binary", onWine, 1.10, "windows", "Start/mode=alternate", "ratio", ms, "bare start %s, handoff %s", "bare-ms", "handoff-ms"),
+	against("whole run: handoff-parent and handoff-child / the classic pair in Go", onLinux, 1.10, "linux", "Run/on=linux", "handoff/go-pair", ms, "Go pair %s, handoff %s", "go-pair-ms", "handoff-ms"),
+	against("whole run: handoff-parent and handoff-child / the classic pair in Go", onWine, 1.10, "linux", "Run/on=wine", "handoff/go-pair", ms, "Go pair %s, handoff %s", "go-pair-ms", "handoff-ms"),
+	against("wake: round trip p50, handoff / raw eventfd", onLinux, 1.5, "linux", "Wake/mode=alternate", "ratio-p50", us1, "raw eventfd %s, handoff %s", "raw-p50-µs", "handoff-p50-µs"),
 	{what: "start gate: last of 64 Go children awake after the set / 64 C children", where: onLinux, limit: 1.2, show: ratio,
 		value: gateRatio("linux"), floor: gateFloor("linux")},
 	{what: "start gate: last of 64 Go children awake after the set / 64 C children", where: onWine, limit: 1.2, show: ratio,
@@ -598,6 +588,14 @@ var targets = []target{
 	{what: "(probe) handoff-child peak working set (counts Wine's own libraries)", where: onWine, show: mib,
 		value: metric("windows", "ChildMemory/prog=handoff-child", "peak-rss-MiB"),
 		floor: shown("classic child in Go %s, in C %s", mib, metric("windows", "ChildMemory/prog=go-classic-child", "peak-rss-MiB"), metric("windows", "ChildMemory/prog=c-child", "peak-rss-MiB"))},
+}
+
+// against is a target that is a ratio reported by one benchmark, whose two
+// other metrics, shown with floorFormat, are the floor and the measure.
+func against(what, where string, limit float64, goos, name, unit string, show func(float64) string, floorFormat, floorUnit, measureUnit string) target {
+	return target{what: what, where: where, limit: limit, show: ratio,
+		value: metric(goos, name, unit),
+		floor: shown(floorFormat, show, metric(goos, name, floorUnit), metric(goos, name, measureUnit))}
 }
 
 func ms(v float64) string  { return fmt.Sprintf("%.2f ms", v) }
