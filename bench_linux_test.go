@@ -518,8 +518,8 @@ func BenchmarkRunGate(b *testing.B) {
 						g, err := runProgramGate(argv, n)
 						for try := 1; err != nil && loader != nil && try < 3; try++ {
 							// Wine's CreateProcess fails now and then under
-							// load ("Internal error"), as README.md's Known
-							// limits say: a failed round is told, and run
+							// load ("Internal error"), as docs/windows.md
+							// says: a failed round is told, and run
 							// again, twice at most.
 							b.Logf("round failed, run again: %v", err)
 							failed++
