@@ -556,7 +556,7 @@ func gateFloor(goos string) func(results) string {
 	}
 }
 
-// The targets (issue 11), each against its floor, then the floors and
+// The targets of docs/performance.md, each against its floor, then the floors and
 // probes that explain them.
 var targets = []target{
 	against("handshake: handoff / bare start of the same binary", onLinux, 1.03, "linux", "Start/mode=alternate", "ratio", ms, "bare start %s, handoff %s", "bare-ms", "handoff-ms"),
