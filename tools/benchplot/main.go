@@ -556,8 +556,8 @@ func gateFloor(goos string) func(results) string {
 	}
 }
 
-// The targets of docs/performance.md, each against its floor, then the floors and
-// probes that explain them.
+// The targets of docs/performance.md, each against its floor, then the
+// floors and probes that explain them.
 var targets = []target{
 	against("handshake: handoff / bare start of the same binary", onLinux, 1.03, "linux", "Start/mode=alternate", "ratio", ms, "bare start %s, handoff %s", "bare-ms", "handoff-ms"),
 	against("handshake: handoff / bare start of the same binary", onWine, 1.10, "windows", "Start/mode=alternate", "ratio", ms, "bare start %s, handoff %s", "bare-ms", "handoff-ms"),
