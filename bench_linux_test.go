@@ -518,8 +518,8 @@ func BenchmarkRunGate(b *testing.B) {
 						g, err := runProgramGate(argv, n)
 						for try := 1; err != nil && loader != nil && try < 3; try++ {
 							// Wine's CreateProcess fails now and then under
-							// load ("Internal error"), as README.md's Known
-							// limits say: a failed round is told, and run
+							// load ("Internal error"), as docs/windows.md
+							// says: a failed round is told, and run
 							// again, twice at most.
 							b.Logf("round failed, run again: %v", err)
 							failed++
@@ -626,8 +626,8 @@ var (
 )
 
 // warmWine starts a persistent wineserver and the Wine session with their
-// standard files on /dev/null (see /work/shared/WINE.md, trap 2), so that
-// the runs find the session warm and no Wine service holds a pipe of ours.
+// standard files on /dev/null, so that the runs find the session warm and
+// no Wine service holds a pipe of ours.
 func warmWine(loader string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -375,7 +375,9 @@ func benchGate(args []string, wait func(*Event, *Lifeline) error) {
 // child=go are the test binary (benchGate); child=c, the same child in C
 // (tools/baseline/gate_*.c), where built, for the same wake without Go's
 // runtime; then the platform's probes (gateProbes), children that tell
-// where the Go children's extra time goes.
+// where the Go children's extra time goes. child=alternate runs 64 Go and 64
+// C children in turn (inTurn), so that both see the same load, and reports
+// the ratio of the medians of their last wakes (target: at most 1.2).
 func BenchmarkStartGate(b *testing.B) {
 	children := []gateKind{
 		{"go", func(*testing.B) gateChild {
@@ -400,14 +402,7 @@ func BenchmarkStartGate(b *testing.B) {
 				b.Run(fmt.Sprintf("children=%d", n), func(b *testing.B) {
 					var start, first, last, spread []float64
 					for b.Loop() {
-						var g gate
-						err := again(b, func() (err error) {
-							g, err = runGate(child, n)
-							return err
-						})
-						if err != nil {
-							b.Fatal(err)
-						}
+						g := gateRound(b, child, n)
 						start = append(start, millis(g.start))
 						first = append(first, float64(g.first)/1e3)
 						last = append(last, float64(g.last)/1e3)
@@ -427,6 +422,39 @@ func BenchmarkStartGate(b *testing.B) {
 			}
 		})
 	}
+	b.Run("child=alternate", func(b *testing.B) {
+		goChild, cChild := children[0].gate(b), children[1].gate(b)
+		b.Run("children=64", func(b *testing.B) { benchGateAlternate(b, goChild, cChild, 64) })
+	})
+}
+
+// benchGateAlternate runs the start gate of n children of goChild and of
+// cChild in turn (inTurn) and reports the medians of their last wakes and
+// their ratio.
+func benchGateAlternate(b *testing.B, goChild, cChild gateChild, n int) {
+	last := func(gc gateChild) float64 { return float64(gateRound(b, gc, n).last) / 1e3 }
+	var goLast, cLast []float64
+	for round := 0; b.Loop(); round++ {
+		inTurn(round, func() { goLast = append(goLast, last(goChild)) }, func() { cLast = append(cLast, last(cChild)) })
+	}
+	mg, mc := quantile(goLast, 0.5), quantile(cLast, 0.5)
+	b.ReportMetric(mg, "go-last-woke-µs")
+	b.ReportMetric(mc, "c-last-woke-µs")
+	b.ReportMetric(mg/mc, "ratio-last-woke")
+}
+
+// gateRound runs one round of the start gate with n children of gc, again
+// if a start fails in a way that running again may cure.
+func gateRound(b *testing.B, gc gateChild, n int) gate {
+	var g gate
+	err := again(b, func() (err error) {
+		g, err = runGate(gc, n)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return g
 }
 
 // A gateKind is a kind of child of the start gate, child=name: gate returns

@@ -18,7 +18,7 @@ import (
 
 // startFailed reports whether err is a failure to start a process that
 // running again may cure: Wine's CreateProcess fails now and then under load
-// with ERROR_INTERNAL_ERROR, as README.md's Known limits say.
+// with ERROR_INTERNAL_ERROR, as docs/windows.md says.
 func startFailed(err error) bool { return errors.Is(err, windows.ERROR_INTERNAL_ERROR) }
 
 // gateProbes are the probes of BenchmarkStartGate on Windows:

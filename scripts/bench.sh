@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Runs the benchmarks and makes the figures of README.md's Performance
-# section:
+# Runs the benchmarks and makes the figures of docs/performance.md:
 #
 #   bash scripts/bench.sh
 #
@@ -15,8 +14,9 @@
 #   docs/bench/machine.txt                          where and how they were made
 #   docs/startgate.png, docs/wake.png, docs/run.png the plots (tools/benchplot)
 #
-# and puts the tables and the machine into README.md between the
-# "bench:begin" and "bench:end" marks. With HANDOFF_BENCH_BEFORE=REV it also
+# and puts the tables and the machine into docs/performance.md between the
+# "bench:begin" and "bench:end" marks. A target missed is a "no" in the
+# targets table, never a failed run. With HANDOFF_BENCH_BEFORE=REV it also
 # builds handoff-parent and handoff-child as of git revision REV and times
 # their runs beside the current ones (BenchmarkRun's handoff-before).
 #
@@ -60,7 +60,7 @@ machine() {
 	echo "os: $(. /etc/os-release && echo "$PRETTY_NAME")"
 	echo "go: $(go env GOVERSION)"
 	echo "wine: $(wine --version 2>/dev/null)"
-	echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!docs' ':!README.md' || echo ' (with uncommitted changes)')"
+	echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!docs' || echo ' (with uncommitted changes)')"
 	echo "command: bash scripts/bench.sh (HANDOFF_BENCH_COUNT=$count${HANDOFF_BENCH_BEFORE:+, HANDOFF_BENCH_BEFORE=$HANDOFF_BENCH_BEFORE})"
 }
 machine >"$out/machine.txt"
@@ -94,7 +94,7 @@ winbench() {
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
 
 step "binary sizes"
-# As built (go build, as README's Quick start does), and with -ldflags '-s -w'
+# As built (go build, as README.md's quick start does), and with -ldflags '-s -w'
 # (no symbol table, no DWARF) for comparison.
 for goos in linux windows; do
 	GOOS=$goos GOARCH=amd64 CGO_ENABLED=0 go build -ldflags '-s -w' -o "$tmp/sw/$goos/" ./cmd/handoff-parent ./cmd/handoff-child
@@ -126,7 +126,7 @@ step "plots (tools/benchplot)"
 go -C tools/benchplot run . -data "$HANDOFF_BENCH_DATA" -out "$PWD/docs" -tables "$PWD/$out" \
 	"$PWD/$out/linux.txt" "$PWD/$out/windows.txt"
 
-step "README.md"
+step "docs/performance.md"
 {
 	echo "Made by \`bash scripts/bench.sh\` on:"
 	echo
@@ -144,37 +144,34 @@ step "README.md"
 	echo "dashed: the programs, handoff-parent -children N), and the wake round"
 	echo "trip's distribution:"
 	echo
-	echo "![start gate](docs/startgate.png)"
+	echo "![start gate](startgate.png)"
 	echo
-	echo "![wake round trip](docs/wake.png)"
+	echo "![wake round trip](wake.png)"
 	echo
 	echo "Whole runs, start to exit, in rounds of one run of each (medians and quartiles):"
 	echo
 	cat "$out/runs.md"
 	echo
-	echo "![whole runs](docs/run.png)"
+	echo "![whole runs](run.png)"
 	echo
 	echo "Binary sizes (classicparent and classicchild are the Go pair, c-parent and"
 	echo "c-child the C pair, built with gcc -O2 and x86_64-w64-mingw32-gcc -O2):"
 	echo
 	cat "$out/sizes.md"
 	echo
-	echo "<details><summary>benchstat (docs/bench/benchstat.txt)</summary>"
-	echo
-	echo '```'
-	cat "$out/benchstat.txt"
-	echo '```'
-	echo
-	echo "</details>"
+	echo "benchstat's tables of the run: [bench/benchstat.txt](bench/benchstat.txt);"
+	echo "the benchmarks' output: [bench/linux.txt](bench/linux.txt),"
+	echo "[bench/windows.txt](bench/windows.txt)."
 } >"$tmp/section.md"
+doc=docs/performance.md
+if ! grep -q '<!-- bench:begin -->' "$doc"; then
+	echo "$doc has no <!-- bench:begin --> mark: tables left in $out only" >&2
+	exit 1
+fi
 awk -v section="$tmp/section.md" '
 	/<!-- bench:begin -->/ { print; while ((getline line < section) > 0) print line; skip = 1; next }
 	/<!-- bench:end -->/ { skip = 0 }
 	!skip { print }
-' README.md >"$tmp/README.md"
-if ! grep -q '<!-- bench:begin -->' README.md; then
-	echo "README.md has no <!-- bench:begin --> mark: tables left in $out only" >&2
-else
-	cp "$tmp/README.md" README.md
-fi
-step "done: $out/, docs/*.png, README.md"
+' "$doc" >"$tmp/performance.md"
+cp "$tmp/performance.md" "$doc"
+step "done: $out/, docs/*.png, $doc"

@@ -1,11 +1,12 @@
 // Benchplot draws the figures of handoff's benchmarks and checks their
 // targets. scripts/bench.sh runs it after the benchmarks:
 //
-//	go -C tools/benchplot run . -data DIR -out DIR -tables DIR BENCH.txt...
+//	go -C tools/benchplot run . [-data DIR -out DIR] -tables DIR BENCH.txt...
 //
 // -data is the directory where the benchmarks appended their samples
-// (HANDOFF_BENCH_DATA), one file per series; the BENCH.txt files are the
-// benchmarks' output, in the Go benchmark format. It writes to -out:
+// (HANDOFF_BENCH_DATA), one file per series; without it, only targets.md is
+// written. The BENCH.txt files are the benchmarks' output, in the Go
+// benchmark format. It writes to -out:
 //
 //   - startgate.png: the start gate, time to start N children and time from
 //     the set until the last of them woke, against N;
@@ -15,8 +16,10 @@
 // and to -tables, as Markdown tables:
 //
 //   - runs.md: the whole runs' medians and quartiles;
-//   - targets.md: the issue's targets, with what was measured (the median
-//     over the benchmark counts) and whether each is met.
+//   - targets.md: the targets of docs/performance.md, each with what was
+//     measured (the median over the benchmark counts), what it was measured
+//     against in the same run, and whether it is met. A target missed is a
+//     "no" in the table, never a failed run.
 //
 // It is a module of its own so that gonum stays out of the library's
 // go.mod.
@@ -44,15 +47,15 @@ import (
 )
 
 func main() {
-	data := flag.String("data", "", "the directory of the benchmarks' samples (HANDOFF_BENCH_DATA)")
+	data := flag.String("data", "", "the directory of the benchmarks' samples (HANDOFF_BENCH_DATA); without it, no plots")
 	out := flag.String("out", "docs", "the directory to write the figures to")
 	tables := flag.String("tables", "docs/bench", "the directory to write the tables to")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: benchplot -data DIR [-out DIR] [-tables DIR] BENCH.txt...")
+		fmt.Fprintln(os.Stderr, "usage: benchplot [-data DIR] [-out DIR] [-tables DIR] BENCH.txt...")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if *data == "" || flag.NArg() == 0 {
+	if flag.NArg() == 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -63,18 +66,10 @@ func main() {
 }
 
 func run(data, out, tables string, benchFiles []string) error {
-	s := &samples{dir: data}
-	if err := startGate(s, out); err != nil {
-		return err
-	}
-	if err := wake(s, out); err != nil {
-		return err
-	}
-	if err := runs(s, out, tables); err != nil {
-		return err
-	}
-	if s.err != nil {
-		return s.err
+	if data != "" {
+		if err := plots(data, out, tables); err != nil {
+			return err
+		}
 	}
 	res, err := readResults(benchFiles)
 	if err != nil {
@@ -86,6 +81,21 @@ func run(data, out, tables string, benchFiles []string) error {
 	}
 	writeTargets(f, res)
 	return f.Close()
+}
+
+// plots draws the figures and writes runs.md from the samples in data.
+func plots(data, out, tables string) error {
+	s := &samples{dir: data}
+	if err := startGate(s, out); err != nil {
+		return err
+	}
+	if err := wake(s, out); err != nil {
+		return err
+	}
+	if err := runs(s, out, tables); err != nil {
+		return err
+	}
+	return s.err
 }
 
 // samples reads the series that the benchmarks appended, by name. A missing
@@ -198,13 +208,6 @@ func startGate(s *samples, out string) error {
 			}
 		}
 	}
-	target, err := plotter.NewLine(plotter.XYs{{X: 1, Y: 2}, {X: 64, Y: 2}})
-	if err != nil {
-		return err
-	}
-	target.Color, target.Dashes = gray, []vg.Length{vg.Points(4), vg.Points(2)}
-	woke.Add(target)
-	woke.Legend.Add("target for 64: 2 ms", target)
 	// Room above the lines for the legend.
 	for _, p := range []*plot.Plot{start, woke} {
 		p.Y.Max *= 25
@@ -478,16 +481,18 @@ func (r results) median(goos, name, unit string) (float64, bool) {
 	return quantile(v, 0.5), true
 }
 
-// A target of the issue: a measure, and the limit it should stay within.
+// A row of the targets table: a measure, the limit it should stay within
+// (none for a floor or a probe, which are there to read the targets by),
+// and the floor it is measured against in the same run.
 type target struct {
 	what, where string
-	goos        string // of the benchmark output the value is in
-	name, unit  string
-	limit       float64
+	limit       float64 // 0: no limit, the row is a floor or a probe
 	show        func(float64) string
-	// check, if set, replaces the comparison with the limit: it returns the
-	// value to show, whether it is met, and whether there is a value.
-	check func(results) (string, bool, bool)
+	// value returns the measure, and whether there is one.
+	value func(results) (float64, bool)
+	// floor, if set, says what the measure was compared with in the same
+	// run, or "" if that is not there either.
+	floor func(results) string
 }
 
 func ratio(v float64) string { return fmt.Sprintf("%.2fx", v) }
@@ -499,68 +504,126 @@ const (
 	onWine  = "Windows (Wine 8)"
 )
 
-var targets = []target{
-	{what: "handshake: handoff / bare start of the same binary", where: onLinux, goos: "linux", name: "Start/mode=alternate", unit: "ratio", limit: 1.03, show: ratio},
-	{what: "handshake: handoff / bare start of the same binary", where: onWine, goos: "windows", name: "Start/mode=alternate", unit: "ratio", limit: 1.03, show: ratio},
-	{what: "(probe) handshake, the steps: an eventfd and a pidfd passed by os/exec alone, no Start, no checks / bare start", where: onLinux, goos: "linux", name: "StartSteps", unit: "anon-files/bare", limit: 1.03, show: ratio},
-	{what: "(probe) handshake, the steps: a bare start beside a broker / bare start", where: onWine, goos: "windows", name: "StartSteps", unit: "broker/bare", limit: 1.03, show: ratio},
-	{what: "(probe) handshake, the steps: Start, to a child that checks nothing / bare start", where: onLinux, goos: "linux", name: "StartSteps", unit: "start-unchecked/bare", limit: 1.03, show: ratio},
-	{what: "(probe) handshake, the steps: Start, to a child that checks nothing / bare start", where: onWine, goos: "windows", name: "StartSteps", unit: "start-unchecked/bare", limit: 1.03, show: ratio},
-	{what: "wake: round trip p50, handoff / raw eventfd", where: onLinux, goos: "linux", name: "Wake/mode=alternate", unit: "ratio-p50", limit: 1.5, show: ratio},
-	{what: "start gate, library: 64 children all awake after the set", where: onLinux, goos: "linux", name: "StartGate/child=go/children=64", unit: "last-woke-µs", limit: 2000, show: us},
-	{what: "start gate, library: 64 children all awake after the set", where: onWine, goos: "windows", name: "StartGate/child=go/children=64", unit: "last-woke-µs", limit: 2000, show: us},
-	{what: "(baseline) the same with 64 C children", where: onLinux, goos: "linux", name: "StartGate/child=c/children=64", unit: "last-woke-µs", limit: 2000, show: us},
-	{what: "(baseline) the same with 64 C children", where: onWine, goos: "windows", name: "StartGate/child=c/children=64", unit: "last-woke-µs", limit: 2000, show: us},
-	{what: "(probe) the same with 64 Go children whose wait the runtime does not see (raw ppoll)", where: onLinux, goos: "linux", name: "StartGate/child=go-rawpoll/children=64", unit: "last-woke-µs", limit: 2000, show: us},
-	{what: "(probe) the same with 64 C children that make one wineserver call before reading the clock", where: onWine, goos: "windows", name: "StartGate/child=c-roundtrip/children=64", unit: "last-woke-µs", limit: 2000, show: us},
-	{what: "(probe) first of 64 Go children awake after the set", where: onWine, goos: "windows", name: "StartGate/child=go/children=64", unit: "first-woke-µs", limit: 2000, show: us},
-	{what: "(probe) first of 64 C children awake after the set", where: onWine, goos: "windows", name: "StartGate/child=c/children=64", unit: "first-woke-µs", limit: 2000, show: us},
-	{what: "(probe) first of 64 C children with one wineserver call awake after the set", where: onWine, goos: "windows", name: "StartGate/child=c-roundtrip/children=64", unit: "first-woke-µs", limit: 2000, show: us},
-	{what: "start gate, programs (handoff-parent -children 64): all awake after the set", where: onLinux, goos: "linux", name: "RunGate/on=linux/children=64", unit: "last-woke-µs", limit: 2000, show: us},
-	{what: "start gate, programs (handoff-parent -children 64): all awake after the set", where: onWine, goos: "linux", name: "RunGate/on=wine/children=64", unit: "last-woke-µs", limit: 2000, show: us},
-	{what: "start gate, library: start cost per child, N=64 / N=4 (linear: about 1)", where: onLinux, check: linear("linux", "StartGate/child=go")},
-	{what: "start gate, library: start cost per child, N=64 / N=4 (linear: about 1)", where: onWine, check: linear("windows", "StartGate/child=go")},
-	{what: "start gate, programs: start cost per child, N=64 / N=4", where: onLinux, check: linear("linux", "RunGate/on=linux")},
-	{what: "start gate, programs: start cost per child, N=64 / N=4", where: onWine, check: linear("linux", "RunGate/on=wine")},
-	{what: "handoff-child peak RSS", where: onLinux, goos: "linux", name: "ChildMemory/prog=handoff-child", unit: "peak-rss-MiB", limit: 8, show: mib},
-	{what: "handoff-child peak working set (counts Wine's own libraries)", where: onWine, goos: "windows", name: "ChildMemory/prog=handoff-child", unit: "peak-rss-MiB", limit: 8, show: mib},
-	{what: "whole run: handoff pair / C pair", where: onWine, goos: "linux", name: "Run/on=wine", unit: "handoff/c-pair", limit: 1.25, show: ratio},
+// metric returns the median over the counts of one result.
+func metric(goos, name, unit string) func(results) (float64, bool) {
+	return func(r results) (float64, bool) { return r.median(goos, name, unit) }
 }
 
-// linear checks that the start cost per child does not grow with N: at
-// N=64 at most 1.5 times what it is at N=4.
-func linear(goos, name string) func(results) (string, bool, bool) {
-	return func(r results) (string, bool, bool) {
-		a, ok1 := r.median(goos, name+"/children=4", "start-ms/child")
-		b, ok2 := r.median(goos, name+"/children=64", "start-ms/child")
-		if !ok1 || !ok2 {
-			return "", false, false
+// shown formats the medians of results, "" if one is missing.
+func shown(format string, f func(float64) string, ms ...func(results) (float64, bool)) func(results) string {
+	return func(r results) string {
+		var args []any
+		for _, m := range ms {
+			v, ok := m(r)
+			if !ok {
+				return ""
+			}
+			args = append(args, f(v))
 		}
-		return fmt.Sprintf("%.2fx (%.1f ms, %.1f ms per child)", b/a, a, b), b/a <= 1.5, true
+		return fmt.Sprintf(format, args...)
 	}
 }
 
+// gateRatio returns the ratio of the last wake of 64 Go children to that of
+// 64 C children: from BenchmarkStartGate/child=alternate, which runs them in
+// turn, or else the ratio of the medians of child=go and child=c, which ran
+// one after the other.
+func gateRatio(goos string) func(results) (float64, bool) {
+	return func(r results) (float64, bool) {
+		if v, ok := r.median(goos, "StartGate/child=alternate/children=64", "ratio-last-woke"); ok {
+			return v, true
+		}
+		g, ok1 := r.median(goos, "StartGate/child=go/children=64", "last-woke-µs")
+		c, ok2 := r.median(goos, "StartGate/child=c/children=64", "last-woke-µs")
+		return g / c, ok1 && ok2
+	}
+}
+
+func gateFloor(goos string) func(results) string {
+	return func(r results) string {
+		g, ok1 := r.median(goos, "StartGate/child=alternate/children=64", "go-last-woke-µs")
+		c, ok2 := r.median(goos, "StartGate/child=alternate/children=64", "c-last-woke-µs")
+		how := "in turn"
+		if !ok1 || !ok2 {
+			g, ok1 = r.median(goos, "StartGate/child=go/children=64", "last-woke-µs")
+			c, ok2 = r.median(goos, "StartGate/child=c/children=64", "last-woke-µs")
+			how = "one after the other, not in turn"
+		}
+		if !ok1 || !ok2 {
+			return ""
+		}
+		return fmt.Sprintf("64 C children: %s, against %s (%s)", us(c), us(g), how)
+	}
+}
+
+// The targets of docs/performance.md, each against its floor, then the
+// floors and probes that explain them.
+var targets = []target{
+	against("handshake: handoff / bare start of the same binary", onLinux, 1.03, "linux", "Start/mode=alternate", "ratio", ms, "bare start %s, handoff %s", "bare-ms", "handoff-ms"),
+	against("handshake: handoff / bare start of the same binary", onWine, 1.10, "windows", "Start/mode=alternate", "ratio", ms, "bare start %s, handoff %s", "bare-ms", "handoff-ms"),
+	against("whole run: handoff-parent and handoff-child / the classic pair in Go", onLinux, 1.10, "linux", "Run/on=linux", "handoff/go-pair", ms, "Go pair %s, handoff %s", "go-pair-ms", "handoff-ms"),
+	against("whole run: handoff-parent and handoff-child / the classic pair in Go", onWine, 1.10, "linux", "Run/on=wine", "handoff/go-pair", ms, "Go pair %s, handoff %s", "go-pair-ms", "handoff-ms"),
+	against("wake: round trip p50, handoff / raw eventfd", onLinux, 1.5, "linux", "Wake/mode=alternate", "ratio-p50", us1, "raw eventfd %s, handoff %s", "raw-p50-µs", "handoff-p50-µs"),
+	{what: "start gate: last of 64 Go children awake after the set / 64 C children", where: onLinux, limit: 1.2, show: ratio,
+		value: gateRatio("linux"), floor: gateFloor("linux")},
+	{what: "start gate: last of 64 Go children awake after the set / 64 C children", where: onWine, limit: 1.2, show: ratio,
+		value: gateRatio("windows"), floor: gateFloor("windows")},
+	{what: "handoff-child peak RSS", where: onLinux, limit: 8, show: mib,
+		value: metric("linux", "ChildMemory/prog=handoff-child", "peak-rss-MiB"),
+		floor: shown("classic child in Go %s, in C %s", mib, metric("linux", "ChildMemory/prog=go-classic-child", "peak-rss-MiB"), metric("linux", "ChildMemory/prog=c-child", "peak-rss-MiB"))},
+	{what: "(floor) whole run: handoff / the classic pair in C", where: onLinux, show: ratio,
+		value: metric("linux", "Run/on=linux", "handoff/c-pair"),
+		floor: shown("C pair %s", ms, metric("linux", "Run/on=linux", "c-pair-ms"))},
+	{what: "(floor) whole run: handoff / the classic pair in C", where: onWine, show: ratio,
+		value: metric("linux", "Run/on=wine", "handoff/c-pair"),
+		floor: shown("C pair %s", ms, metric("linux", "Run/on=wine", "c-pair-ms"))},
+	{what: "(probe) handshake step: an eventfd and a pidfd passed by os/exec alone / bare start", where: onLinux, show: ratio,
+		value: metric("linux", "StartSteps", "anon-files/bare")},
+	{what: "(probe) handshake step: Start, to a child that checks nothing / bare start", where: onLinux, show: ratio,
+		value: metric("linux", "StartSteps", "start-unchecked/bare")},
+	{what: "(probe) handshake step: a bare start beside a broker / bare start", where: onWine, show: ratio,
+		value: metric("windows", "StartSteps", "broker/bare")},
+	{what: "(probe) handshake step: Start, to a child that checks nothing / bare start", where: onWine, show: ratio,
+		value: metric("windows", "StartSteps", "start-unchecked/bare")},
+	{what: "(probe) handoff-child peak working set (counts Wine's own libraries)", where: onWine, show: mib,
+		value: metric("windows", "ChildMemory/prog=handoff-child", "peak-rss-MiB"),
+		floor: shown("classic child in Go %s, in C %s", mib, metric("windows", "ChildMemory/prog=go-classic-child", "peak-rss-MiB"), metric("windows", "ChildMemory/prog=c-child", "peak-rss-MiB"))},
+}
+
+// against is a target that is a ratio reported by one benchmark, whose two
+// other metrics, shown with floorFormat, are the floor and the measure.
+func against(what, where string, limit float64, goos, name, unit string, show func(float64) string, floorFormat, floorUnit, measureUnit string) target {
+	return target{what: what, where: where, limit: limit, show: ratio,
+		value: metric(goos, name, unit),
+		floor: shown(floorFormat, show, metric(goos, name, floorUnit), metric(goos, name, measureUnit))}
+}
+
+func ms(v float64) string  { return fmt.Sprintf("%.2f ms", v) }
+func us1(v float64) string { return fmt.Sprintf("%.1f µs", v) }
+
+// writeTargets writes the targets table. Whether a target is met is a
+// column of the table: a target missed is a figure, not a failure.
 func writeTargets(w io.Writer, r results) {
-	fmt.Fprintln(w, "| target | where | limit | measured (median of the counts) | met |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- | --- |")
+	fmt.Fprintln(w, "| target | where | limit | measured (median of the counts) | against, in the same run | met |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
 	for _, t := range targets {
-		var shown, limit string
-		var met, ok bool
-		if t.check != nil {
-			shown, met, ok = t.check(r)
-			limit = "at most 1.5x"
-		} else {
-			var v float64
-			v, ok = r.median(t.goos, t.name, t.unit)
-			shown, met, limit = t.show(v), v <= t.limit, "at most "+t.show(t.limit)
+		v, ok := t.value(r)
+		limit, value, verdict := "-", "not measured yet", "-"
+		if t.limit > 0 {
+			limit = "at most " + t.show(t.limit)
 		}
-		verdict := "no"
-		switch {
-		case !ok:
-			shown, verdict = "not run", "-"
-		case met:
-			verdict = "yes"
+		if ok {
+			value = t.show(v)
+			if t.limit > 0 {
+				verdict = map[bool]string{true: "yes", false: "no"}[v <= t.limit]
+			}
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", t.what, t.where, limit, shown, verdict)
+		floor := "-"
+		if t.floor != nil {
+			if f := t.floor(r); f != "" {
+				floor = f
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", t.what, t.where, limit, value, floor, verdict)
 	}
 }
