@@ -530,8 +530,8 @@ func FuzzParseHandles(f *testing.F) {
 		}
 		names := map[string]bool{}
 		values := map[uintptr]bool{}
-		for _, nk := range hs.Names() {
-			name, k := nk[0], nk[1]
+		for _, name := range hs.Names() {
+			k, _ := hs.Kind(name)
 			if !validName(name) || names[name] {
 				t.Fatalf("ParseHandles(%q) accepted name %q (repeated: %v)", s, name, names[name])
 			}

@@ -66,3 +66,5 @@ func (s *Semaphore) Handle() uintptr { return s.h.value() }
 
 // Close closes the semaphore's handle.
 func (s *Semaphore) Close() error { return s.h.close() }
+
+func (s *Semaphore) object() (sysHandle, kind, error) { return s.h, kindSemaphore, nil }
