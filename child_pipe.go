@@ -15,9 +15,10 @@ import (
 // flags are in info.
 //
 // What the kernel lets a child check: that the descriptor is open, not
-// close-on-exec, and the same file as when the package was initialized (see
-// openInherited); its file type (fstat) and access mode (F_GETFL); for a
-// socket, its type and the process at its other end. The kinds are made to
+// close-on-exec, and the same file (fstat's device, inode and type) as when
+// the package was initialized (see openInherited and inherited); its file
+// type (fstat) and access mode (F_GETFL); for a socket, its type and the
+// process at its other end. The kinds are made to
 // differ in exactly these: an event is the read end of a pipe (a FIFO open
 // read-only), a ready object the write end, a semaphore a FIFO open for
 // reading and writing, the lifeline a Unix stream socket whose peer is the
@@ -25,6 +26,14 @@ import (
 // output and error are never handed over (a Handoff passes handles from 3
 // up), so they are refused: stdout, the write end of a pipe, would pass for
 // a ready object.
+//
+// What the kernel cannot tell: a pipe of handoff's from any other pipe with
+// the same access mode (so a file passed with File that is a pipe's read end
+// passes for an event, and an event's value passes OpenFile); an unlinked
+// regular file from shared memory; that the parent is the only holder of the
+// event's write end or of its end of the lifeline; and a reused number where
+// pipes have no inode of their own (OpenBSD, DragonFly) or one that recurs
+// (macOS hashes the pipe's address).
 func checkKind(c *candidate, info *fdInfo) (sysHandle, error) {
 	got := describe(&c.st, info.status)
 	if c.fd <= 2 {

@@ -14,7 +14,7 @@ import (
 func newEvent() (sysHandle, error) {
 	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
-		return sysHandle{-1}, os.NewSyscallError("eventfd", err)
+		return closedHandle, os.NewSyscallError("eventfd", err)
 	}
 	return sysHandle{fd}, nil
 }
@@ -24,37 +24,27 @@ func newEvent() (sysHandle, error) {
 func (h *sysHandle) set() error {
 	var b [8]byte
 	binary.NativeEndian.PutUint64(b[:], 1)
-	for {
-		_, err := unix.Write(h.fd, b[:])
-		switch err {
-		case nil, unix.EAGAIN:
-			return nil
-		case unix.EINTR:
-			continue
-		}
-		return os.NewSyscallError("write", err)
+	err := ignoringEINTR(func() error { _, err := unix.Write(h.fd, b[:]); return err })
+	if err == unix.EAGAIN {
+		return nil
 	}
+	return os.NewSyscallError("write", err)
 }
 
 // reset reads the counter back to zero. The eventfd is non-blocking, so an
 // unset event reads EAGAIN.
 func (h *sysHandle) reset() error {
 	var b [8]byte
-	for {
-		_, err := unix.Read(h.fd, b[:])
-		switch err {
-		case nil, unix.EAGAIN:
-			return nil
-		case unix.EINTR:
-			continue
-		}
-		return os.NewSyscallError("read", err)
+	err := ignoringEINTR(func() error { _, err := unix.Read(h.fd, b[:]); return err })
+	if err == unix.EAGAIN {
+		return nil
 	}
+	return os.NewSyscallError("read", err)
 }
 
 // wait polls the eventfd, and the lifeline's pidfd if there is one, for
-// readability without reading either, so the event stays set for every other
-// waiter. A pidfd becomes readable when its process exits. Cancellation
+// readability without reading either (see the package documentation). A
+// pidfd becomes readable when its process exits. Cancellation
 // arrives on a third, private eventfd that ctx's AfterFunc writes.
 func (h *sysHandle) wait(ctx context.Context, lifeline *sysHandle) error {
 	fds := []unix.PollFd{{Fd: int32(h.fd), Events: unix.POLLIN}}

@@ -13,9 +13,32 @@ import (
 )
 
 // The pipe backend: macOS and the BSDs, and Linux built with the handoff_pipe
-// tag, so that the code macOS gets runs in Linux CI too. Events, semaphores
-// and ready objects are pipes holding one byte per count; see doc.go, "macOS
-// and the BSDs".
+// tag, so that the code macOS gets runs in Linux CI too. Plain POSIX; how
+// each object is made:
+//
+//   - An event is a pipe. Set writes a byte into it, Reset reads it empty,
+//     and Wait polls its read end (see wait). The parent holds both ends and
+//     passes the read end, so a child holds no write end and cannot Set.
+//   - A ready object is a pipe whose write end only the child holds once
+//     Start returns: the parent sees the byte the child writes, or the end of
+//     file of its exit.
+//   - A semaphore is a FIFO holding one byte per count (semaphore_pipe.go).
+//   - Shared memory is shm_open with a fresh name and O_EXCL, unlinked at once
+//     (Linux: in /dev/shm); shm_open2 with SHM_ANON on FreeBSD 13 and later;
+//     on macOS, where x/sys has no shm_open and calling it by number is
+//     deprecated, and elsewhere, a file made in a private temporary directory
+//     and unlinked at once, mapped shared (memory_pipe.go, sys_pipe_*.go).
+//   - The lifeline is one end of a Unix stream socket pair, not a bare pipe:
+//     the parent keeps the other end, close-on-exec, until Wait, so the
+//     child's end reports end of file when the parent dies, and the kernel
+//     tells the child which process made the pair (peerPid: SO_PEERCRED on
+//     Linux, LOCAL_PEERCRED's cr_pid on FreeBSD 13 and later, LOCAL_PEERPID
+//     on macOS).
+//
+// Start passes the handles through ExtraFiles and marks every other
+// descriptor of the parent close-on-exec, one by one (closeOnExecFrom,
+// openDescriptors). What a child checks, and what the kernel cannot tell it,
+// is in child_pipe.go.
 
 // errReadEnd is what Set returns in a process that holds only the read end
 // of an event's pipe, such as a child that opened it with OpenEvent.
@@ -73,16 +96,11 @@ func (h *sysHandle) set() error {
 		return errReadEnd
 	}
 	b := [1]byte{1}
-	for {
-		_, err := unix.Write(h.w, b[:])
-		switch err {
-		case nil, unix.EAGAIN:
-			return nil
-		case unix.EINTR:
-			continue
-		}
-		return os.NewSyscallError("write", err)
+	err := ignoringEINTR(func() error { _, err := unix.Write(h.w, b[:]); return err })
+	if err == unix.EAGAIN {
+		return nil
 	}
+	return os.NewSyscallError("write", err)
 }
 
 // reset reads the pipe empty. The read end is non-blocking, so an unset
@@ -102,9 +120,8 @@ func (h *sysHandle) reset() error {
 }
 
 // wait polls the pipe, and the lifeline's socket if there is one, for
-// readability without reading either, so an event stays set for every
-// other waiter. Cancellation arrives on a private pipe that ctx's AfterFunc
-// writes.
+// readability without reading either (see the package documentation).
+// Cancellation arrives on a private pipe that ctx's AfterFunc writes.
 //
 // A read end also polls readable (with POLLHUP) once every write end is
 // closed, at end of file: so the pipe is set only if bytes wait in it. With

@@ -26,3 +26,13 @@ func pollReady(fds []unix.PollFd) (int, int16, error) {
 		}
 	}
 }
+
+// ignoringEINTR calls f until it returns an error other than EINTR, as
+// package os does for the system calls it makes.
+func ignoringEINTR(f func() error) error {
+	for {
+		if err := f(); err != unix.EINTR {
+			return err
+		}
+	}
+}

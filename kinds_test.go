@@ -41,7 +41,7 @@ type kindsReport struct {
 	Fatal  string `json:"fatal,omitempty"`
 }
 
-// helperKindsChild gets the names argument and, as KEY=VALUE arguments, the
+// helperKindsChild gets the handles argument and, as KEY=VALUE arguments, the
 // parent's values of its objects and decoys. It tries wrong requests, opens
 // every object, proves each is the parent's, signals ready, waits for the
 // event, then uses the semaphore and the shared memory, and writes its
@@ -62,7 +62,7 @@ func helperKindsChild(args []string) {
 	value := func(name string) string { v, _ := hs.Value(name); return v }
 
 	// Wrong requests first, while every handle is still inheritable: the
-	// kernel's answer, then the names argument's.
+	// kernel's answer, then the handles argument's.
 	_, err = OpenEvent(value("sem"))
 	r.Errs["OpenEvent(sem)"] = sentinel(err)
 	_, err = OpenSemaphore(value("go"))
@@ -194,7 +194,7 @@ func TestKinds(t *testing.T) {
 		pw.Close()
 		t.Fatal(err)
 	}
-	t.Logf("names argument: %s", h.Handles())
+	t.Logf("handles argument: %s", h.Handles())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = h.WaitReady(ctx)
@@ -504,7 +504,7 @@ func TestWaitReadyExit(t *testing.T) {
 	}
 }
 
-// FuzzParseHandles checks that no names argument makes ParseHandles panic,
+// FuzzParseHandles checks that no handles argument makes ParseHandles panic,
 // and that what it accepts is exactly what the grammar of Handles allows:
 // the accepted list prints back as the input, every name is valid and
 // listed once, every kind is known, and every value is one ParseValue takes,

@@ -15,16 +15,16 @@ const memorySeals = unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_SEAL
 func newMemory(size int) (sysHandle, error) {
 	fd, err := unix.MemfdCreate("handoff", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
-		return sysHandle{-1}, os.NewSyscallError("memfd_create", err)
+		return closedHandle, os.NewSyscallError("memfd_create", err)
 	}
 	h := sysHandle{fd}
 	if err := unix.Ftruncate(fd, int64(size)); err != nil {
 		h.close()
-		return sysHandle{-1}, os.NewSyscallError("ftruncate", err)
+		return closedHandle, os.NewSyscallError("ftruncate", err)
 	}
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, memorySeals); err != nil {
 		h.close()
-		return sysHandle{-1}, os.NewSyscallError("fcntl", err)
+		return closedHandle, os.NewSyscallError("fcntl", err)
 	}
 	return h, nil
 }

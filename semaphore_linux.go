@@ -14,7 +14,7 @@ import (
 func newSemaphore(count uint32) (sysHandle, error) {
 	fd, err := unix.Eventfd(uint(count), unix.EFD_SEMAPHORE|unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
-		return sysHandle{-1}, os.NewSyscallError("eventfd", err)
+		return closedHandle, os.NewSyscallError("eventfd", err)
 	}
 	return sysHandle{fd}, nil
 }
@@ -32,16 +32,9 @@ func (h *sysHandle) acquire(ctx context.Context) error {
 func (h *sysHandle) release(n uint32) error {
 	var b [8]byte
 	binary.NativeEndian.PutUint64(b[:], uint64(n))
-	for {
-		_, err := unix.Write(h.fd, b[:])
-		switch err {
-		case nil:
-			return nil
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			return errors.New("handoff: semaphore release: count would overflow")
-		}
-		return os.NewSyscallError("write", err)
+	err := ignoringEINTR(func() error { _, err := unix.Write(h.fd, b[:]); return err })
+	if err == unix.EAGAIN {
+		return errors.New("handoff: semaphore release: count would overflow")
 	}
+	return os.NewSyscallError("write", err)
 }

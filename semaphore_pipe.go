@@ -47,10 +47,9 @@ func (h *sysHandle) acquire(ctx context.Context) error {
 	return acquireRead(ctx, h.r, b[:], func(ctx context.Context) error { return h.wait(ctx, nil) })
 }
 
-// release writes n bytes into the semaphore's FIFO. What a pipe holds
-// bounds the count (64 KiB on Linux and macOS, 16 KiB to 64 KiB on the
-// BSDs; at least PIPE_BUF, 512, by POSIX): a release that does not fit adds
-// what fits and returns an error that says how much that was.
+// release writes n bytes into the semaphore's FIFO. What the FIFO holds
+// bounds the count (see the package documentation): a release that does not
+// fit adds what fits and returns an error that says how much that was.
 func (h *sysHandle) release(n uint32) error {
 	var chunk [4096]byte
 	for done := uint32(0); done < n; {

@@ -14,14 +14,8 @@ import (
 // (EAGAIN) waits with wait until fd is readable or ctx is done.
 func acquireRead(ctx context.Context, fd int, b []byte, wait func(context.Context) error) error {
 	for {
-		_, err := unix.Read(fd, b)
-		switch err {
-		case nil:
-			return nil
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-		default:
+		err := ignoringEINTR(func() error { _, err := unix.Read(fd, b); return err })
+		if err != unix.EAGAIN {
 			return os.NewSyscallError("read", err)
 		}
 		if err := context.Cause(ctx); err != nil {
