@@ -195,6 +195,16 @@ func TestKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("handles argument: %s", h.Handles())
+	hs := h.Handles()
+	if got, want := hs.String(), cmd.Args[1]; got != want {
+		t.Errorf("Handles().String() = %q, want the child's argument %q", got, want)
+	}
+	for _, name := range []string{"go", "sem", "msg", "out", ReadyName, LifelineName} {
+		v, ok := h.Value(name)
+		if got, _ := hs.Value(name); !ok || got != FormatValue(v) {
+			t.Errorf("Handles().Value(%q) = %q, want %s (ok %v)", name, got, FormatValue(v), ok)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = h.WaitReady(ctx)
