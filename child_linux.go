@@ -11,110 +11,77 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// openInherited checks that value names a descriptor this process inherited,
-// of the kind wanted, and marks it close-on-exec.
-func openInherited(value string, want kind) (sysHandle, error) {
-	v, err := ParseValue(value)
-	if err != nil {
-		return sysHandle{-1}, err
-	}
-	fail := func(sentinel error, format string, args ...any) (sysHandle, error) {
-		return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w: %s", want, value, sentinel, fmt.Sprintf(format, args...))
-	}
-	if v > 1<<31-1 {
-		return fail(ErrNotInherited, "no such descriptor")
-	}
-	fd := int(v)
-	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-	if err == unix.EBADF {
-		return fail(ErrNotInherited, "no such descriptor")
-	}
-	if err != nil {
-		return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w", want, value, os.NewSyscallError("fcntl", err))
-	}
-	if flags&unix.FD_CLOEXEC != 0 {
-		return fail(ErrNotInherited, "descriptor is close-on-exec: one of this process's own")
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w", want, value, os.NewSyscallError("fstat", err))
-	}
-	// One read of fdinfo tells an eventfd's or a pidfd's kind and identity;
-	// the link's target, another /proc lookup, is read only where the kind
-	// needs it, or to name what a descriptor is when it is not what was
-	// wanted.
-	info, err := readFdinfo(fd)
-	if err != nil {
-		return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w", want, value, err)
-	}
-	if id, ok := inherited[fd]; !ok || id != info.id(&st) {
-		return fail(ErrNotInherited, "descriptor was not open when this process started: one of its own")
-	}
+// checkKind is the Linux backend's per-kind check of c, whose fdinfo is
+// info. The link's target, another /proc lookup, is read only where the
+// kind needs it, or to name what a descriptor is when it is not what was
+// wanted.
+func checkKind(c *candidate, info *fdInfo) (sysHandle, error) {
 	target := func() string {
-		t, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+		t, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(c.fd))
 		if err != nil {
 			return "unknown (" + err.Error() + ")"
 		}
 		return t
 	}
-	switch want {
+	switch c.want {
 	case kindEvent, kindReady, kindSemaphore:
 		if !info.eventfd {
-			return fail(ErrWrongType, "descriptor is %s, want an eventfd", target())
+			return closedHandle, c.fail(ErrWrongType, "descriptor is %s, want an eventfd", target())
 		}
 		// Kernels since 6.5 show EFD_SEMAPHORE in fdinfo; on older ones an
 		// event and a semaphore cannot be told apart.
 		switch {
-		case want == kindSemaphore && info.semaphore == "0":
-			return fail(ErrWrongType, "descriptor is an eventfd in event mode, want one in semaphore mode (EFD_SEMAPHORE)")
-		case want != kindSemaphore && info.semaphore == "1":
-			return fail(ErrWrongType, "descriptor is an eventfd in semaphore mode (EFD_SEMAPHORE), want an event")
+		case c.want == kindSemaphore && info.semaphore == "0":
+			return closedHandle, c.fail(ErrWrongType, "descriptor is an eventfd in event mode, want one in semaphore mode (EFD_SEMAPHORE)")
+		case c.want != kindSemaphore && info.semaphore == "1":
+			return closedHandle, c.fail(ErrWrongType, "descriptor is an eventfd in semaphore mode (EFD_SEMAPHORE), want an event")
 		}
 	case kindMemory:
 		if t := target(); !strings.HasPrefix(t, "/memfd:") {
-			return fail(ErrWrongType, "descriptor is %s, want a memfd", t)
+			return closedHandle, c.fail(ErrWrongType, "descriptor is %s, want a memfd", t)
 		}
-		seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0)
+		seals, err := unix.FcntlInt(uintptr(c.fd), unix.F_GET_SEALS, 0)
 		if err != nil {
-			return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w", want, value, os.NewSyscallError("fcntl", err))
+			return closedHandle, c.failed(os.NewSyscallError("fcntl", err))
 		}
 		if seals&memorySeals != memorySeals {
-			return fail(ErrWrongType, "memfd's size is not sealed (seals %#x): not one of handoff's", seals)
+			return closedHandle, c.fail(ErrWrongType, "memfd's size is not sealed (seals %#x): not one of handoff's", seals)
 		}
 	case kindFile:
 		if t := target(); strings.HasPrefix(t, "anon_inode:") || strings.HasPrefix(t, "pidfd:") {
-			return fail(ErrWrongType, "descriptor is %s, want a file", t)
+			return closedHandle, c.fail(ErrWrongType, "descriptor is %s, want a file", t)
 		}
 	case kindLifeline:
 		if info.pid == "" {
-			return fail(ErrWrongType, "descriptor is %s, want a pidfd", target())
+			return closedHandle, c.fail(ErrWrongType, "descriptor is %s, want a pidfd", target())
 		}
 		pid, err := strconv.Atoi(info.pid)
 		if err != nil {
-			return sysHandle{-1}, fmt.Errorf("handoff: %s %s: fdinfo Pid %q: %w", want, value, info.pid, err)
+			return closedHandle, c.failed(fmt.Errorf("fdinfo Pid %q: %w", info.pid, err))
 		}
 		if ppid := os.Getppid(); pid != ppid {
-			return fail(ErrParentGone, "pidfd names pid %d, parent is %d", pid, ppid)
+			return closedHandle, c.fail(ErrParentGone, "pidfd names pid %d, parent is %d", pid, ppid)
 		}
 	}
-	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, flags|unix.FD_CLOEXEC); err != nil {
-		return sysHandle{-1}, fmt.Errorf("handoff: %s %s: %w", want, value, os.NewSyscallError("fcntl", err))
-	}
-	return sysHandle{fd}, nil
+	return sysHandle{c.fd}, nil
 }
 
-// fdinfoOf is what /proc/self/fdinfo tells of a descriptor that
-// openInherited needs.
-type fdinfoOf struct {
+// fdInfo is what /proc/self/fdinfo tells of a descriptor that
+// openInherited needs. One read of it tells an eventfd's or a pidfd's kind
+// and identity.
+type fdInfo struct {
 	eventfd   bool   // an eventfd: fdinfo has eventfd-count
 	eventfdID string // its eventfd-id line, "" on kernels that have none
 	semaphore string // eventfd-semaphore: "1", "0", or "" before Linux 6.5
 	pid       string // a pidfd's Pid: its process, -1 once it has exited
 }
 
+// inspect returns what openInherited reads of fd beyond fstat: its fdinfo.
+func inspect(fd int) (fdInfo, error) { return readFdinfo(fd) }
+
 // readFdinfo reads and parses /proc/self/fdinfo/fd.
-func readFdinfo(fd int) (fdinfoOf, error) {
-	var info fdinfoOf
+func readFdinfo(fd int) (fdInfo, error) {
+	var info fdInfo
 	b, err := readProc("/proc/self/fdinfo/" + strconv.Itoa(fd))
 	if err != nil {
 		return info, err
@@ -136,16 +103,12 @@ func readFdinfo(fd int) (fdinfoOf, error) {
 	return info, nil
 }
 
-// inherited holds the descriptors that were open and not close-on-exec when
-// this package was initialized, before the program's own code could make
-// any, with what each referred to then. Close-on-exec and the type alone do
-// not prove a descriptor inherited: the program may have made an eventfd
-// without close-on-exec, or closed the inherited one and reused its number.
-// A reused number still passes on kernels whose fdinfo has no eventfd-id,
-// and on the others once the parent has closed its copy of the event too:
-// the kernel then gives the lowest free id, which may be the same, to the
-// next eventfd.
-var inherited = inheritedAtStart()
+// inherited is the record of inheritedAtStart, from /proc/self/fd. A
+// reused number still passes on kernels whose fdinfo has no eventfd-id, and
+// on the others once the parent has closed its copy of the event too: the
+// kernel then gives the lowest free id, which may be the same, to the next
+// eventfd.
+var inherited = inheritedAtStart(procSelfFds(), identify)
 
 // fdID identifies what a descriptor refers to: its inode and, for an eventfd,
 // whose inode all eventfds share, the eventfd-id of /proc/self/fdinfo.
@@ -156,7 +119,7 @@ type fdID struct {
 
 // id is the identity of the descriptor whose fdinfo this is and whose fstat
 // is st.
-func (info *fdinfoOf) id(st *unix.Stat_t) fdID {
+func (info *fdInfo) id(st *unix.Stat_t) fdID {
 	return fdID{dev: st.Dev, ino: st.Ino, id: info.eventfdID}
 }
 
@@ -169,25 +132,22 @@ func identify(fd int) fdID {
 	if unix.Fstat(fd, &st) != nil {
 		return fdID{}
 	}
-	var info fdinfoOf
+	var info fdInfo
 	if t := st.Mode & unix.S_IFMT; t == 0 || t == unix.S_IFREG {
 		info, _ = readFdinfo(fd)
 	}
 	return info.id(&st)
 }
 
-func inheritedAtStart() map[int]fdID {
-	m := make(map[int]fdID)
+// procSelfFds lists the descriptors of /proc/self/fd.
+func procSelfFds() []int {
+	var fds []int
 	for _, name := range readProcDir("/proc/self/fd") {
-		fd, err := strconv.Atoi(name)
-		if err != nil {
-			continue
-		}
-		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
-			m[fd] = identify(fd)
+		if fd, err := strconv.Atoi(name); err == nil {
+			fds = append(fds, fd)
 		}
 	}
-	return m
+	return fds
 }
 
 // readProc reads a file of /proc with plain system calls. The os package

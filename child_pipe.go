@@ -11,119 +11,118 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// openInherited checks that value names a descriptor this process inherited,
-// of the kind wanted, and marks it close-on-exec.
+// checkKind is the pipe backend's per-kind check of c, whose file status
+// flags are in info.
 //
 // What the kernel lets a child check: that the descriptor is open, not
-// close-on-exec, and the same file as when the package was initialized; its
-// file type (fstat) and access mode (F_GETFL); for a socket, its type and the
-// process at its other end. The kinds are made to differ in exactly these:
-// an event is the read end of a pipe (a FIFO open read-only), a ready object
-// the write end, a semaphore a FIFO open for reading and writing, the
-// lifeline a Unix stream socket whose peer is the parent, shared memory what
-// isSharedMemory recognizes. Standard input, output and error are never
-// handed over (a Handoff passes handles from 3 up), so they are refused:
-// stdout, the write end of a pipe, would pass for a ready object.
-func openInherited(value string, want kind) (sysHandle, error) {
-	v, err := ParseValue(value)
-	if err != nil {
-		return closedHandle, err
+// close-on-exec, and the same file (fstat's device, inode and type) as when
+// the package was initialized (see openInherited and inherited); its file
+// type (fstat) and access mode (F_GETFL); for a socket, its type and the
+// process at its other end. The kinds are made to
+// differ in exactly these: an event is the read end of a pipe (a FIFO open
+// read-only), a ready object the write end, a semaphore a FIFO open for
+// reading and writing, the lifeline a Unix stream socket whose peer is the
+// parent, shared memory what isSharedMemory recognizes. Standard input,
+// output and error are never handed over (a Handoff passes handles from 3
+// up), so they are refused: stdout, the write end of a pipe, would pass for
+// a ready object.
+//
+// What the kernel cannot tell: a pipe of handoff's from any other pipe with
+// the same access mode (so a file passed with File that is a pipe's read end
+// passes for an event, and an event's value passes OpenFile); an unlinked
+// regular file from shared memory; that the parent is the only holder of the
+// event's write end or of its end of the lifeline; and a reused number where
+// pipes have no inode of their own (OpenBSD, DragonFly) or one that recurs
+// (macOS hashes the pipe's address).
+func checkKind(c *candidate, info *fdInfo) (sysHandle, error) {
+	got := describe(&c.st, info.status)
+	if c.fd <= 2 {
+		return closedHandle, c.fail(ErrWrongType, "descriptor is standard input, output or error (%s), never a handed-over %s", got, c.want)
 	}
-	fail := func(sentinel error, format string, args ...any) (sysHandle, error) {
-		return closedHandle, fmt.Errorf("handoff: %s %s: %w: %s", want, value, sentinel, fmt.Sprintf(format, args...))
-	}
-	failed := func(err error) (sysHandle, error) {
-		return closedHandle, fmt.Errorf("handoff: %s %s: %w", want, value, err)
-	}
-	if v > 1<<31-1 {
-		return fail(ErrNotInherited, "no such descriptor")
-	}
-	fd := int(v)
-	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-	if err == unix.EBADF {
-		return fail(ErrNotInherited, "no such descriptor")
-	}
-	if err != nil {
-		return failed(os.NewSyscallError("fcntl", err))
-	}
-	if flags&unix.FD_CLOEXEC != 0 {
-		return fail(ErrNotInherited, "descriptor is close-on-exec: one of this process's own")
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return failed(os.NewSyscallError("fstat", err))
-	}
-	if id, ok := inherited[fd]; !ok || id != identify(&st) {
-		return fail(ErrNotInherited, "descriptor was not open when this process started: one of its own")
-	}
-	status, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
-	if err != nil {
-		return failed(os.NewSyscallError("fcntl", err))
-	}
-	got := describe(&st, status)
-	if fd <= 2 {
-		return fail(ErrWrongType, "descriptor is standard input, output or error (%s), never a handed-over %s", got, want)
-	}
-	fifo := st.Mode&unix.S_IFMT == unix.S_IFIFO
-	mode := status & unix.O_ACCMODE
-	h := sysHandle{fd: fd, r: -1, w: -1}
-	switch want {
+	fifo := c.st.Mode&unix.S_IFMT == unix.S_IFIFO
+	mode := info.status & unix.O_ACCMODE
+	h := sysHandle{fd: c.fd, r: -1, w: -1}
+	switch c.want {
 	case kindEvent:
 		if !fifo || mode != unix.O_RDONLY {
-			return fail(ErrWrongType, "descriptor is %s, want the read end of a pipe (an event)", got)
+			return closedHandle, c.fail(ErrWrongType, "descriptor is %s, want the read end of a pipe (an event)", got)
 		}
-		h.r = fd
+		h.r = c.fd
 	case kindReady:
 		if !fifo || mode != unix.O_WRONLY {
-			return fail(ErrWrongType, "descriptor is %s, want the write end of a pipe (a ready object)", got)
+			return closedHandle, c.fail(ErrWrongType, "descriptor is %s, want the write end of a pipe (a ready object)", got)
 		}
-		h.w = fd
+		h.w = c.fd
 	case kindSemaphore:
 		if !fifo || mode != unix.O_RDWR {
-			return fail(ErrWrongType, "descriptor is %s, want a FIFO open for reading and writing (a semaphore)", got)
+			return closedHandle, c.fail(ErrWrongType, "descriptor is %s, want a FIFO open for reading and writing (a semaphore)", got)
 		}
-		h.r, h.w = fd, fd
+		h.r, h.w = c.fd, c.fd
 	case kindMemory:
-		if !isSharedMemory(&st) {
-			return fail(ErrWrongType, "descriptor is %s, want shared memory", got)
+		if !isSharedMemory(&c.st) {
+			return closedHandle, c.fail(ErrWrongType, "descriptor is %s, want shared memory", got)
 		}
 	case kindFile:
 		// Any file: a pipe end, a regular file, a socket. The kernel
 		// cannot tell a file passed as one from any other descriptor.
 	case kindLifeline:
-		if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
-			return fail(ErrWrongType, "descriptor is %s, want a Unix stream socket", got)
+		if err := checkPeer(c, got); err != nil {
+			return closedHandle, err
 		}
-		if typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_STREAM {
-			return fail(ErrWrongType, "descriptor is a socket of type %d, want a Unix stream socket", typ)
-		}
-		if sa, err := unix.Getsockname(fd); err != nil {
-			return failed(os.NewSyscallError("getsockname", err))
-		} else if _, ok := sa.(*unix.SockaddrUnix); !ok {
-			return fail(ErrWrongType, "descriptor is a socket of address %T, want a Unix stream socket", sa)
-		}
-		pid, err := peerPid(fd)
-		if err != nil {
-			return failed(err)
-		}
-		if ppid := os.Getppid(); pid != ppid {
-			return fail(ErrParentGone, "socket's peer is pid %d, parent is %d", pid, ppid)
-		}
-		h.r = fd
+		h.r = c.fd
 	}
 	// Reads and writes must not block: Reset, Acquire and Release count on
 	// EAGAIN. The flag belongs to the open file, shared with the parent's
 	// descriptor, which has it already.
-	if (fifo && want != kindFile) && status&unix.O_NONBLOCK == 0 {
-		if err := unix.SetNonblock(fd, true); err != nil {
-			return failed(os.NewSyscallError("fcntl", err))
+	if (fifo && c.want != kindFile) && info.status&unix.O_NONBLOCK == 0 {
+		if err := unix.SetNonblock(c.fd, true); err != nil {
+			return closedHandle, c.failed(os.NewSyscallError("fcntl", err))
 		}
-	}
-	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, flags|unix.FD_CLOEXEC); err != nil {
-		return failed(os.NewSyscallError("fcntl", err))
 	}
 	return h, nil
 }
+
+// checkPeer checks that c, described as got, is a Unix stream socket whose
+// peer is this process's parent: a lifeline.
+func checkPeer(c *candidate, got string) error {
+	if c.st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		return c.fail(ErrWrongType, "descriptor is %s, want a Unix stream socket", got)
+	}
+	if typ, err := unix.GetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_STREAM {
+		return c.fail(ErrWrongType, "descriptor is a socket of type %d, want a Unix stream socket", typ)
+	}
+	if sa, err := unix.Getsockname(c.fd); err != nil {
+		return c.failed(os.NewSyscallError("getsockname", err))
+	} else if _, ok := sa.(*unix.SockaddrUnix); !ok {
+		return c.fail(ErrWrongType, "descriptor is a socket of address %T, want a Unix stream socket", sa)
+	}
+	pid, err := peerPid(c.fd)
+	if err != nil {
+		return c.failed(err)
+	}
+	if ppid := os.Getppid(); pid != ppid {
+		return c.fail(ErrParentGone, "socket's peer is pid %d, parent is %d", pid, ppid)
+	}
+	return nil
+}
+
+// fdInfo is what openInherited reads of a descriptor beyond fstat: its file
+// status flags (F_GETFL), whose access mode tells a pipe's ends apart.
+type fdInfo struct {
+	status int
+}
+
+// inspect reads fd's file status flags.
+func inspect(fd int) (fdInfo, error) {
+	status, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		return fdInfo{}, os.NewSyscallError("fcntl", err)
+	}
+	return fdInfo{status: status}, nil
+}
+
+// id is the identity of the descriptor whose fstat is st.
+func (info *fdInfo) id(st *unix.Stat_t) fdID { return identify(st) }
 
 // describe names what a descriptor is, for errors: its file type and, for a
 // pipe, its access mode and the kind of object that has it.
@@ -155,12 +154,9 @@ func describe(st *unix.Stat_t, status int) string {
 	return fmt.Sprintf("a file of mode %#o", st.Mode)
 }
 
-// inherited holds the descriptors that were open and not close-on-exec when
-// this package was initialized, before the program's own code could make
-// any, with what each referred to then. Close-on-exec and the type alone do
-// not prove a descriptor inherited: the program may have made a pipe without
-// close-on-exec, or closed the inherited one and reused its number.
-var inherited = inheritedAtStart()
+// inherited is the record of inheritedAtStart, from /dev/fd or by fcntl up
+// to inheritedScanMax (see openDescriptors).
+var inherited = inheritedAtStart(openDescriptors(inheritedScanMax), identifyFd)
 
 // fdID identifies what a descriptor refers to: fstat's device and inode (a
 // pipe or socket has an inode of its own) and file type.
@@ -180,18 +176,13 @@ func identify(st *unix.Stat_t) fdID {
 // inherited: the bound can refuse a value, never accept a wrong one.
 const inheritedScanMax = 1024
 
-func inheritedAtStart() map[int]fdID {
-	m := make(map[int]fdID)
-	for _, fd := range openDescriptors(inheritedScanMax) {
-		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil || flags&unix.FD_CLOEXEC != 0 {
-			continue
-		}
-		var st unix.Stat_t
-		if unix.Fstat(fd, &st) == nil {
-			m[fd] = identify(&st)
-		}
+// identifyFd returns what fd refers to, the zero fdID if it is not open.
+func identifyFd(fd int) fdID {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil {
+		return fdID{}
 	}
-	return m
+	return identify(&st)
 }
 
 // openDescriptors returns the descriptors open in this process. Where

@@ -8,6 +8,17 @@ import (
 	"golang.org/x/sys/windows"
 )
 
+// objectTypes are the object types, as NtQueryObject names them, that each
+// kind must have, with the article an error puts before the name.
+var objectTypes = [...]struct{ article, name string }{
+	kindEvent:     {"an", "Event"},
+	kindReady:     {"an", "Event"},
+	kindSemaphore: {"a", "Semaphore"},
+	kindMemory:    {"a", "Section"},
+	kindFile:      {"a", "File"},
+	kindLifeline:  {"a", "Process"},
+}
+
 // openInherited checks that value names a handle this process inherited, to
 // an object of the kind wanted, and makes it not inheritable.
 func openInherited(value string, want kind) (sysHandle, error) {
@@ -30,27 +41,10 @@ func openInherited(value string, want kind) (sysHandle, error) {
 	if err != nil {
 		return sysHandle{}, fmt.Errorf("handoff: %s %s: %w", want, value, err)
 	}
-	switch want {
-	case kindEvent, kindReady:
-		if typ != "Event" {
-			return fail(ErrWrongType, "handle is a %s, want an Event", typ)
-		}
-	case kindSemaphore:
-		if typ != "Semaphore" {
-			return fail(ErrWrongType, "handle is a %s, want a Semaphore", typ)
-		}
-	case kindMemory:
-		if typ != "Section" {
-			return fail(ErrWrongType, "handle is a %s, want a Section", typ)
-		}
-	case kindFile:
-		if typ != "File" {
-			return fail(ErrWrongType, "handle is a %s, want a File", typ)
-		}
-	case kindLifeline:
-		if typ != "Process" {
-			return fail(ErrWrongType, "handle is a %s, want a Process", typ)
-		}
+	if wantType := objectTypes[want]; typ != wantType.name {
+		return fail(ErrWrongType, "handle is a %s, want %s %s", typ, wantType.article, wantType.name)
+	}
+	if want == kindLifeline {
 		pid, err := windows.GetProcessId(h)
 		if err == windows.ERROR_ACCESS_DENIED {
 			return fail(ErrWrongType, "process handle lacks PROCESS_QUERY_LIMITED_INFORMATION access")

@@ -22,7 +22,7 @@ var (
 	// set, or a lifeline names a process that is not this process's parent.
 	ErrParentGone = errors.New("parent gone")
 
-	// ErrNotPassed means a names argument lists no handle under the name
+	// ErrNotPassed means a handles argument lists no handle under the name
 	// asked for.
 	ErrNotPassed = errors.New("no handle passed under that name")
 )

@@ -7,46 +7,38 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
 // The pipe backend: macOS and the BSDs, and Linux built with the handoff_pipe
-// tag, so that the code macOS gets runs in Linux CI too. Events, semaphores
-// and ready objects are pipes holding one byte per count; see doc.go, "macOS
-// and the BSDs".
-
-// valueAlign is what every handle value must be a multiple of.
-const valueAlign = 1
-
-// sysHandle is one object's descriptors in this process. fd is the one a
-// child gets; r is the one this process polls and reads, w the one it
-// writes: each of r and w is fd, another descriptor, or -1. By kind:
+// tag, so that the code macOS gets runs in Linux CI too. Plain POSIX; how
+// each object is made:
 //
-//	event, its maker:    fd = r = the pipe's read end, w = its write end
-//	event, in a child:   fd = r = the read end, w = -1
-//	ready, its maker:    fd = the write end (until Start gives it away), r = the read end, w = -1
-//	ready, in a child:   fd = w = the write end, r = -1
-//	semaphore:           fd = r = w = a FIFO open for reading and writing
-//	lifeline, in a child: fd = r = the socket
-//	shared memory, file: fd, r = w = -1
+//   - An event is a pipe. Set writes a byte into it, Reset reads it empty,
+//     and Wait polls its read end (see wait). The parent holds both ends and
+//     passes the read end, so a child holds no write end and cannot Set.
+//   - A ready object is a pipe whose write end only the child holds once
+//     Start returns: the parent sees the byte the child writes, or the end of
+//     file of its exit.
+//   - A semaphore is a FIFO holding one byte per count (semaphore_pipe.go).
+//   - Shared memory is shm_open with a fresh name and O_EXCL, unlinked at once
+//     (Linux: in /dev/shm); shm_open2 with SHM_ANON on FreeBSD 13 and later;
+//     on macOS, where x/sys has no shm_open and calling it by number is
+//     deprecated, and elsewhere, a file made in a private temporary directory
+//     and unlinked at once, mapped shared (memory_pipe.go, sys_pipe_*.go).
+//   - The lifeline is one end of a Unix stream socket pair, not a bare pipe:
+//     the parent keeps the other end, close-on-exec, until Wait, so the
+//     child's end reports end of file when the parent dies, and the kernel
+//     tells the child which process made the pair (peerPid: SO_PEERCRED on
+//     Linux, LOCAL_PEERCRED's cr_pid on FreeBSD 13 and later, LOCAL_PEERPID
+//     on macOS).
 //
-// Every descriptor is -1 once closed.
-type sysHandle struct {
-	fd, r, w int
-	// give makes Start close fd in this process once the child has its
-	// copy: the write end of a ready object, which only the child may hold,
-	// so that its exit shows as end of file.
-	give bool
-	// size is what shared memory was created with (macOS rounds what fstat
-	// reports up to a page); 0 if unknown.
-	size int
-}
-
-// closedHandle is a sysHandle that holds nothing.
-var closedHandle = sysHandle{fd: -1, r: -1, w: -1}
+// Start passes the handles through ExtraFiles and marks every other
+// descriptor of the parent close-on-exec, one by one (closeOnExecFrom,
+// openDescriptors). What a child checks, and what the kernel cannot tell it,
+// is in child_pipe.go.
 
 // errReadEnd is what Set returns in a process that holds only the read end
 // of an event's pipe, such as a child that opened it with OpenEvent.
@@ -97,55 +89,6 @@ func newPipe() ([2]int, error) {
 	return p, nil
 }
 
-// newSemaphore makes a FIFO in a private directory, opens it for reading
-// and writing (one descriptor that both Acquire and Release use, in the
-// parent and the child alike), removes its name at once, and writes count
-// bytes into it.
-func newSemaphore(count uint32) (sysHandle, error) {
-	dir, err := os.MkdirTemp("", "handoff-")
-	if err != nil {
-		return closedHandle, err
-	}
-	defer os.Remove(dir)
-	name := filepath.Join(dir, "semaphore")
-	if err := unix.Mkfifo(name, 0o600); err != nil {
-		return closedHandle, &os.PathError{Op: "mkfifo", Path: name, Err: err}
-	}
-	fd, err := unix.Open(name, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	os.Remove(name)
-	if err != nil {
-		return closedHandle, &os.PathError{Op: "open", Path: name, Err: err}
-	}
-	h := sysHandle{fd: fd, r: fd, w: fd}
-	if count > 0 {
-		if err := h.release(count); err != nil {
-			h.close()
-			return closedHandle, fmt.Errorf("handoff: semaphore count %d: %w", count, err)
-		}
-	}
-	return h, nil
-}
-
-func (h *sysHandle) value() uintptr { return uintptr(h.fd) }
-
-func (h *sysHandle) close() error {
-	if h.fd < 0 && h.r < 0 && h.w < 0 {
-		return os.ErrClosed
-	}
-	var err error
-	closed := map[int]bool{-1: true}
-	for _, fd := range []int{h.fd, h.r, h.w} {
-		if !closed[fd] {
-			closed[fd] = true
-			if cerr := unix.Close(fd); err == nil {
-				err = cerr
-			}
-		}
-	}
-	h.fd, h.r, h.w = -1, -1, -1
-	return os.NewSyscallError("close", err)
-}
-
 // set writes a byte into the pipe, which makes its read end readable. A full
 // pipe is set, too.
 func (h *sysHandle) set() error {
@@ -153,16 +96,11 @@ func (h *sysHandle) set() error {
 		return errReadEnd
 	}
 	b := [1]byte{1}
-	for {
-		_, err := unix.Write(h.w, b[:])
-		switch err {
-		case nil, unix.EAGAIN:
-			return nil
-		case unix.EINTR:
-			continue
-		}
-		return os.NewSyscallError("write", err)
+	err := ignoringEINTR(func() error { _, err := unix.Write(h.w, b[:]); return err })
+	if err == unix.EAGAIN {
+		return nil
 	}
+	return os.NewSyscallError("write", err)
 }
 
 // reset reads the pipe empty. The read end is non-blocking, so an unset
@@ -182,9 +120,8 @@ func (h *sysHandle) reset() error {
 }
 
 // wait polls the pipe, and the lifeline's socket if there is one, for
-// readability without reading either, so an event stays set for every
-// other waiter. Cancellation arrives on a private pipe that ctx's AfterFunc
-// writes.
+// readability without reading either (see the package documentation).
+// Cancellation arrives on a private pipe that ctx's AfterFunc writes.
 //
 // A read end also polls readable (with POLLHUP) once every write end is
 // closed, at end of file: so the pipe is set only if bytes wait in it. With
@@ -235,47 +172,4 @@ func (h *sysHandle) wait(ctx context.Context, lifeline *sysHandle) error {
 		// A Reset or an Acquire emptied the pipe since poll returned:
 		// wait on.
 	}
-}
-
-// acquire reads one byte from the semaphore's FIFO and, while it is empty
-// (EAGAIN), polls it until it is readable.
-func (h *sysHandle) acquire(ctx context.Context) error {
-	var b [1]byte
-	return acquireRead(ctx, h.r, b[:], func(ctx context.Context) error { return h.wait(ctx, nil) })
-}
-
-// release writes n bytes into the semaphore's FIFO. What a pipe holds
-// bounds the count (64 KiB on Linux and macOS, 16 KiB to 64 KiB on the
-// BSDs; at least PIPE_BUF, 512, by POSIX): a release that does not fit adds
-// what fits and returns an error that says how much that was.
-func (h *sysHandle) release(n uint32) error {
-	var chunk [4096]byte
-	for done := uint32(0); done < n; {
-		m := min(n-done, uint32(len(chunk)))
-		w, err := unix.Write(h.w, chunk[:m])
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err == unix.EAGAIN:
-			return fmt.Errorf("handoff: semaphore release: the pipe holding the count is full: %d of %d added", done, n)
-		case err != nil:
-			return os.NewSyscallError("write", err)
-		}
-		done += uint32(w)
-	}
-	return nil
-}
-
-// fileHandle returns f's descriptor, read without Fd, which would put f in
-// blocking mode. It stays f's.
-func fileHandle(f *os.File) (sysHandle, error) {
-	c, err := f.SyscallConn()
-	if err != nil {
-		return closedHandle, err
-	}
-	h := closedHandle
-	if err := c.Control(func(fd uintptr) { h.fd = int(fd) }); err != nil {
-		return closedHandle, err
-	}
-	return h, nil
 }

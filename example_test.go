@@ -63,16 +63,17 @@ func Example_child() {
 	}
 }
 
-// A child reads its names argument, as the parent's {handles} placeholder
+// A child reads its handles argument, as the parent's {handles} placeholder
 // filled it in, and opens each object by name and kind.
 func ExampleParseHandles() {
 	hs, err := handoff.ParseHandles("go=event:4,msg=shm:8,parent=lifeline:12")
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, nk := range hs.Names() {
-		v, _ := hs.Value(nk[0])
-		fmt.Printf("%s: %s %s\n", nk[0], nk[1], v)
+	for _, name := range hs.Names() {
+		kind, _ := hs.Kind(name)
+		v, _ := hs.Value(name)
+		fmt.Printf("%s: %s %s\n", name, kind, v)
 	}
 	_, err = handoff.ParseHandles("go=event:4,go=event:8")
 	fmt.Println(errors.Is(err, handoff.ErrBadValue))

@@ -41,7 +41,7 @@ type kindsReport struct {
 	Fatal  string `json:"fatal,omitempty"`
 }
 
-// helperKindsChild gets the names argument and, as KEY=VALUE arguments, the
+// helperKindsChild gets the handles argument and, as KEY=VALUE arguments, the
 // parent's values of its objects and decoys. It tries wrong requests, opens
 // every object, proves each is the parent's, signals ready, waits for the
 // event, then uses the semaphore and the shared memory, and writes its
@@ -62,7 +62,7 @@ func helperKindsChild(args []string) {
 	value := func(name string) string { v, _ := hs.Value(name); return v }
 
 	// Wrong requests first, while every handle is still inheritable: the
-	// kernel's answer, then the names argument's.
+	// kernel's answer, then the handles argument's.
 	_, err = OpenEvent(value("sem"))
 	r.Errs["OpenEvent(sem)"] = sentinel(err)
 	_, err = OpenSemaphore(value("go"))
@@ -194,7 +194,17 @@ func TestKinds(t *testing.T) {
 		pw.Close()
 		t.Fatal(err)
 	}
-	t.Logf("names argument: %s", h.Handles())
+	t.Logf("handles argument: %s", h.Handles())
+	hs := h.Handles()
+	if got, want := hs.String(), cmd.Args[1]; got != want {
+		t.Errorf("Handles().String() = %q, want the child's argument %q", got, want)
+	}
+	for _, name := range []string{"go", "sem", "msg", "out", ReadyName, LifelineName} {
+		v, ok := h.Value(name)
+		if got, _ := hs.Value(name); !ok || got != FormatValue(v) {
+			t.Errorf("Handles().Value(%q) = %q, want %s (ok %v)", name, got, FormatValue(v), ok)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = h.WaitReady(ctx)
@@ -504,7 +514,7 @@ func TestWaitReadyExit(t *testing.T) {
 	}
 }
 
-// FuzzParseHandles checks that no names argument makes ParseHandles panic,
+// FuzzParseHandles checks that no handles argument makes ParseHandles panic,
 // and that what it accepts is exactly what the grammar of Handles allows:
 // the accepted list prints back as the input, every name is valid and
 // listed once, every kind is known, and every value is one ParseValue takes,
@@ -530,8 +540,8 @@ func FuzzParseHandles(f *testing.F) {
 		}
 		names := map[string]bool{}
 		values := map[uintptr]bool{}
-		for _, nk := range hs.Names() {
-			name, k := nk[0], nk[1]
+		for _, name := range hs.Names() {
+			k, _ := hs.Kind(name)
 			if !validName(name) || names[name] {
 				t.Fatalf("ParseHandles(%q) accepted name %q (repeated: %v)", s, name, names[name])
 			}

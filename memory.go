@@ -67,3 +67,5 @@ func (m *SharedMemory) Close() error {
 	}
 	return err
 }
+
+func (m *SharedMemory) object() (sysHandle, kind, error) { return m.h, kindMemory, nil }

@@ -15,13 +15,20 @@ import (
 // (see the package documentation).
 const LifelineName = "parent"
 
+// An Object is something a [Handoff] can pass to a child: an [*Event], a
+// [*Semaphore], a [*SharedMemory], or a file given with [File].
+type Object interface {
+	// object returns the handle to pass and the kind of object it names.
+	object() (sysHandle, kind, error)
+}
+
 // A Handoff starts a child process that inherits exactly the handles passed
 // to it, and tells the child their values through placeholders.
 //
 // Before Start, every occurrence of {name} in Cmd.Args and Cmd.Env is
 // replaced with the child-side value, in decimal, of the handle passed under
 // that name; {parent} with the value of the lifeline; {ready} with that of
-// the ready object (see [Handoff.ExpectReady]); and {handles} with the names
+// the ready object (see [Handoff.ExpectReady]); and {handles} with the handles
 // argument, which lists them all with their kinds (see [Handles]). The
 // lifeline is passed only if some argument or environment variable names
 // {parent} or {handles}. A Handoff must not be copied or reused after Start.
@@ -34,8 +41,8 @@ type Handoff struct {
 
 	passed    []passed
 	values    map[string]uintptr
-	list      string // the names argument
-	err       error  // first error from Pass
+	handles   *Handles // what {handles} stands for, once Start has made it
+	err       error    // first error from Pass
 	ready     *sysHandle
 	wantReady bool
 	sys       sysLaunch
@@ -132,12 +139,14 @@ func validName(name string) bool {
 	return true
 }
 
-// Start fills the placeholders, starts the child with the passed handles,
-// the ready object (if expected) and the lifeline (if named), and releases
-// the parent's inheritable copies of them before it returns, whether or not
-// the child started. It returns an error if a passed name appears in no
-// argument or environment variable, for the child could not learn that
-// value. After a successful Start, the caller must call Wait.
+// Start fills the placeholders and starts the child with the passed
+// handles, the ready object (if expected) and the lifeline (if named). How
+// the child gets exactly these and nothing else the parent holds differs by
+// platform: see the package documentation. No handle of the parent's
+// becomes inheritable, whether or not the child starts. Start returns an
+// error if a passed name appears in no argument or environment variable,
+// for the child could not learn that value. After a successful Start, the
+// caller must call Wait.
 func (h *Handoff) Start() error {
 	if h.state != stateNew {
 		return errors.New("handoff: already started")
@@ -150,29 +159,9 @@ func (h *Handoff) Start() error {
 		return errors.New("handoff: nil Cmd")
 	}
 	list := h.names(HandlesName)
-	names := make([]string, 0, len(h.passed)+2)
-	kinds := make([]kind, 0, len(h.passed)+2)
-	handles := make([]*sysHandle, 0, len(h.passed)+2)
-	for _, p := range h.passed {
-		if !list && !h.names(p.name) {
-			return fmt.Errorf("handoff: no argument or environment variable of %s names {%s} or {%s}", h.Cmd.Path, p.name, HandlesName)
-		}
-		sh, k, err := p.obj.object()
-		if err != nil {
-			return fmt.Errorf("handoff: name %q: %w", p.name, err)
-		}
-		names, kinds, handles = append(names, p.name), append(kinds, k), append(handles, &sh)
-	}
-	if h.wantReady {
-		if !list && !h.names(ReadyName) {
-			return fmt.Errorf("handoff: ExpectReady, but no argument or environment variable of %s names {%s} or {%s}", h.Cmd.Path, ReadyName, HandlesName)
-		}
-		r, err := newReady()
-		if err != nil {
-			return err
-		}
-		h.ready = &r
-		names, kinds, handles = append(names, ReadyName), append(kinds, kindReady), append(handles, h.ready)
+	entries, handles, err := h.collect(list)
+	if err != nil {
+		return err
 	}
 	lifeline := list || h.names(LifelineName)
 	values, err := h.sys.prepare(h.Cmd, handles, lifeline)
@@ -181,21 +170,51 @@ func (h *Handoff) Start() error {
 		return err
 	}
 	if lifeline {
-		names, kinds = append(names, LifelineName), append(kinds, kindLifeline)
+		entries = append(entries, handleEntry{name: LifelineName, kind: kindLifeline})
 	}
 	h.values = make(map[string]uintptr, len(values))
-	entries := make([]string, len(values))
 	for i, v := range values {
-		h.values[names[i]] = v
-		entries[i] = fmt.Sprintf("%s=%s:%s", names[i], kinds[i], FormatValue(v))
+		h.values[entries[i].name] = v
+		entries[i].value = FormatValue(v)
 	}
-	h.list = strings.Join(entries, ",")
+	h.handles = &Handles{entries: entries}
 	h.fill()
 	if err := h.sys.start(h.Cmd); err != nil {
 		h.closeReady()
 		return err
 	}
 	return nil
+}
+
+// collect returns the entries of the handles argument, without their
+// values, and the handles to pass, in the same order: the passed objects,
+// then the ready object, which it makes, if expected. list tells whether
+// the command names {handles}.
+func (h *Handoff) collect(list bool) ([]handleEntry, []*sysHandle, error) {
+	entries := make([]handleEntry, 0, len(h.passed)+2)
+	handles := make([]*sysHandle, 0, len(h.passed)+2)
+	for _, p := range h.passed {
+		if !list && !h.names(p.name) {
+			return nil, nil, fmt.Errorf("handoff: no argument or environment variable of %s names {%s} or {%s}", h.Cmd.Path, p.name, HandlesName)
+		}
+		sh, k, err := p.obj.object()
+		if err != nil {
+			return nil, nil, fmt.Errorf("handoff: name %q: %w", p.name, err)
+		}
+		entries, handles = append(entries, handleEntry{name: p.name, kind: k}), append(handles, &sh)
+	}
+	if h.wantReady {
+		if !list && !h.names(ReadyName) {
+			return nil, nil, fmt.Errorf("handoff: ExpectReady, but no argument or environment variable of %s names {%s} or {%s}", h.Cmd.Path, ReadyName, HandlesName)
+		}
+		r, err := newReady()
+		if err != nil {
+			return nil, nil, err
+		}
+		h.ready = &r
+		entries, handles = append(entries, handleEntry{name: ReadyName, kind: kindReady}), append(handles, h.ready)
+	}
+	return entries, handles, nil
 }
 
 func (h *Handoff) closeReady() {
@@ -228,7 +247,7 @@ func (h *Handoff) fill() {
 	for name, v := range h.values {
 		pairs = append(pairs, "{"+name+"}", FormatValue(v))
 	}
-	pairs = append(pairs, "{"+HandlesName+"}", h.list)
+	pairs = append(pairs, "{"+HandlesName+"}", h.handles.String())
 	r := strings.NewReplacer(pairs...)
 	for i, s := range h.Cmd.Args {
 		h.Cmd.Args[i] = r.Replace(s)
@@ -247,10 +266,12 @@ func (h *Handoff) Value(name string) (uintptr, bool) {
 	return v, ok
 }
 
-// Handles returns the names argument that {handles} stands for: every
-// handle passed, with its name, kind and child-side value. It is known once
-// Start has returned without error.
-func (h *Handoff) Handles() string { return h.list }
+// Handles returns the handles argument that {handles} stands for, parsed:
+// every handle passed, with its name, kind and child-side value, as the
+// child's [ParseHandles] returns it; its String method gives the argument's
+// text. It is nil before Start, and known once Start has returned without
+// error.
+func (h *Handoff) Handles() *Handles { return h.handles }
 
 // Wait waits for the child to exit, as [exec.Cmd.Wait] does, then releases
 // what Start kept for the child's lifetime (on Windows, the job object, whose
@@ -267,4 +288,18 @@ func (h *Handoff) Wait() error {
 		err = cerr
 	}
 	return err
+}
+
+// waitReadyOrExit is the wait of [Handoff.WaitReady]: nil once the ready
+// object is signaled, an error wrapping ErrNotReady if the child exits
+// first, the cause of ctx if it is done first.
+func waitReadyOrExit(ctx context.Context, ready *sysHandle, child *sysHandle, pid int) error {
+	switch err := ready.wait(ctx, child); {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrParentGone):
+		return fmt.Errorf("handoff: child %d exited before it was ready: %w", pid, ErrNotReady)
+	default:
+		return err
+	}
 }

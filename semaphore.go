@@ -51,8 +51,8 @@ func (s *Semaphore) Acquire(ctx context.Context) error { return s.h.acquire(ctx)
 // Release adds n, between 1 and [MaxSemaphore], to the count. On Windows a
 // count that would exceed MaxSemaphore is an error, and nothing is added; on
 // Linux the count can grow to 2^64-2. On macOS and the BSDs it is bounded
-// by what a FIFO holds (at least 512 bytes by POSIX, often 64 KiB): a
-// release that does not fit adds what fits and returns an error.
+// by what a FIFO holds (see the package documentation): a release that does
+// not fit adds what fits and returns an error.
 func (s *Semaphore) Release(n int) error {
 	if n < 1 || n > MaxSemaphore {
 		return fmt.Errorf("handoff: semaphore release of %d out of range [1, %d]", n, MaxSemaphore)
@@ -66,3 +66,5 @@ func (s *Semaphore) Handle() uintptr { return s.h.value() }
 
 // Close closes the semaphore's handle.
 func (s *Semaphore) Close() error { return s.h.close() }
+
+func (s *Semaphore) object() (sysHandle, kind, error) { return s.h, kindSemaphore, nil }

@@ -1,39 +1,10 @@
 package handoff
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
 )
-
-// An Object is something a [Handoff] can pass to a child: an [*Event], a
-// [*Semaphore], a [*SharedMemory], or a file given with [File].
-type Object interface {
-	// object returns the handle to pass and the kind of object it names.
-	object() (sysHandle, kind, error)
-}
-
-func (e *Event) object() (sysHandle, kind, error)        { return e.h, kindEvent, nil }
-func (s *Semaphore) object() (sysHandle, kind, error)    { return s.h, kindSemaphore, nil }
-func (m *SharedMemory) object() (sysHandle, kind, error) { return m.h, kindMemory, nil }
-
-// File returns an Object that passes f to a child, which opens it with
-// [Handles.File] or [OpenFile]. f stays owned by the caller and must stay
-// open until Start returns; the child gets a handle of its own. Any file
-// will do: a pipe end, a regular file, a socket.
-func File(f *os.File) Object { return fileObject{f} }
-
-type fileObject struct{ f *os.File }
-
-func (o fileObject) object() (sysHandle, kind, error) {
-	if o.f == nil {
-		return sysHandle{}, kindFile, errors.New("nil file")
-	}
-	h, err := fileHandle(o.f)
-	return h, kindFile, err
-}
 
 // OpenFile returns the file that this process inherited under value, as
 // [File] passed it, checked like [OpenEvent]'s event. On Windows it must be
@@ -54,8 +25,8 @@ func OpenFile(value string) (*os.File, error) {
 // [SignalReady] or [Handles.Ready].
 const ReadyName = "ready"
 
-// HandlesName is the placeholder of the names argument: every occurrence of
-// {handles} in a command's arguments or environment is replaced with the
+// HandlesName is the placeholder of the handles argument: every occurrence
+// of {handles} in a command's arguments or environment is replaced with the
 // list of every handle passed, with its name and kind, which a child reads
 // with [ParseHandles]. See [Handles] for its form.
 const HandlesName = "handles"
@@ -78,7 +49,7 @@ func signalReady(h sysHandle, err error) error {
 	return h.close()
 }
 
-// Handles is what a child received, as listed by its parent in the names
+// Handles is what a child received, as listed by its parent in the handles
 // argument ({handles}). The argument is a comma-separated list of
 // name=kind:value entries, such as
 //
@@ -104,10 +75,10 @@ type handleEntry struct {
 	value string
 }
 
-// ParseHandles parses a names argument. Errors wrap [ErrBadValue].
+// ParseHandles parses a handles argument. Errors wrap [ErrBadValue].
 func ParseHandles(s string) (*Handles, error) {
 	fail := func(format string, args ...any) (*Handles, error) {
-		return nil, fmt.Errorf("handoff: names argument %q: %w: %s", s, ErrBadValue, fmt.Sprintf(format, args...))
+		return nil, fmt.Errorf("handoff: handles argument %q: %w: %s", s, ErrBadValue, fmt.Sprintf(format, args...))
 	}
 	if s == "" {
 		return fail("empty")
@@ -147,8 +118,11 @@ func ParseHandles(s string) (*Handles, error) {
 	return hs, nil
 }
 
-// String returns the names argument that lists hs.
+// String returns the handles argument that lists hs: "" if hs is nil.
 func (hs *Handles) String() string {
+	if hs == nil {
+		return ""
+	}
 	var b strings.Builder
 	for i, e := range hs.entries {
 		if i > 0 {
@@ -159,14 +133,25 @@ func (hs *Handles) String() string {
 	return b.String()
 }
 
-// Names returns the names listed, in order, each with its kind ("event",
-// "semaphore", "shm", "file", "lifeline" or "ready").
-func (hs *Handles) Names() [][2]string {
-	out := make([][2]string, len(hs.entries))
+// Names returns the names listed, in order. A nil Handles lists none.
+func (hs *Handles) Names() []string {
+	if hs == nil {
+		return nil
+	}
+	out := make([]string, len(hs.entries))
 	for i, e := range hs.entries {
-		out[i] = [2]string{e.name, e.kind.String()}
+		out[i] = e.name
 	}
 	return out
+}
+
+// Kind returns the kind listed under name ("event", "semaphore", "shm",
+// "file", "lifeline" or "ready"), and whether there is one.
+func (hs *Handles) Kind(name string) (string, bool) {
+	if e := hs.entry(name); e != nil {
+		return e.kind.String(), true
+	}
+	return "", false
 }
 
 // Has reports whether a handle is listed under name. A nil Handles lists
@@ -178,33 +163,39 @@ func (hs *Handles) Has(name string) bool {
 
 // Value returns the value listed under name, and whether there is one.
 func (hs *Handles) Value(name string) (string, bool) {
-	if hs == nil {
-		return "", false
-	}
-	for _, e := range hs.entries {
-		if e.name == name {
-			return e.value, true
-		}
+	if e := hs.entry(name); e != nil {
+		return e.value, true
 	}
 	return "", false
 }
 
+// entry returns the entry listed under name, nil if there is none.
+func (hs *Handles) entry(name string) *handleEntry {
+	if hs == nil {
+		return nil
+	}
+	for i := range hs.entries {
+		if hs.entries[i].name == name {
+			return &hs.entries[i]
+		}
+	}
+	return nil
+}
+
 // open opens the handle listed under name, which must be of kind want.
 func (hs *Handles) open(name string, want kind) (sysHandle, error) {
-	for _, e := range hs.entries {
-		if e.name != name {
-			continue
-		}
-		if e.kind != want {
-			return sysHandle{}, fmt.Errorf("handoff: %s %q: %w: listed as a %s", want, name, ErrWrongType, e.kind)
-		}
-		h, err := openInherited(e.value, want)
-		if err != nil {
-			return sysHandle{}, fmt.Errorf("handoff: %s %q: %w", want, name, err)
-		}
-		return h, nil
+	e := hs.entry(name)
+	if e == nil {
+		return sysHandle{}, fmt.Errorf("handoff: %s %q: %w", want, name, ErrNotPassed)
 	}
-	return sysHandle{}, fmt.Errorf("handoff: %s %q: %w", want, name, ErrNotPassed)
+	if e.kind != want {
+		return sysHandle{}, fmt.Errorf("handoff: %s %q: %w: listed as a %s", want, name, ErrWrongType, e.kind)
+	}
+	h, err := openInherited(e.value, want)
+	if err != nil {
+		return sysHandle{}, fmt.Errorf("handoff: %s %q: %w", want, name, err)
+	}
+	return h, nil
 }
 
 // Event opens the event listed under name, as [OpenEvent] does.
@@ -295,18 +286,4 @@ func parseKind(s string) (kind, bool) {
 		}
 	}
 	return 0, false
-}
-
-// waitReadyOrExit is the wait of [Handoff.WaitReady]: nil once the ready
-// object is signaled, an error wrapping ErrNotReady if the child exits
-// first, the cause of ctx if it is done first.
-func waitReadyOrExit(ctx context.Context, ready *sysHandle, child *sysHandle, pid int) error {
-	switch err := ready.wait(ctx, child); {
-	case err == nil:
-		return nil
-	case errors.Is(err, ErrParentGone):
-		return fmt.Errorf("handoff: child %d exited before it was ready: %w", pid, ErrNotReady)
-	default:
-		return err
-	}
 }

@@ -1,0 +1,31 @@
+//go:build linux && !handoff_pipe
+
+package handoff
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// valueAlign is what every handle value must be a multiple of.
+const valueAlign = 1
+
+// sysHandle is a file descriptor, -1 once closed.
+type sysHandle struct {
+	fd int
+}
+
+// closedHandle is a sysHandle that holds nothing.
+var closedHandle = sysHandle{-1}
+
+func (h *sysHandle) value() uintptr { return uintptr(h.fd) }
+
+func (h *sysHandle) close() error {
+	if h.fd < 0 {
+		return os.ErrClosed
+	}
+	fd := h.fd
+	h.fd = -1
+	return os.NewSyscallError("close", unix.Close(fd))
+}

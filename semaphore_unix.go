@@ -1,0 +1,28 @@
+//go:build unix
+
+package handoff
+
+import (
+	"context"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// acquireRead takes one count of a semaphore whose every read of b from the
+// non-blocking fd takes one: it reads, and while there is nothing to read
+// (EAGAIN) waits with wait until fd is readable or ctx is done.
+func acquireRead(ctx context.Context, fd int, b []byte, wait func(context.Context) error) error {
+	for {
+		err := ignoringEINTR(func() error { _, err := unix.Read(fd, b); return err })
+		if err != unix.EAGAIN {
+			return os.NewSyscallError("read", err)
+		}
+		if err := context.Cause(ctx); err != nil {
+			return err
+		}
+		if err := wait(ctx); err != nil {
+			return err
+		}
+	}
+}
