@@ -17,7 +17,7 @@
 // by the child's value of the event's handle (Windows) or file descriptor
 // (Linux), in decimal; {parent} by the value of the lifeline, a handle on
 // the parent process; {ready} by the value of the ready event; {message} by
-// the value of the message's shared memory; and {handles} by the names
+// the value of the message's shared memory; and {handles} by the handles
 // argument, name=kind:value entries for all of them (see handoff.Handles).
 // One argument must name {event} or {handles}. The lifeline is passed only if
 // one names {parent} or {handles}, and the ready handshake is used only if
