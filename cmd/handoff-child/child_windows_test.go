@@ -1,0 +1,41 @@
+package main
+
+import (
+	"strconv"
+	"syscall"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+)
+
+// object is what a child inherits here: a handle, which must be
+// inheritable.
+type object = windows.Handle
+
+// inheritance lists the handles a child is to inherit, which it gets with
+// the same values.
+type inheritance struct{ handles []windows.Handle }
+
+// pass adds h and returns its value in the child.
+func (in *inheritance) pass(h windows.Handle) string {
+	in.handles = append(in.handles, h)
+	return strconv.Itoa(int(h))
+}
+
+// run runs the test binary as handoff-child with args, letting it inherit
+// the handles, and returns its output and exit code.
+func (in *inheritance) run(t *testing.T, args ...string) (stdout string, code int) {
+	t.Helper()
+	cmd := childCommand(args...)
+	cmd.SysProcAttr = new(syscall.SysProcAttr)
+	for _, h := range in.handles {
+		cmd.SysProcAttr.AdditionalInheritedHandles = append(cmd.SysProcAttr.AdditionalInheritedHandles, syscall.Handle(h))
+	}
+	return runCommand(t, cmd)
+}
+
+var inheritable = &windows.SecurityAttributes{
+	Length:        uint32(unsafe.Sizeof(windows.SecurityAttributes{})),
+	InheritHandle: 1,
+}
