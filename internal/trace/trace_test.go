@@ -74,12 +74,14 @@ func TestParseLine(t *testing.T) {
 	}
 }
 
-func TestParseLineBad(t *testing.T) {
+// badLines are lines that ParseLine must refuse, one rule of the form
+// broken in each.
+var badLines = func() []string {
 	many := make([]string, 17)
 	for i := range many {
 		many[i] = fmt.Sprintf(`"k%d":"v"`, i)
 	}
-	bad := []string{
+	return []string{
 		"",
 		"\n",
 		"[CHILD] Event signaled",
@@ -136,7 +138,10 @@ func TestParseLineBad(t *testing.T) {
 		"handoff-trace: {\"mono_ns\":1,\"step\":\"x\"}\n\n",
 		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"k":"` + strings.Repeat("v", MaxLine) + `"}}`,
 	}
-	for _, line := range bad {
+}()
+
+func TestParseLineBad(t *testing.T) {
+	for _, line := range badLines {
 		if e, err := ParseLine([]byte(line)); err == nil {
 			t.Errorf("ParseLine(%q) = %+v, want an error", line, e)
 		}
