@@ -59,15 +59,12 @@ func newLifeline(t *testing.T) object {
 func notEvents(t *testing.T) []decoy {
 	t.Helper()
 	_, w := pipeFiles(t)
-	fifo := filepath.Join(t.TempDir(), "fifo")
-	if err := unix.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
+	fifo, fd := filepath.Join(t.TempDir(), "fifo"), -1
+	err := unix.Mkfifo(fifo, 0o600)
+	if err == nil {
+		fd, err = unix.Open(fifo, unix.O_RDWR|unix.O_CLOEXEC, 0)
 	}
-	rw, err := os.OpenFile(fifo, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rw.Close() })
+	rw := fdFile(t, fd, err)
 	file, err := os.Open(os.Args[0])
 	if err != nil {
 		t.Fatal(err)
