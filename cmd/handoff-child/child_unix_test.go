@@ -3,9 +3,12 @@
 package main
 
 import (
+	"math"
 	"os"
 	"strconv"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // object is what a child inherits here: a descriptor.
@@ -40,4 +43,14 @@ func fdFile(t *testing.T, fd int, err error) *os.File {
 	f := os.NewFile(uintptr(fd), "fd "+strconv.Itoa(fd))
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+// mayBeInherited reports whether v names a descriptor that this process may
+// have inherited: open, and not close-on-exec.
+func mayBeInherited(v uint64) bool {
+	if v > math.MaxInt32 {
+		return false
+	}
+	flags, err := unix.FcntlInt(uintptr(v), unix.F_GETFD, 0)
+	return err == nil && flags&unix.FD_CLOEXEC == 0
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/handoff/handoff/internal/winapi"
 	"golang.org/x/sys/windows"
 )
 
@@ -38,4 +39,11 @@ func (in *inheritance) run(t *testing.T, args ...string) (stdout string, code in
 var inheritable = &windows.SecurityAttributes{
 	Length:        uint32(unsafe.Sizeof(windows.SecurityAttributes{})),
 	InheritHandle: 1,
+}
+
+// mayBeInherited reports whether v names a handle that this process may have
+// inherited: open, and inheritable.
+func mayBeInherited(v uint64) bool {
+	var flags uint32
+	return v <= 0xFFFFFFFF && winapi.GetHandleInformation(windows.Handle(v), &flags) == nil && flags&windows.HANDLE_FLAG_INHERIT != 0
 }

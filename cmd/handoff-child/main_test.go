@@ -147,10 +147,12 @@ func TestTraceLines(t *testing.T) {
 // at NUL bytes). A command line that it accepts must give back its values as
 // they were given, and parse the same when written out again; made
 // malformed (a second VALUE, the other form, a negative -timeout) it must be
-// refused with exit code 2. The values it accepts are then opened as the
-// child opens them, and refused, for this process inherited no event and no
-// lifeline: a malformed value as a bad value (exit 3), a well-formed one as
-// not inherited or of the wrong type (exit 4 or 5), never as anything else.
+// refused with exit code 2. The event and the lifeline it names are then
+// opened as the child opens them, in this process, and must be refused: a
+// malformed value as a bad value (exit 3), a well-formed one as not
+// inherited (exit 4), one listed as another kind as the wrong type (exit 5),
+// one not listed as not passed (exit 4). A value that names a handle this
+// process may really have inherited is not opened (see checkRefusal).
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"12", "-event\x0012", "12\x00-parent\x0016", "--\x00-1", "-h", "--help=0", "-timeout\x00-1s\x0012", "12\x0016", "",
@@ -257,57 +259,97 @@ func checkRefused(t *testing.T, args []string, cfg config) {
 }
 
 // checkOpen opens the event and the lifeline that cfg names as the child
-// does, in this process, which inherited neither.
+// does, in this process, and checks that each is refused for the reason its
+// value calls for.
 func checkOpen(t *testing.T, cfg config) {
 	t.Helper()
 	var hs *handoff.Handles
-	value := cfg.event
-	if cfg.hasHandles {
-		var err error
-		if hs, err = handoff.ParseHandles(cfg.handles); err != nil {
-			if !errors.Is(err, handoff.ErrBadValue) || exitcode.Of(err) != exitcode.BadValue {
-				t.Fatalf("ParseHandles(%q) = %v, want a bad value (exit 3)", cfg.handles, err)
-			}
-			return
+	openEv := func() error {
+		ev, err := openEvent(cfg, hs)
+		if ev != nil {
+			ev.Close()
 		}
-		var listed bool
-		if value, listed = hs.Value("event"); !listed {
-			ev, err := openEvent(cfg, hs)
-			if ev != nil || !errors.Is(err, handoff.ErrNotPassed) || exitcode.Of(err) != exitcode.NotInherited {
-				t.Fatalf("handles %q: openEvent = %v, want not passed (exit 4)", cfg.handles, err)
-			}
-			return
-		}
-		if !wellFormed(value) {
-			t.Fatalf("ParseHandles(%q) accepted the malformed event value %q", cfg.handles, value)
-		}
+		return err
 	}
-	ev, err := openEvent(cfg, hs)
-	if ev != nil {
-		ev.Close()
-	}
-	checkRefusal(t, "event", value, err)
-	if cfg.hasParent {
+	openLife := func() error {
 		l, err := openLifeline(cfg, hs)
 		if l != nil {
 			l.Close()
 		}
-		checkRefusal(t, "lifeline", cfg.parent, err)
+		return err
+	}
+	if !cfg.hasHandles {
+		checkRefusal(t, "event", cfg.event, openEv)
+		if cfg.hasParent {
+			checkRefusal(t, "lifeline", cfg.parent, openLife)
+		}
+		return
+	}
+	var err error
+	if hs, err = handoff.ParseHandles(cfg.handles); err != nil {
+		if !errors.Is(err, handoff.ErrBadValue) || exitcode.Of(err) != exitcode.BadValue {
+			t.Fatalf("ParseHandles(%q) = %v, want a bad value (exit 3)", cfg.handles, err)
+		}
+		return
+	}
+	checkListed(t, hs, cfg.handles, "event", "event", openEv)
+	if hs.Has(handoff.LifelineName) {
+		checkListed(t, hs, cfg.handles, handoff.LifelineName, "lifeline", openLife)
 	}
 }
 
-// checkRefusal checks that opening value as what failed with err, and for
-// the reason that value's form calls for.
-func checkRefusal(t *testing.T, what, value string, err error) {
+// checkListed checks that open, which opens what the handles argument s
+// (parsed as hs) lists under name as a kind, refuses it: as not passed if
+// s does not list it, of the wrong type if s lists it as another kind, else
+// for the reason its value calls for.
+func checkListed(t *testing.T, hs *handoff.Handles, s, name, kind string, open func() error) {
 	t.Helper()
-	code := exitcode.Of(err)
+	var listedKind, value string
+	listed := false
+	for _, e := range strings.Split(s, ",") {
+		if n, rest, _ := strings.Cut(e, "="); n == name {
+			listedKind, value, _ = strings.Cut(rest, ":")
+			listed = true
+		}
+	}
+	if v, ok := hs.Value(name); v != value || ok != listed {
+		t.Fatalf("ParseHandles(%q).Value(%q) = %q, %v; want %q, %v", s, name, v, ok, value, listed)
+	}
 	switch {
-	case err == nil:
-		t.Fatalf("opened %q as the %s, which this process never inherited", value, what)
-	case !wellFormed(value) && (!errors.Is(err, handoff.ErrBadValue) || code != exitcode.BadValue):
-		t.Fatalf("open %s %q = %v (exit %d), want a bad value (exit 3)", what, value, err, code)
-	case wellFormed(value) && code != exitcode.NotInherited && code != exitcode.WrongType:
-		t.Fatalf("open %s %q = %v (exit %d), want not inherited or the wrong type (exit 4 or 5)", what, value, err, code)
+	case !listed:
+		if err := open(); !errors.Is(err, handoff.ErrNotPassed) || exitcode.Of(err) != exitcode.NotInherited {
+			t.Fatalf("handles %q: open %s = %v, want not passed (exit 4)", s, name, err)
+		}
+	case listedKind != kind:
+		if err := open(); !errors.Is(err, handoff.ErrWrongType) || exitcode.Of(err) != exitcode.WrongType {
+			t.Fatalf("handles %q: open %s = %v, want the wrong type (exit 5)", s, name, err)
+		}
+	case !wellFormed(value):
+		t.Fatalf("ParseHandles(%q) accepted the malformed value %q", s, value)
+	default:
+		checkRefusal(t, name, value, open)
+	}
+}
+
+// checkRefusal checks that open, which opens value as what, refuses it for
+// the reason that value calls for: a malformed value as a bad value (exit
+// 3), a well-formed one as not inherited (exit 4). A value that names a
+// handle this process may really have inherited (standard input, output
+// and error; the pipes of a fuzzing worker) is not opened: the child would
+// rightly take it if it were of the right type.
+func checkRefusal(t *testing.T, what, value string, open func() error) {
+	t.Helper()
+	if !wellFormed(value) {
+		if err := open(); !errors.Is(err, handoff.ErrBadValue) || exitcode.Of(err) != exitcode.BadValue {
+			t.Fatalf("open %s %q = %v, want a bad value (exit 3)", what, value, err)
+		}
+		return
+	}
+	if n, _ := strconv.ParseUint(value, 0, 64); mayBeInherited(n) {
+		return
+	}
+	if err := open(); !errors.Is(err, handoff.ErrNotInherited) || exitcode.Of(err) != exitcode.NotInherited {
+		t.Fatalf("open %s %q = %v, want not inherited (exit 4)", what, value, err)
 	}
 }
 
