@@ -91,7 +91,7 @@ func TestSemaphoreAsEvent(t *testing.T) {
 	}
 }
 
-// TestNoEventListed gives the child a names argument without an event.
+// TestNoEventListed gives the child a handles argument without an event.
 func TestNoEventListed(t *testing.T) {
 	sem, err := handoff.NewSemaphore(0)
 	if err != nil {

@@ -98,35 +98,8 @@ func parseBody(body []byte) (Event, error) {
 			return e, fmt.Errorf("member %q repeated", key)
 		}
 		seen[key] = true
-		switch key {
-		case memberMono:
-			t, err := d.Token()
-			if err != nil {
-				return e, err
-			}
-			n, ok := t.(json.Number)
-			if !ok {
-				return e, fmt.Errorf("%s is not a number", memberMono)
-			}
-			// ParseInt rejects fractions, exponents and signs other than '-'.
-			v, err := strconv.ParseInt(string(n), 10, 64)
-			if err != nil || v <= 0 {
-				return e, fmt.Errorf("%s %s is not a positive integer", memberMono, n)
-			}
-			e.Mono = v
-		case memberStep:
-			if e.Step, err = str(d); err != nil {
-				return e, err
-			}
-			if !validName(e.Step, '-') {
-				return e, fmt.Errorf("bad step name %q", e.Step)
-			}
-		case memberDetail:
-			if e.Detail, err = detail(d); err != nil {
-				return e, err
-			}
-		default:
-			return e, fmt.Errorf("unknown member %q", key)
+		if err := e.member(d, key); err != nil {
+			return e, err
 		}
 	}
 	if err := delim(d, '}'); err != nil {
@@ -139,6 +112,41 @@ func parseBody(body []byte) (Event, error) {
 		return e, fmt.Errorf("%s or %s missing", memberMono, memberStep)
 	}
 	return e, nil
+}
+
+// member reads the value of the member key into e.
+func (e *Event) member(d *json.Decoder, key string) error {
+	var err error
+	switch key {
+	case memberMono:
+		t, err := d.Token()
+		if err != nil {
+			return err
+		}
+		n, ok := t.(json.Number)
+		if !ok {
+			return fmt.Errorf("%s is not a number", memberMono)
+		}
+		// ParseInt rejects fractions, exponents and signs other than '-'.
+		v, err := strconv.ParseInt(string(n), 10, 64)
+		if err != nil || v <= 0 {
+			return fmt.Errorf("%s %s is not a positive integer", memberMono, n)
+		}
+		e.Mono = v
+	case memberStep:
+		if e.Step, err = str(d); err != nil {
+			return err
+		}
+		if !validName(e.Step, '-') {
+			return fmt.Errorf("bad step name %q", e.Step)
+		}
+	case memberDetail:
+		e.Detail, err = detail(d)
+		return err
+	default:
+		return fmt.Errorf("unknown member %q", key)
+	}
+	return nil
 }
 
 func detail(d *json.Decoder) ([]Field, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -73,12 +74,14 @@ func TestParseLine(t *testing.T) {
 	}
 }
 
-func TestParseLineBad(t *testing.T) {
+// badLines are lines that ParseLine must refuse, one rule of the form
+// broken in each.
+var badLines = func() []string {
 	many := make([]string, 17)
 	for i := range many {
 		many[i] = fmt.Sprintf(`"k%d":"v"`, i)
 	}
-	bad := []string{
+	return []string{
 		"",
 		"\n",
 		"[CHILD] Event signaled",
@@ -135,7 +138,10 @@ func TestParseLineBad(t *testing.T) {
 		"handoff-trace: {\"mono_ns\":1,\"step\":\"x\"}\n\n",
 		`handoff-trace: {"mono_ns":1,"step":"x","detail":{"k":"` + strings.Repeat("v", MaxLine) + `"}}`,
 	}
-	for _, line := range bad {
+}()
+
+func TestParseLineBad(t *testing.T) {
+	for _, line := range badLines {
 		if e, err := ParseLine([]byte(line)); err == nil {
 			t.Errorf("ParseLine(%q) = %+v, want an error", line, e)
 		}
@@ -159,6 +165,10 @@ func TestAppendLineBad(t *testing.T) {
 	}
 }
 
+// FuzzParseLine checks that what ParseLine accepts writes back with
+// AppendLine and parses the same again, in any member order and spacing,
+// and that each malformed variant of it, which breaks one rule of the
+// line's form, is refused.
 func FuzzParseLine(f *testing.F) {
 	for _, e := range goodEvents {
 		b, _ := AppendLine(nil, e)
@@ -171,16 +181,100 @@ func FuzzParseLine(f *testing.F) {
 		if err != nil {
 			return
 		}
-		// What parses writes back, and parses the same again.
 		b, err := AppendLine(nil, e)
 		if err != nil {
 			t.Fatalf("ParseLine(%q) = %+v, which AppendLine refuses: %v", line, e, err)
 		}
-		e2, err := ParseLine(b)
-		if err != nil || !reflect.DeepEqual(e2, e) {
-			t.Fatalf("ParseLine(%q) = %+v, %v; want %+v", b, e2, err, e)
+		for _, good := range sameLines(e) {
+			if e2, err := ParseLine([]byte(good)); err != nil || !reflect.DeepEqual(e2, e) {
+				t.Fatalf("ParseLine(%q) = %+v, %v; want %+v", good, e2, err, e)
+			}
+		}
+		for _, bad := range malformedLines(e) {
+			if e2, err := ParseLine([]byte(bad)); err == nil {
+				t.Fatalf("ParseLine(%q) = %+v, want an error: a malformed variant of %q", abbrev(bad), e2, b)
+			}
 		}
 	})
+}
+
+// lineParts returns the members of the line AppendLine writes for e, and
+// the fields of its detail without the braces.
+func lineParts(e Event) (mono, step, detail string) {
+	mono = `"mono_ns":` + strconv.FormatInt(e.Mono, 10)
+	step = `"step":` + string(appendString(nil, e.Step))
+	d := appendDetail(nil, e.Detail)
+	return mono, step, string(d[1 : len(d)-1])
+}
+
+// line returns a trace line of the members given, in order.
+func line(members ...string) string {
+	return Prefix + "{" + strings.Join(members, ",") + "}"
+}
+
+// sameLines returns lines that must parse as e: AppendLine's, and others
+// that differ only in member order, spacing and line end.
+func sameLines(e Event) []string {
+	mono, step, detail := lineParts(e)
+	d := `"detail":{` + detail + "}"
+	return []string{
+		line(mono, step, d) + "\n",
+		line(mono, step, d) + "\r\n",
+		line(d, step, mono),
+		Prefix + "{ " + mono + " , " + step + " , " + d + " } ",
+	}
+}
+
+// malformedLines returns variants of e's trace line that each break one rule
+// of the line's form, for ParseLine to refuse.
+func malformedLines(e Event) []string {
+	mono, step, detail := lineParts(e)
+	d := `"detail":{` + detail + "}"
+	good := line(mono, step, d)
+	body := strings.TrimPrefix(good, Prefix)
+	sep := ""
+	if detail != "" {
+		sep = ","
+	}
+	bad := []string{
+		// Not one whole trace line.
+		body, " " + good, "handoff-trace:" + body, strings.ToUpper(Prefix) + body,
+		good + "\n" + good, good + "\n\n", good + "\r\r\n", good[:len(good)-1], good + "x", good + "{}",
+		Prefix + "{" + strings.Repeat(" ", MaxLine) + body[1:],
+		Prefix + "[" + body + "]",
+		// Members missing, repeated or unknown.
+		line(step, d), line(mono, d), line(mono, step, d, step), line(mono, step, d, `"who":"parent"`),
+		line(mono, step, d) + ",", line(mono, step, d, ""), Prefix + "{" + mono + " " + step + "," + d + "}",
+		// A bad detail.
+		line(mono, step, `"detail":null`), line(mono, step, `"detail":[]`), line(mono, step, `"detail":"x"`),
+		line(mono, step, `"detail":{`+detail+`,}`), line(mono, step, `"detail":{`+detail),
+		line(mono, step, `"detail":{`+detail+sep+`"zz" "v"}`),
+		line(mono, step, `"detail":{`+detail+sep+"\"zz\":\"\xff\"}"),
+		line(mono, step, `"detail":{`+detail+sep+`"zz":"`+strings.Repeat("v", maxValue+1)+`"}`),
+	}
+	for _, m := range []string{"0", "-1", "1.5", "1e3", `"1"`, "01", "+1", "9223372036854775808", "null", "[1]"} {
+		bad = append(bad, line(`"mono_ns":`+m, step, d))
+	}
+	for _, s := range []string{`""`, `"X"`, `"a b"`, `"a_b"`, `"-a"`, `"1a"`, `"é"`, `"` + strings.Repeat("a", maxName+1) + `"`, "1", "null", `["a"]`} {
+		bad = append(bad, line(mono, `"step":`+s, d))
+	}
+	for _, f := range []string{`"K":"v"`, `"a-b":"v"`, `"":"v"`, `"1a":"v"`, `"zz":1`, `"zz":true`, `"zz":null`, `"zz":{}`, `"zz":["v"]`,
+		`"zz":"a\nb"`, `"zz":"\u0000"`, `"zz":"\u007f"`, `"zz":"\u009b"`, `"` + strings.Repeat("k", maxName+1) + `":"v"`} {
+		bad = append(bad, line(mono, step, `"detail":{`+detail+sep+f+`}`))
+	}
+	// A detail key repeated, and one detail too many.
+	dup := `"zz":"a","zz":"b"`
+	if len(e.Detail) > 0 {
+		dup = detail + "," + string(appendString(nil, e.Detail[0].Key)) + `:"b"`
+	}
+	more := []string{}
+	if detail != "" {
+		more = append(more, detail)
+	}
+	for i := len(e.Detail); i <= maxDetail; i++ {
+		more = append(more, fmt.Sprintf(`"zz%d":"v"`, i))
+	}
+	return append(bad, line(mono, step, `"detail":{`+dup+`}`), line(mono, step, `"detail":{`+strings.Join(more, ",")+`}`))
 }
 
 func TestClean(t *testing.T) {

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"hash/fnv"
+	"io"
+	"runtime"
+	"strconv"
+
+	"github.com/handoff/handoff"
+	"github.com/handoff/handoff/internal/exitcode"
+	"github.com/handoff/handoff/internal/trace"
+)
+
+// The types of the objects the child verifies, as it names them.
+var eventType, lifelineType, memoryType = typeNames()
+
+func typeNames() (event, lifeline, memory string) {
+	switch {
+	case runtime.GOOS == "windows":
+		return "Event", "Process", "Section"
+	case pipeBackend:
+		return "pipe", "socket", "shm"
+	}
+	return "eventfd", "pidfd", "memfd"
+}
+
+// reporter prints the child's steps: as "[CHILD] ..." lines, or as trace
+// lines when the parent asked for them.
+type reporter struct {
+	w     io.Writer
+	trace bool
+}
+
+// step reports one step: msg for a person, step and the details kv for the
+// trace.
+func (r *reporter) step(step, msg string, kv ...any) {
+	if !r.trace {
+		fmt.Fprintf(r.w, "[CHILD] %s\n", msg)
+		return
+	}
+	t, err := trace.Now()
+	if err != nil {
+		fmt.Fprintf(r.w, "[CHILD] %s (no trace: %v)\n", msg, err)
+		return
+	}
+	if err := trace.WriteLine(r.w, trace.Event{Mono: t, Who: trace.Child, Step: step, Detail: trace.Fields(kv...)}); err != nil {
+		fmt.Fprintf(r.w, "[CHILD] %s (no trace: %v)\n", msg, err)
+	}
+}
+
+// message prints the message in shared memory msg, with its length and
+// checksum.
+func (r *reporter) message(msg *handoff.SharedMemory) error {
+	text, err := readMessage(msg.Bytes())
+	if err != nil {
+		return err
+	}
+	h := fnv.New64a()
+	h.Write(text)
+	sum := fmt.Sprintf("%016x", h.Sum64())
+	r.step("message-read", fmt.Sprintf("message (%d bytes, fnv64a %s): %s", len(text), sum, text),
+		"bytes", len(text), "fnv64a", sum)
+	return nil
+}
+
+// exiting reports the exit code that err calls for, and err.
+func (r *reporter) exiting(err error) {
+	code := exitcode.Of(err)
+	if err != nil {
+		r.step("exiting", fmt.Sprintf("exiting with code %d", code), "code", code, "error", trace.Clean(err.Error()))
+	} else {
+		r.step("exiting", fmt.Sprintf("exiting with code %d", code), "code", code)
+	}
+}
+
+// show returns a value as given, quoted unless it is all letters and
+// digits.
+func show(value string) string {
+	for _, c := range value {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return strconv.Quote(value)
+		}
+	}
+	if value == "" {
+		return `""`
+	}
+	return value
+}

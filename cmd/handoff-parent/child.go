@@ -1,0 +1,138 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/handoff/handoff"
+	"github.com/handoff/handoff/internal/trace"
+)
+
+// child is one of the children of a run.
+type child struct {
+	index int // from 1
+	h     *handoff.Handoff
+	trace *trace.Collector
+	err   error // from Wait
+}
+
+// name is how the child is called in messages: "child", or "child 3" when
+// there are several.
+func (c *child) name(n int) string {
+	if n == 1 {
+		return "child"
+	}
+	return fmt.Sprintf("child %d", c.index)
+}
+
+// startChild starts child c, passing it the event and the message.
+func (p *parent) startChild(c *child, ev *handoff.Event, msg *handoff.SharedMemory) error {
+	cmd, err := p.childCommand()
+	if err != nil {
+		return err
+	}
+	c.h = handoff.Command(cmd)
+	c.h.Pass("event", ev)
+	if msg != nil {
+		c.h.Pass("message", msg)
+	}
+	if p.command == nil || names(p.command, "{ready}", "{handles}") {
+		c.h.ExpectReady()
+	}
+	p.connect(c, cmd)
+	t := p.now()
+	if err := c.h.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", c.name(p.children), err)
+	}
+	p.reportStarted(c, t)
+	return nil
+}
+
+// connect sets where the output of child c, to be run as cmd, goes: its
+// trace lines to its collector when tracing, its lines prefixed with its
+// number when there are several children. A child asked for no trace lines
+// gets no HANDOFF_TRACE setting.
+func (p *parent) connect(c *child, cmd *exec.Cmd) {
+	several := p.children > 1
+	prefix := fmt.Sprintf("[%d] ", c.index)
+	env := os.Environ()
+	if p.tracing() {
+		c.trace = trace.NewCollector(p.stderr)
+		cmd.Stdout = c.trace
+		cmd.Env = append(withoutTrace(env), trace.EnvVar+"=1")
+	} else {
+		cmd.Stdout = p.stdout
+		if several {
+			cmd.Stdout = &prefixWriter{w: p.stdout, prefix: prefix}
+		}
+		if clean := withoutTrace(env); len(clean) < len(env) {
+			cmd.Env = clean
+		}
+	}
+	cmd.Stderr = p.stderr
+	if several {
+		cmd.Stderr = &prefixWriter{w: p.stderr, prefix: prefix}
+	}
+	// The child's output is copied until every holder of the pipe has
+	// closed it; a grandchild that keeps it must not hold up Wait for long.
+	cmd.WaitDelay = time.Second
+}
+
+// reportStarted reports child c started at t: its pid and the values passed.
+func (p *parent) reportStarted(c *child, t int64) {
+	n := p.children
+	cmd := c.h.Cmd
+	evValue, _ := c.h.Value("event")
+	kv := []any{"pid", cmd.Process.Pid, "event", evValue}
+	if n > 1 {
+		kv = append([]any{"child", c.index}, kv...)
+	}
+	passed := fmt.Sprintf("event=%d", evValue)
+	for _, name := range []string{"message", handoff.ReadyName, handoff.LifelineName} {
+		if v, ok := c.h.Value(name); ok {
+			kv = append(kv, name, v)
+			passed += fmt.Sprintf(" %s=%d", name, v)
+		}
+	}
+	if p.tracing() {
+		kv = append(kv, "took_ms", trace.Millis(trace.Event{Mono: p.now()}, t))
+	}
+	p.step(t, "child-started", fmt.Sprintf("started %s pid %d: %s (passed %s)", c.name(n), cmd.Process.Pid, commandLine(cmd.Args), passed), kv...)
+}
+
+// childCommand returns the child's command, with the placeholders still in.
+func (p *parent) childCommand() (*exec.Cmd, error) {
+	if p.command != nil {
+		return exec.Command(p.command[0], p.command[1:]...), nil
+	}
+	path, err := findChild()
+	if err != nil {
+		return nil, err
+	}
+	return exec.Command(path, "-handles", "{"+handoff.HandlesName+"}"), nil
+}
+
+// findChild returns the path of handoff-child: next to this program's
+// executable, else on PATH.
+func findChild() (string, error) {
+	name := "handoff-child"
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	exe, err := os.Executable()
+	if err == nil {
+		path := filepath.Join(filepath.Dir(exe), name)
+		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+			return path, nil
+		}
+	}
+	path, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%s is neither next to this program nor on PATH: %w", name, err)
+	}
+	return path, nil
+}

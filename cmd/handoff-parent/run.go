@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"time"
+
+	"github.com/handoff/handoff"
+	"github.com/handoff/handoff/internal/exitcode"
+	"github.com/handoff/handoff/internal/trace"
+)
+
+// run runs handoff-parent with the command-line arguments args.
+func run(args []string, stdout, stderr io.Writer) error {
+	cfg, err := parse(args, stdout)
+	if err != nil {
+		return err
+	}
+	p := &parent{config: cfg, stdout: shared(stdout), stderr: shared(stderr), rec: trace.NewRecorder(trace.Parent)}
+	if cfg.trace || cfg.json {
+		if p.start, err = trace.Now(); err != nil {
+			return err
+		}
+		p.rec.AddAt(p.start, "start", "pid", os.Getpid())
+	}
+	return p.run()
+}
+
+// parent is one run.
+type parent struct {
+	config
+	stdout, stderr io.Writer
+	rec            *trace.Recorder
+	start          int64 // the first step's time, when tracing
+}
+
+// run takes the steps that the command's documentation lists: create, start,
+// wait until ready, set, wait for the children, report, close.
+func (p *parent) run() error {
+	ev, err := p.newEvent()
+	if err != nil {
+		return err
+	}
+	defer ev.Close()
+	msg, err := p.newMessage()
+	if err != nil {
+		return err
+	}
+	if msg != nil {
+		defer msg.Close()
+	}
+	children, err := p.startAll(ev, msg)
+	if err != nil {
+		return err
+	}
+	if failed, err := p.awaitReady(children); err != nil {
+		return p.notReady(children, failed, err)
+	}
+	stopDeadline := p.startDeadline(children)
+	setAt, setErr := p.set(ev, children)
+	waitAll(children)
+	t := p.now()
+	killedAt, timedOut := stopDeadline()
+	if timedOut {
+		p.reportTimeout(killedAt, len(children))
+	}
+	p.reportExits(children, t, true)
+	closeErr := p.close(ev, msg)
+	if p.tracing() {
+		if err := p.timeline(children, setAt); err != nil {
+			return err
+		}
+	}
+	if setErr != nil {
+		return fmt.Errorf("set event: %w", setErr)
+	}
+	if err := p.exitError(children, timedOut); err != nil {
+		return err
+	}
+	if closeErr != nil {
+		return fmt.Errorf("close: %w", closeErr)
+	}
+	return nil
+}
+
+// newEvent creates the event.
+func (p *parent) newEvent() (*handoff.Event, error) {
+	ev, err := handoff.NewEvent()
+	if err != nil {
+		return nil, fmt.Errorf("create event: %w", err)
+	}
+	p.step(p.now(), "event-created", fmt.Sprintf("created event, handle %d", ev.Handle()), "handle", ev.Handle())
+	return ev, nil
+}
+
+// newMessage returns shared memory holding the message after its length, a
+// little-endian uint64, as handoff-child reads it; nil without -message.
+func (p *parent) newMessage() (*handoff.SharedMemory, error) {
+	if p.message == nil {
+		return nil, nil
+	}
+	m, err := handoff.NewSharedMemory(8 + len(p.message))
+	if err != nil {
+		return nil, fmt.Errorf("create message: %w", err)
+	}
+	binary.LittleEndian.PutUint64(m.Bytes(), uint64(len(p.message)))
+	copy(m.Bytes()[8:], p.message)
+	p.step(p.now(), "message-created", fmt.Sprintf("created shared memory, handle %d, holding a message of %d bytes", m.Handle(), len(p.message)),
+		"handle", m.Handle(), "bytes", len(p.message))
+	return m, nil
+}
+
+// startAll starts the children. If one fails to start, it ends those
+// already started and returns why.
+func (p *parent) startAll(ev *handoff.Event, msg *handoff.SharedMemory) ([]*child, error) {
+	children := make([]*child, 0, p.children)
+	for i := range p.children {
+		c := &child{index: i + 1}
+		if err := p.startChild(c, ev, msg); err != nil {
+			killAll(children)
+			waitAll(children)
+			return nil, err
+		}
+		children = append(children, c)
+	}
+	return children, nil
+}
+
+// awaitReady waits until every child has signaled that it verified what it
+// received, within -ready-timeout, if the children were asked to. If one
+// did not, it returns it, the first in order, and why.
+func (p *parent) awaitReady(children []*child) (*child, error) {
+	if _, ok := children[0].h.Value(handoff.ReadyName); !ok {
+		return nil, nil
+	}
+	ctx := context.Background()
+	if p.readyTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.readyTimeout)
+		defer cancel()
+	}
+	errs := make([]error, len(children))
+	var wg sync.WaitGroup
+	for i, c := range children {
+		wg.Go(func() { errs[i] = c.h.WaitReady(ctx) })
+	}
+	wg.Wait()
+	for i, c := range children {
+		if errs[i] != nil {
+			return c, errs[i]
+		}
+	}
+	what := "the child is"
+	if n := len(children); n > 1 {
+		what = fmt.Sprintf("all %d children are", n)
+	}
+	p.step(p.now(), "ready", what+" ready")
+	return nil, nil
+}
+
+// notReady ends a run that stops before the set because child failed did
+// not become ready (err): it ends the children, reports what became of
+// each and the timeline if asked for, and returns the error to exit with.
+func (p *parent) notReady(children []*child, failed *child, err error) error {
+	killAll(children)
+	waitAll(children)
+	p.reportExits(children, p.now(), false)
+	if p.tracing() {
+		if terr := p.timeline(children, 0); terr != nil {
+			return terr
+		}
+	}
+	name := fmt.Sprintf("%s (pid %d)", failed.name(len(children)), failed.h.Cmd.Process.Pid)
+	switch {
+	case errors.Is(err, handoff.ErrNotReady):
+		how := ""
+		if state := failed.h.Cmd.ProcessState; state != nil {
+			how = fmt.Sprintf(" (%v)", state)
+		}
+		return exitcode.Errorf(exitcode.ChildFailed, "%s exited before it was ready%s; the event was not set", name, how)
+	case errors.Is(err, context.DeadlineExceeded):
+		return exitcode.Errorf(exitcode.Timeout, "timeout: %s was not ready within %v; killed the children; the event was not set", name, p.readyTimeout)
+	}
+	return fmt.Errorf("wait for %s to be ready: %w", name, err)
+}
+
+// startDeadline kills the children once -timeout has passed, unless it is 0.
+// The function it returns stops the deadline and tells whether it killed a
+// child, and when.
+func (p *parent) startDeadline(children []*child) (stop func() (at int64, killed bool)) {
+	if p.timeout <= 0 {
+		return func() (int64, bool) { return 0, false }
+	}
+	type kill struct {
+		at     int64
+		killed bool
+	}
+	fired := make(chan kill, 1)
+	timer := time.AfterFunc(p.timeout, func() {
+		at := p.now()
+		fired <- kill{at, killAll(children)}
+	})
+	return func() (int64, bool) {
+		if timer.Stop() {
+			return 0, false
+		}
+		// The timer fired: wait for its kills to return, which on Windows
+		// can be after the children are gone.
+		k := <-fired
+		return k.at, k.killed
+	}
+}
+
+// set sets the event and returns when it did. If it cannot, it kills the
+// children rather than let them wait in vain.
+func (p *parent) set(ev *handoff.Event, children []*child) (int64, error) {
+	setAt := p.now()
+	if err := ev.Set(); err != nil {
+		killAll(children)
+		return setAt, err
+	}
+	limit := "no timeout"
+	if p.timeout > 0 {
+		limit = "timeout " + p.timeout.String()
+	}
+	what := "the child"
+	if len(children) > 1 {
+		what = fmt.Sprintf("the %d children", len(children))
+	}
+	p.step(setAt, "event-set", "event set; waiting for "+what+" ("+limit+")")
+	return setAt, nil
+}
+
+// killAll kills every child, and reports whether that killed one: a child
+// that has exited already is not killed. It is the one way a run ends its
+// children: when a start fails, when a child is not ready, when the event
+// cannot be set and at -timeout.
+func killAll(children []*child) bool {
+	killed := false
+	for _, c := range children {
+		if c.h.Cmd.Process.Kill() == nil {
+			killed = true
+		}
+	}
+	return killed
+}
+
+// waitAll waits until every child has exited and its output is copied, and
+// then closes its trace collector, which holds all its steps from then on.
+func waitAll(children []*child) {
+	var wg sync.WaitGroup
+	for _, c := range children {
+		wg.Go(func() { c.err = c.h.Wait() })
+	}
+	wg.Wait()
+	for _, c := range children {
+		if c.trace != nil {
+			c.trace.Close()
+		}
+	}
+}
+
+// close closes the event and the message, and returns the first error.
+func (p *parent) close(ev *handoff.Event, msg *handoff.SharedMemory) error {
+	err := ev.Close()
+	if msg != nil {
+		if merr := msg.Close(); err == nil {
+			err = merr
+		}
+	}
+	p.step(p.now(), "cleanup-done", "closed the event; done")
+	return err
+}
+
+// exitError returns the error to exit with for the first child that did not
+// exit 0, or could not be waited for; timedOut tells that the deadline
+// killed a child.
+func (p *parent) exitError(children []*child, timedOut bool) error {
+	for _, c := range children {
+		state := c.h.Cmd.ProcessState
+		name := c.name(len(children))
+		switch {
+		case state == nil:
+			return fmt.Errorf("wait for %s: %w", name, c.err)
+		case timedOut && !state.Success():
+			return exitcode.Errorf(exitcode.Timeout, "timeout: %s did not exit within %v; killed it", name, p.timeout)
+		case !state.Exited():
+			return exitcode.Errorf(exitcode.ChildFailed, "%s failed: %v", name, state)
+		case !state.Success():
+			return exitcode.Errorf(exitcode.ChildFailed, "%s failed: exit code %d", name, state.ExitCode())
+		case c.err != nil && !errors.Is(c.err, exec.ErrWaitDelay):
+			return fmt.Errorf("wait for %s: %w", name, c.err)
+		}
+	}
+	return nil
+}
