@@ -165,18 +165,23 @@ func checkChild(t *testing.T, p platform, child string, handles bool, s sent, ou
 	}
 }
 
-// TestInteropWrongType has handoff-parent and the C parent pass each child
-// that follows the protocol a lifeline where it wants the event, in each
-// form: the child must exit 5 without waiting, and the parent 8.
-func TestInteropWrongType(t *testing.T) {
+// TestInteropRefused has handoff-parent and the C parent pass each child
+// that follows the protocol what it must refuse, in each form: a lifeline
+// where it wants the event (wrong type, 5), an event listed as a lifeline
+// (wrong type), and the event a second time (not inherited, 4: the first
+// open made it not inheritable). The child must exit without waiting, and
+// the parent with 8.
+func TestInteropRefused(t *testing.T) {
 	forms := []struct {
 		name string
 		args []string
+		code int
 		why  string // in the child's error
 	}{
-		{"swapped", []string{"-event", "{parent}", "-parent", "{event}"}, "wrong type of object: handle is a Process"},
-		{"listed-as-lifeline", []string{"-handles", "event=lifeline:{event}"}, "wrong type of object: listed as a lifeline"},
-		{"handles-lifeline", []string{"-handles", "event=event:{parent},other=event:{event}"}, "wrong type of object: handle is a Process"},
+		{"swapped", []string{"-event", "{parent}", "-parent", "{event}"}, codeWrongType, "event VALUE: wrong type of object: handle is a Process"},
+		{"listed-as-lifeline", []string{"-handles", "event=lifeline:{event}"}, codeWrongType, "wrong type of object: listed as a lifeline"},
+		{"handles-lifeline", []string{"-handles", "event=event:{parent},other=event:{event}"}, codeWrongType, "event VALUE: wrong type of object: handle is a Process"},
+		{"twice", []string{"-event", "{event}", "-parent", "{event}"}, codeNotInherited, "lifeline VALUE: not an inherited handle"},
 	}
 	bothC(t, func(t *testing.T, p platform) {
 		for _, parent := range []string{"handoff-parent", "cparent"} {
@@ -187,16 +192,21 @@ func TestInteropWrongType(t *testing.T) {
 						if r.code != codeChildFailed {
 							t.Fatalf("exit %d, want %d (child failed)\n%v", r.code, codeChildFailed, r)
 						}
-						index(t, r.stdout, "[CHILD] exiting with code 5")
-						index(t, r.stdout, "[PARENT] child exited with code 5")
-						why := f.why
+						s := sentBy(t, r.stdout, parent)
+						index(t, r.stdout, fmt.Sprintf("[CHILD] exiting with code %d", f.code))
+						index(t, r.stdout, fmt.Sprintf("[PARENT] child exited with code %d", f.code))
+						value := s.event
+						if f.name != "twice" {
+							value = s.lifeline
+						}
+						why := strings.ReplaceAll(f.why, "VALUE", value)
 						if p.name == "linux" {
 							why = strings.ReplaceAll(why, "handle is a Process", "descriptor is anon_inode:[pidfd]")
 						}
-						if !strings.Contains(r.stderr, child+": handoff: event ") || !strings.Contains(r.stderr, why) {
-							t.Errorf("stderr:\n%s\nwant %s: handoff: event ...%s...", r.stderr, child, why)
+						if !strings.Contains(r.stderr, child+": handoff: ") || !strings.Contains(r.stderr, why) {
+							t.Errorf("stderr:\n%s\nwant %s: handoff: ...%s...", r.stderr, child, why)
 						}
-						if !strings.Contains(r.stderr, parent+": child failed: exit code 5") {
+						if !strings.Contains(r.stderr, fmt.Sprintf("%s: child failed: exit code %d", parent, f.code)) {
 							t.Errorf("stderr:\n%s\nwant the parent's report", r.stderr)
 						}
 						if strings.Contains(r.stdout, "[CHILD] waiting") {
@@ -204,6 +214,37 @@ func TestInteropWrongType(t *testing.T) {
 						}
 					})
 				}
+			}
+		}
+	})
+}
+
+// TestInteropGrandparent puts a shell between each parent and each child
+// that follows the protocol (Linux sh, which forks the child; Windows cmd,
+// both of which pass on what they inherited): the lifeline then names the
+// child's grandparent, and the child must refuse it as "parent gone" (6).
+func TestInteropGrandparent(t *testing.T) {
+	bothC(t, func(t *testing.T, p platform) {
+		for _, parent := range []string{"handoff-parent", "cparent"} {
+			for _, child := range []string{"handoff-child", "cchild"} {
+				t.Run(parent+"/"+child, func(t *testing.T) {
+					line := p.path(child) + " -event {event} -parent {parent}"
+					shell := []string{"sh", "-c", line + "; exit $?"} // a list: sh forks, not execs
+					if p.name == "windows" {
+						shell = []string{"cmd", "/c", line}
+					}
+					r := p.run(t, limit, nil, parent, append([]string{"--"}, shell...)...)
+					if r.code != codeChildFailed {
+						t.Fatalf("exit %d, want %d (child failed)\n%v", r.code, codeChildFailed, r)
+					}
+					s := sentBy(t, r.stdout, parent)
+					index(t, r.stdout, fmt.Sprintf("[CHILD] verified event %s: inherited, type %s", s.event, p.eventType()))
+					index(t, r.stdout, "[CHILD] exiting with code 6")
+					want := fmt.Sprintf("%s: handoff: lifeline %s: parent gone: ", child, s.lifeline)
+					if !strings.Contains(r.stderr, want) {
+						t.Errorf("stderr:\n%s\nwant %s...", r.stderr, want)
+					}
+				})
 			}
 		}
 	})
@@ -345,47 +386,68 @@ func TestInteropKillCParent(t *testing.T) {
 
 // TestInteropCParentProbe runs the probe under the C parent: the probe
 // must hold its standard handles and exactly the two handles passed, each
-// of its type, and nothing else that it would pass on.
+// of its type, and nothing else that it would pass on. Then the same with
+// the C parent started by the classic parent, which leaves it holding the
+// classic event, inheritable: the probe must not get that either.
 func TestInteropCParentProbe(t *testing.T) {
 	bothC(t, func(t *testing.T, p platform) {
 		r := p.run(t, limit, nil, "cparent", "--", p.path("probe"), "{event}", "{parent}")
 		if r.code != 0 {
 			t.Fatalf("cparent -- probe: exit %d, want 0\n%v", r.code, r)
 		}
-		s := sentBy(t, r.stdout, "cparent")
-		stdio := strings.Fields(match(t, r.stdout, `# stdio (\d+ \d+ \d+)`)[1])
-		want := map[string]string{s.event: p.eventType(), s.lifeline: p.lifelineType()}
-		for _, v := range stdio {
-			want[v] = "" // any type
+		checkProbe(t, p, r.stdout)
+
+		r = p.run(t, limit, nil, "classicparent", p.path("cparent"), "--", p.path("probe"), "{event}", "{parent}")
+		if r.code != 0 {
+			t.Fatalf("classicparent cparent -- probe: exit %d, want 0\n%v", r.code, r)
 		}
-		if len(want) != 5 {
-			t.Fatalf("event %s, lifeline %s and stdio %v are not 5 distinct values", s.event, s.lifeline, stdio)
-		}
-		got := map[string]string{}
-		for _, m := range regexp.MustCompile(`(?m)^(\d+) (\S+)$`).FindAllStringSubmatch(r.stdout, -1) {
-			got[m[1]] = m[2]
-		}
-		if n := match(t, r.stdout, `# end (\d+)`)[1]; n != strconv.Itoa(len(got)) {
-			t.Fatalf("probe says %s handles, listed %d:\n%s", n, len(got), r.stdout)
-		}
-		for v, typ := range got {
-			w, ok := want[v]
-			switch {
-			case !ok:
-				t.Errorf("child inherited %s (%s), which the C parent did not pass", v, typ)
-			case w != "" && typ != w:
-				t.Errorf("child's %s is a %s, want %s", v, typ, w)
-			}
-		}
-		for v := range want {
-			if _, ok := got[v]; !ok {
-				t.Errorf("child did not inherit %s", v)
-			}
-		}
-		if t.Failed() {
-			t.Logf("probe output:\n%s", r.stdout)
-		}
+		classic := match(t, r.stdout, `\[CLASSIC PARENT\] created inheritable event, handle (\d+)`)[1]
+		// The classic parent appends its event's value: the probe
+		// describes it in its own process, where it must not be inherited.
+		c := sentBy(t, r.stdout, "cparent")
+		match(t, r.stdout, fmt.Sprintf(`\[PARENT\] started child pid %s: probe(\.exe)? %s %s %s \(passed event=%[2]s parent=%[3]s\)`, c.pid, c.event, c.lifeline, classic))
+		checkProbe(t, p, r.stdout)
 	})
+}
+
+// checkProbe checks the list of a probe run by the C parent: exactly the
+// standard handles, the event and the lifeline that the parent reports it
+// passed, each of its type.
+func checkProbe(t *testing.T, p platform, out string) {
+	t.Helper()
+	s := sentBy(t, out, "cparent")
+	stdio := strings.Fields(match(t, out, `# stdio (\d+ \d+ \d+)`)[1])
+	want := map[string]string{s.event: p.eventType(), s.lifeline: p.lifelineType()}
+	for _, v := range stdio {
+		want[v] = "" // any type
+	}
+	if len(want) != 5 {
+		t.Fatalf("event %s, lifeline %s and stdio %v are not 5 distinct values", s.event, s.lifeline, stdio)
+	}
+	got := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^(\d+) (\S+)$`).FindAllStringSubmatch(out, -1) {
+		got[m[1]] = m[2]
+	}
+	if n := match(t, out, `# end (\d+)`)[1]; n != strconv.Itoa(len(got)) {
+		t.Fatalf("probe says %s handles, listed %d:\n%s", n, len(got), out)
+	}
+	for v, typ := range got {
+		w, ok := want[v]
+		switch {
+		case !ok:
+			t.Errorf("child inherited %s (%s), which the C parent did not pass", v, typ)
+		case w != "" && typ != w:
+			t.Errorf("child's %s is a %s, want %s", v, typ, w)
+		}
+	}
+	for v := range want {
+		if _, ok := got[v]; !ok {
+			t.Errorf("child did not inherit %s", v)
+		}
+	}
+	if t.Failed() {
+		t.Logf("probe output:\n%s", out)
+	}
 }
 
 // TestInteropCParentEnds checks the C parent's ends other than success:
