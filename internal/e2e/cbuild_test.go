@@ -7,15 +7,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
 
-// cPrograms are the C examples the interop tests build, by their binary
-// names, from c/examples.
+// cPrograms are the C programs the interop tests build, by their binary
+// names: the examples and c/handoff.h's self-test.
 var cPrograms = map[string]string{
-	"cparent": "c/examples/parent.c",
-	"cchild":  "c/examples/child.c",
+	"cparent":  "c/examples/parent.c",
+	"cchild":   "c/examples/child.c",
+	"selftest": "c/test/selftest.c",
 }
 
 // cBuilt builds the C programs of each platform once, the first time a test
@@ -75,4 +77,16 @@ func buildC(p platform) error {
 		}
 	}
 	return nil
+}
+
+// TestCSelfTest runs c/handoff.h's self-test (c/test/selftest.c): the
+// child side's checks against handles of kinds and origins that the
+// example programs never get.
+func TestCSelfTest(t *testing.T) {
+	bothC(t, func(t *testing.T, p platform) {
+		r := p.run(t, limit, nil, "selftest")
+		if r.code != 0 || !strings.Contains(r.stdout, " checks, 0 failed") {
+			t.Fatalf("selftest: exit %d, want 0 and no failed check\n%v", r.code, r)
+		}
+	})
 }
