@@ -678,10 +678,11 @@ static FARPROC handoff__ntdll(const char *name)
 static int handoff__type(HANDLE h, char *out, size_t n, handoff_error *e, const char *what)
 {
 	/* PUBLIC_OBJECT_TYPE_INFORMATION: a UNICODE_STRING whose buffer follows. */
-	struct {
+	typedef struct {
 		USHORT Length, MaximumLength;
 		PWSTR Buffer;
-	} *name;
+	} handoff__unicode_string;
+	handoff__unicode_string *name;
 	unsigned long long buf[128];
 	ULONG got = 0;
 	LONG status;
@@ -698,7 +699,7 @@ static int handoff__type(HANDLE h, char *out, size_t n, handoff_error *e, const 
 		handoff__fail(e, HANDOFF_FAILURE, "handoff: %s: NtQueryObject: NTSTATUS 0x%08lx", what, (unsigned long)status);
 		return HANDOFF_FAILURE;
 	}
-	name = (void *)buf;
+	name = (handoff__unicode_string *)(void *)buf;
 	for (i = 0; i + 1 < n && i < name->Length / 2u; i++)
 		out[i] = name->Buffer[i] < 128 ? (char)name->Buffer[i] : '?';
 	out[i] = '\0';
