@@ -626,6 +626,15 @@ HANDOFF_API long long handoff_child_value(const handoff_child *c, const char *na
 	return -1;
 }
 
+HANDOFF_API int handoff_signal_ready(handoff_handle ready, handoff_error *e)
+{
+	int code = handoff_event_set(ready, e);
+	if (code != 0)
+		handoff__wrap(e, "handoff: signal ready: ");
+	handoff_close(ready);
+	return code;
+}
+
 static void handoff__free_argv(handoff_child *c)
 {
 	int i;
@@ -839,15 +848,6 @@ HANDOFF_API int handoff_event_set(handoff_handle h, handoff_error *e)
 		return HANDOFF_FAILURE;
 	}
 	return 0;
-}
-
-HANDOFF_API int handoff_signal_ready(handoff_handle ready, handoff_error *e)
-{
-	int code = handoff_event_set(ready, e);
-	if (code != 0)
-		handoff__wrap(e, "handoff: signal ready: ");
-	handoff_close(ready);
-	return code;
 }
 
 /* handoff__quote appends arg to the command line at *p as the C runtime's
@@ -1495,15 +1495,6 @@ HANDOFF_API int handoff_event_set(handoff_handle h, handoff_error *e)
 			return HANDOFF_FAILURE;
 		}
 	}
-}
-
-HANDOFF_API int handoff_signal_ready(handoff_handle ready, handoff_error *e)
-{
-	int code = handoff_event_set(ready, e);
-	if (code != 0)
-		handoff__wrap(e, "handoff: signal ready: ");
-	handoff_close(ready);
-	return code;
 }
 
 static int handoff__pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }

@@ -57,12 +57,6 @@ static void usage(FILE *f)
 		   "  7  timeout: the event was not set within -timeout\n");
 }
 
-static int usage_error(const char *why)
-{
-	cli_error("%s (usage: %s %s; -h for help)", why, cli_name, synopsis);
-	return HANDOFF_USAGE;
-}
-
 /* show returns a value as given, quoted unless it is all letters and
  * digits, as handoff-child shows it. */
 static const char *show(const char *v, char *buf, size_t n)
@@ -139,7 +133,7 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		if (r < 0)
-			return usage_error(err);
+			return cli_usage_error(synopsis, err);
 		if (r == 0) {
 			for (; i < argc; i++)
 				if (nbare++ < 2)
@@ -150,27 +144,27 @@ int main(int argc, char **argv)
 	if (flags[2].set) {
 		if (nbare > 0) {
 			snprintf(err, sizeof err, "both -handles and VALUE \"%s\"", bare[0]);
-			return usage_error(err);
+			return cli_usage_error(synopsis, err);
 		}
 		if (flags[0].set || flags[1].set)
-			return usage_error("-handles excludes -event and -parent");
+			return cli_usage_error(synopsis, "-handles excludes -event and -parent");
 	} else {
 		if (nbare > 1) {
 			snprintf(err, sizeof err, "more than one VALUE: [\"%s\" \"%s\"%s]", bare[0], bare[1], nbare > 2 ? " ..." : "");
-			return usage_error(err);
+			return cli_usage_error(synopsis, err);
 		}
 		if (nbare == 1 && flags[0].set) {
 			snprintf(err, sizeof err, "both -event \"%s\" and VALUE \"%s\"", event, bare[0]);
-			return usage_error(err);
+			return cli_usage_error(synopsis, err);
 		}
 		if (nbare == 1)
 			event = bare[0];
 		else if (!flags[0].set)
-			return usage_error("no VALUE");
+			return cli_usage_error(synopsis, "no VALUE");
 	}
 	if (timeout < 0) {
 		snprintf(err, sizeof err, "negative -timeout -%s", cli_duration(-timeout, tbuf, sizeof tbuf));
-		return usage_error(err);
+		return cli_usage_error(synopsis, err);
 	}
 	has_parent = flags[1].set;
 

@@ -56,6 +56,14 @@ static void cli_error(const char *format, ...)
 	fflush(stderr);
 }
 
+/* cli_usage_error reports a misuse, with the synopsis, and returns the
+ * exit code for it, 2. */
+static int cli_usage_error(const char *synopsis, const char *why)
+{
+	cli_error("%s (usage: %s %s; -h for help)", why, cli_name, synopsis);
+	return 2;
+}
+
 /* cli_parse_duration parses a duration as Go's time.ParseDuration does, into
  * nanoseconds; it returns 0 if s is not one. */
 static int cli_parse_duration(const char *s, long long *ns)

@@ -59,12 +59,6 @@ static void usage(FILE *f)
 		   "  8  child failed: the child exited non-zero, was killed, or exited before it was ready\n");
 }
 
-static int usage_error(const char *why)
-{
-	cli_error("%s (usage: %s %s; -h for help)", why, cli_name, synopsis);
-	return HANDOFF_USAGE;
-}
-
 /* named reports whether an argument of the command names ph. */
 static int named(char **cmd, const char *ph)
 {
@@ -156,17 +150,17 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (r < 0)
-		return usage_error(err);
+		return cli_usage_error(synopsis, err);
 	if (r == 0) {
 		if (i == argc)
-			return usage_error("no child command after --");
+			return cli_usage_error(synopsis, "no child command after --");
 		cmd = argv + i;
 	} else if (i < argc) {
 		snprintf(err, sizeof err, "unexpected argument \"%s\": a child command goes after --", argv[i]);
-		return usage_error(err);
+		return cli_usage_error(synopsis, err);
 	}
 	if (timeout < 0 || ready_timeout < 0)
-		return usage_error(timeout < 0 ? "negative -timeout" : "negative -ready-timeout");
+		return cli_usage_error(synopsis, timeout < 0 ? "negative -timeout" : "negative -ready-timeout");
 	if (cmd == NULL) {
 		def[0] = default_child(argv[0]);
 		def[1] = (char *)"-handles";
@@ -175,7 +169,7 @@ int main(int argc, char **argv)
 		cmd = def;
 	}
 	if (!named(cmd, "{event}") && !named(cmd, "{handles}"))
-		return usage_error("no argument of the child command names {event} or {handles}");
+		return cli_usage_error(synopsis, "no argument of the child command names {event} or {handles}");
 
 	if (handoff_event_new(&ev, &e) != 0) {
 		cli_error("create event: %s", e.text);

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"fmt"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -310,26 +311,11 @@ func TestInteropBogus(t *testing.T) {
 func TestInteropParentDies(t *testing.T) {
 	bothC(t, func(t *testing.T, p platform) {
 		env, _ := token(t)
-		cmd := p.command(t.Context(), []string{env}, "classicparent", "-lifeline", "-noset", p.path("cchild"))
-		out := pipe(t, cmd, "stdout")
-		errOut := pipe(t, cmd, "stderr")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		closeWriters(cmd)
-		if !out.waitFor("[CHILD] waiting for the event", time.Now().Add(limit)) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("the child did not wait:\n%s\n%s", out, errOut)
-		}
+		cmd, out, errOut := startUntil(t, p, env, "[CHILD] waiting for the event", "classicparent", "-lifeline", "-noset", p.path("cchild"))
 		s := sentBy(t, out.String(), "classicparent")
 		ppid := match(t, out.String(), `\[CLASSIC PARENT\] created inheritable lifeline, handle \d+ \(pid (\d+)\)`)[1]
 		index(t, out.String(), fmt.Sprintf("[CHILD] verified lifeline %s: inherited, type %s, parent pid %s", s.lifeline, p.lifelineType(), ppid))
-		killed := time.Now()
-		if err := cmd.Process.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		cmd.Wait()
+		killed := killWait(t, cmd)
 		at := out.waitEOF(time.Now().Add(5 * time.Second))
 		errOut.waitEOF(time.Now().Add(5 * time.Second))
 		if at.IsZero() {
@@ -355,17 +341,7 @@ func TestInteropParentDies(t *testing.T) {
 func TestInteropKillCParent(t *testing.T) {
 	bothC(t, func(t *testing.T, p platform) {
 		env, _ := token(t)
-		cmd := p.command(t.Context(), []string{env}, "cparent", "--", p.path("probe"), "-sleep", "1h", "{event}", "{parent}")
-		out := pipe(t, cmd, "stdout")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		closeWriters(cmd)
-		if !out.waitFor("# sleeping", time.Now().Add(limit)) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("the child did not start sleeping:\n%s", out)
-		}
+		cmd, out, _ := startUntil(t, p, env, "# sleeping", "cparent", "--", p.path("probe"), "-sleep", "1h", "{event}", "{parent}")
 		var child []int
 		for _, pid := range withToken(t, env) {
 			if pid != cmd.Process.Pid {
@@ -375,13 +351,40 @@ func TestInteropKillCParent(t *testing.T) {
 		if len(child) == 0 {
 			t.Fatalf("no child process found by its environment; parent %d\n%s", cmd.Process.Pid, out)
 		}
-		if err := cmd.Process.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		cmd.Wait()
+		killWait(t, cmd)
 		d := gone(t, env, 5*time.Second)
 		t.Logf("child %v gone %v after the parent was killed", child, d)
 	})
+}
+
+// startUntil starts program name of p with the token entry env, reading its
+// standard output and error line by line, and returns once a line of its
+// output contains line; it fails the test if none does within limit.
+func startUntil(t *testing.T, p platform, env, line, name string, args ...string) (*exec.Cmd, *lines, *lines) {
+	t.Helper()
+	cmd := p.command(t.Context(), []string{env}, name, args...)
+	out, errOut := pipe(t, cmd, "stdout"), pipe(t, cmd, "stderr")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	closeWriters(cmd)
+	if !out.waitFor(line, time.Now().Add(limit)) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("%s %q: no line %q:\n%s\n%s", name, args, line, out, errOut)
+	}
+	return cmd, out, errOut
+}
+
+// killWait kills cmd's process, waits for it, and returns when it killed it.
+func killWait(t *testing.T, cmd *exec.Cmd) time.Time {
+	t.Helper()
+	at := time.Now()
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	return at
 }
 
 // TestInteropCParentProbe runs the probe under the C parent: the probe
@@ -395,7 +398,8 @@ func TestInteropCParentProbe(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("cparent -- probe: exit %d, want 0\n%v", r.code, r)
 		}
-		checkProbe(t, p, r.stdout)
+		s := sentBy(t, r.stdout, "cparent")
+		checkProbe(t, p, r.stdout, s.event, s.lifeline)
 
 		r = p.run(t, limit, nil, "classicparent", p.path("cparent"), "--", p.path("probe"), "{event}", "{parent}")
 		if r.code != 0 {
@@ -406,23 +410,21 @@ func TestInteropCParentProbe(t *testing.T) {
 		// describes it in its own process, where it must not be inherited.
 		c := sentBy(t, r.stdout, "cparent")
 		match(t, r.stdout, fmt.Sprintf(`\[PARENT\] started child pid %s: probe(\.exe)? %s %s %s \(passed event=%[2]s parent=%[3]s\)`, c.pid, c.event, c.lifeline, classic))
-		checkProbe(t, p, r.stdout)
+		checkProbe(t, p, r.stdout, c.event, c.lifeline)
 	})
 }
 
-// checkProbe checks the list of a probe run by the C parent: exactly the
-// standard handles, the event and the lifeline that the parent reports it
-// passed, each of its type.
-func checkProbe(t *testing.T, p platform, out string) {
+// checkProbe checks the list of a probe whose parent passed it event and
+// lifeline: exactly those and the standard handles, each of its type.
+func checkProbe(t *testing.T, p platform, out, event, lifeline string) {
 	t.Helper()
-	s := sentBy(t, out, "cparent")
 	stdio := strings.Fields(match(t, out, `# stdio (\d+ \d+ \d+)`)[1])
-	want := map[string]string{s.event: p.eventType(), s.lifeline: p.lifelineType()}
+	want := map[string]string{event: p.eventType(), lifeline: p.lifelineType()}
 	for _, v := range stdio {
 		want[v] = "" // any type
 	}
 	if len(want) != 5 {
-		t.Fatalf("event %s, lifeline %s and stdio %v are not 5 distinct values", s.event, s.lifeline, stdio)
+		t.Fatalf("event %s, lifeline %s and stdio %v are not 5 distinct values", event, lifeline, stdio)
 	}
 	got := map[string]string{}
 	for _, m := range regexp.MustCompile(`(?m)^(\d+) (\S+)$`).FindAllStringSubmatch(out, -1) {
@@ -435,7 +437,7 @@ func checkProbe(t *testing.T, p platform, out string) {
 		w, ok := want[v]
 		switch {
 		case !ok:
-			t.Errorf("child inherited %s (%s), which the C parent did not pass", v, typ)
+			t.Errorf("child inherited %s (%s), which its parent did not pass", v, typ)
 		case w != "" && typ != w:
 			t.Errorf("child's %s is a %s, want %s", v, typ, w)
 		}
