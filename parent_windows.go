@@ -178,6 +178,10 @@ func (l *sysLaunch) start(cmd *exec.Cmd) (err error) {
 		}
 	}()
 	if err := cmd.Start(); err != nil {
+		if job := ownJob(); job != "" {
+			// A limit of this process's job may be what refused the child.
+			return fmt.Errorf("handoff: starting the child in its kill-on-close job%s: %w", job, err)
+		}
 		return err
 	}
 	child, err := windows.OpenProcess(windows.SYNCHRONIZE|windows.PROCESS_QUERY_INFORMATION, false, uint32(cmd.Process.Pid))
@@ -298,7 +302,7 @@ func startBroker(job windows.Handle) (windows.Handle, uint32, error) {
 
 // ownJob describes the job this process runs in, if any, for an error: a
 // job whose limits refuse a nested job or one more process (Windows nests
-// jobs from Windows 8 on) makes the broker's creation fail. Jobs have no
+// jobs from Windows 8 on) makes the broker's or the child's creation fail. Jobs have no
 // name as a rule; their limit flags, when QueryInformationJobObject reports
 // them for this process's job (Wine 8 reports none), say which one it is.
 func ownJob() string {
