@@ -12,12 +12,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// errMainThread reports a goroutine of TestStartFromExitingThread that ran
+// on the main thread.
+var errMainThread = errors.New("on the main thread")
+
 // TestStartFromExitingThread: a child started from a goroutine locked to its
 // OS thread outlives that thread. The parent-death signal (Pdeathsig) fires
 // when the thread that started the child exits, not the process (Go issue
 // 27505), and a goroutine that returns while locked ends its thread.
-var errMainThread = errors.New("on the main thread")
-
 func TestStartFromExitingThread(t *testing.T) {
 	if _, err := exec.LookPath("sleep"); err != nil {
 		t.Fatalf("sleep: %v", err)
