@@ -6,7 +6,9 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -49,7 +51,8 @@ func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) 
 
 // start starts cmd after marking every descriptor of this process from 3 up
 // close-on-exec, so that only cmd.ExtraFiles reach the child, and arranges
-// for the child to be killed when this process dies.
+// for the child to be killed when this process dies: with Pdeathsig, from
+// the starter thread (see startFromStarter).
 func (l *sysLaunch) start(cmd *exec.Cmd) error {
 	defer l.release()
 	if err := closeOnExecFrom(3); err != nil {
@@ -61,7 +64,44 @@ func (l *sysLaunch) start(cmd *exec.Cmd) error {
 	if cmd.SysProcAttr.Pdeathsig == 0 {
 		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 	}
-	return cmd.Start()
+	return startFromStarter(cmd)
+}
+
+// starter is the goroutine that starts every child, locked for good to an
+// OS thread that therefore lives as long as the process; starts carries
+// the commands to it.
+var starter struct {
+	once   sync.Once
+	starts chan startRequest
+}
+
+type startRequest struct {
+	cmd  *exec.Cmd
+	done chan<- error
+}
+
+// startFromStarter runs cmd.Start on the starter's thread. The kernel sends
+// the parent-death signal when the thread that made the child exits, not
+// the process (prctl(2) PR_SET_PDEATHSIG; Go issue 27505), and a goroutine
+// that returns while locked to its thread ends that thread: a child made
+// there would be killed with it. So the child's parent thread is one that
+// never ends. Starts are serialized on it, as forks already are (os/exec
+// forks under syscall.ForkLock). What a caller changed on its own thread
+// (a namespace entered with setns, say) does not reach the child; what
+// Cmd.SysProcAttr asks for does.
+func startFromStarter(cmd *exec.Cmd) error {
+	starter.once.Do(func() {
+		starter.starts = make(chan startRequest)
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread must not end
+			for r := range starter.starts {
+				r.done <- r.cmd.Start()
+			}
+		}()
+	})
+	done := make(chan error, 1)
+	starter.starts <- startRequest{cmd, done}
+	return <-done
 }
 
 func (l *sysLaunch) release() {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"unsafe"
 
@@ -15,23 +16,8 @@ import (
 
 // sysLaunch holds what Start makes for one child: a job object that ties
 // the child's life to this process, and the broker, the process that the
-// child inherits its handles from.
-//
-// The broker is this program's executable, created suspended and never
-// resumed, so that it runs no instruction, and born in the job. Start
-// duplicates the handles for the child into the broker, inheritable, and
-// creates the child with the broker as its parent process
-// (PROC_THREAD_ATTRIBUTE_PARENT_PROCESS) and exactly those duplicates in
-// its handle list. So no handle of handoff's is ever inheritable in this
-// process, not even while CreateProcess runs, and other code of this
-// process that calls CreateProcess with bInheritHandles=TRUE and no handle
-// list cannot pass one on; os/exec's inheritable copies of the child's
-// standard handles go to the broker too. The child is born in the broker's
-// job, so there is no moment when it could outlive this process.
-//
-// Once the child has exited, a watcher ends the broker, which closes every
-// handle the broker held; closing the job, in Wait or when this process
-// dies, ends the broker, the child and whatever the child left behind.
+// child inherits its handles from. The package documentation's Windows
+// section (doc.go) explains the design.
 type sysLaunch struct {
 	job       windows.Handle
 	broker    windows.Handle // until start hands it to the watcher
@@ -57,6 +43,13 @@ func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) 
 	if len(cmd.SysProcAttr.AdditionalInheritedHandles) > 0 {
 		return nil, errors.New("handoff: SysProcAttr.AdditionalInheritedHandles is set: Start sets it, pass handles with Pass")
 	}
+	// The child would inherit nothing, or be born outside the job.
+	if cmd.SysProcAttr.NoInheritHandles {
+		return nil, errors.New("handoff: SysProcAttr.NoInheritHandles is set: the child would inherit none of its handles")
+	}
+	if cmd.SysProcAttr.CreationFlags&windows.CREATE_BREAKAWAY_FROM_JOB != 0 {
+		return nil, errors.New("handoff: SysProcAttr.CreationFlags has CREATE_BREAKAWAY_FROM_JOB: the child must stay in its kill-on-close job")
+	}
 	if l.job, err = newKillOnCloseJob(); err != nil {
 		return nil, err
 	}
@@ -66,6 +59,9 @@ func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) 
 		}
 	}()
 	if l.broker, l.brokerPid, err = startBroker(l.job); err != nil {
+		return nil, err
+	}
+	if err := checkBroker(l.broker, l.job); err != nil {
 		return nil, err
 	}
 	var values []uintptr
@@ -92,11 +88,85 @@ func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) 
 			return nil, err
 		}
 	}
-	cmd.SysProcAttr.ParentProcess = syscall.Handle(l.broker)
-	for _, v := range values {
-		cmd.SysProcAttr.AdditionalInheritedHandles = append(cmd.SysProcAttr.AdditionalInheritedHandles, syscall.Handle(v))
+	list := make([]syscall.Handle, len(values))
+	for i, v := range values {
+		list[i] = syscall.Handle(v)
 	}
+	if err := checkHandleList(list); err != nil {
+		return nil, err
+	}
+	cmd.SysProcAttr.ParentProcess = syscall.Handle(l.broker)
+	cmd.SysProcAttr.AdditionalInheritedHandles = list
 	return values, nil
+}
+
+// checkHandleList checks the entries Start lists in the child's
+// PROC_THREAD_ATTRIBUTE_HANDLE_LIST against the rules of Windows, which
+// Wine does not enforce: no NULL entry (with one, Windows treats the list as
+// empty and the child inherits every inheritable handle of the broker), no
+// pseudo handle (GetCurrentProcess, GetCurrentThread and the token pseudo
+// handles are small negative values), and no entry twice (the kernel
+// ignores a handle value's two low bits, so 0x10 and 0x11 are one entry).
+// That every entry is inheritable in the broker holds by construction: each
+// is a duplicate made there with bInheritHandle set.
+func checkHandleList(list []syscall.Handle) error {
+	seen := make(map[syscall.Handle]bool, len(list))
+	for _, h := range list {
+		switch {
+		case h == 0:
+			return errors.New("handoff: handle list: NULL entry, with which the child would inherit every inheritable handle")
+		case int(h) < 0:
+			return fmt.Errorf("handoff: handle list: pseudo handle %#x", uintptr(h))
+		case seen[h&^3]:
+			return fmt.Errorf("handoff: handle list: handle %#x listed twice", uintptr(h))
+		}
+		seen[h&^3] = true
+	}
+	return nil
+}
+
+// brokerAccess is the access that the broker's handle needs:
+// PROCESS_CREATE_PROCESS to be the child's parent
+// (PROC_THREAD_ATTRIBUTE_PARENT_PROCESS), PROCESS_DUP_HANDLE to receive
+// the duplicates, handoff's and os/exec's.
+const brokerAccess = windows.PROCESS_CREATE_PROCESS | windows.PROCESS_DUP_HANDLE
+
+// checkBroker checks that the handle on the broker has brokerAccess, and
+// that the broker is in job: a child created with the broker as its parent
+// is born in the broker's jobs.
+func checkBroker(broker, job windows.Handle) error {
+	access, err := winapi.GrantedAccess(broker)
+	if err != nil {
+		return fmt.Errorf("handoff: checking the broker's handle: %w", err)
+	}
+	if missing := brokerAccess &^ access; missing != 0 {
+		return fmt.Errorf("handoff: the broker's handle has access %#x, without %s", access, accessNames(missing))
+	}
+	return checkInJob("the broker", broker, job)
+}
+
+// accessNames names the bits of brokerAccess set in access.
+func accessNames(access uint32) string {
+	var names []string
+	if access&windows.PROCESS_CREATE_PROCESS != 0 {
+		names = append(names, "PROCESS_CREATE_PROCESS")
+	}
+	if access&windows.PROCESS_DUP_HANDLE != 0 {
+		names = append(names, "PROCESS_DUP_HANDLE")
+	}
+	return strings.Join(names, " and ")
+}
+
+// checkInJob returns an error if the process p, called what, is not in job.
+func checkInJob(what string, p, job windows.Handle) error {
+	var in bool
+	if err := winapi.IsProcessInJob(p, job, &in); err != nil {
+		return fmt.Errorf("handoff: checking that %s is in its kill-on-close job: %w", what, os.NewSyscallError("IsProcessInJob", err))
+	}
+	if !in {
+		return fmt.Errorf("handoff: %s is not in its kill-on-close job", what)
+	}
+	return nil
 }
 
 // start starts the child, born in the broker's job, and hands the broker to
@@ -108,16 +178,27 @@ func (l *sysLaunch) start(cmd *exec.Cmd) (err error) {
 		}
 	}()
 	if err := cmd.Start(); err != nil {
+		if job := ownJob(); job != "" {
+			// A limit of this process's job may be what refused the child.
+			return fmt.Errorf("handoff: starting the child in its kill-on-close job%s: %w", job, err)
+		}
 		return err
 	}
-	child, err := windows.OpenProcess(windows.SYNCHRONIZE, false, uint32(cmd.Process.Pid))
+	child, err := windows.OpenProcess(windows.SYNCHRONIZE|windows.PROCESS_QUERY_INFORMATION, false, uint32(cmd.Process.Pid))
+	if err == nil {
+		if err = checkInJob(fmt.Sprintf("the child %d", cmd.Process.Pid), child, l.job); err != nil {
+			windows.CloseHandle(child)
+		}
+	} else {
+		err = os.NewSyscallError("OpenProcess", err)
+	}
 	if err != nil {
 		// The broker first: under Wine it holds copies of the standard
 		// handles, which Cmd.Wait waits for.
 		cmd.Process.Kill()
 		l.abort()
 		cmd.Wait()
-		return os.NewSyscallError("OpenProcess", err)
+		return err
 	}
 	l.watched = make(chan struct{})
 	go watchChild(child, l.broker, l.watched)
@@ -213,10 +294,36 @@ func startBroker(job windows.Handle) (windows.Handle, uint32, error) {
 	var pi windows.ProcessInformation
 	flags := uint32(windows.CREATE_SUSPENDED | windows.DETACHED_PROCESS | windows.EXTENDED_STARTUPINFO_PRESENT)
 	if err := windows.CreateProcess(name, cmdline, nil, nil, false, flags, nil, nil, &si.StartupInfo, &pi); err != nil {
-		return 0, 0, fmt.Errorf("handoff: starting the broker %s: %w", exe, os.NewSyscallError("CreateProcess", err))
+		return 0, 0, fmt.Errorf("handoff: starting the broker %s in a new kill-on-close job%s: %w", exe, ownJob(), os.NewSyscallError("CreateProcess", err))
 	}
 	windows.CloseHandle(pi.Thread)
 	return pi.Process, pi.ProcessId, nil
+}
+
+// ownJob describes the job this process runs in, if any, for an error: a
+// job whose limits refuse a nested job or one more process (Windows nests
+// jobs from Windows 8 on) makes the broker's or the child's creation fail. Jobs have no
+// name as a rule; their limit flags, when QueryInformationJobObject reports
+// them for this process's job (Wine 8 reports none), say which one it is.
+func ownJob() string {
+	var in bool
+	if err := winapi.IsProcessInJob(windows.CurrentProcess(), 0, &in); err != nil || !in {
+		return ""
+	}
+	const s = ", nested in this process's job"
+	var info windows.JOBOBJECT_EXTENDED_LIMIT_INFORMATION
+	if err := windows.QueryInformationJobObject(0, windows.JobObjectExtendedLimitInformation,
+		uintptr(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info)), nil); err != nil {
+		return s
+	}
+	limits := info.BasicLimitInformation
+	if limits.LimitFlags == 0 {
+		return s
+	}
+	if limits.LimitFlags&windows.JOB_OBJECT_LIMIT_ACTIVE_PROCESS != 0 {
+		return fmt.Sprintf("%s (limit flags %#x, at most %d processes)", s, limits.LimitFlags, limits.ActiveProcessLimit)
+	}
+	return fmt.Sprintf("%s (limit flags %#x)", s, limits.LimitFlags)
 }
 
 // newKillOnCloseJob creates a job object with
