@@ -85,6 +85,11 @@
 // other descriptor of the parent close-on-exec (close_range with
 // CLOSE_RANGE_CLOEXEC, which also covers descriptors the parent itself
 // inherited), and sets Pdeathsig so the child is killed when the parent dies.
+// The signal follows the thread that started the child, not the process
+// (go.dev/issue/27505), so Start starts every child from one thread of its
+// own that lives as long as the process; state the caller set on its own
+// locked thread (a namespace entered with setns, say) does not reach the
+// child.
 // The lifeline is a pidfd of the parent.
 //
 // The child accepts a descriptor only if it is open, not close-on-exec (a Go
