@@ -35,20 +35,8 @@ func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) 
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = new(syscall.SysProcAttr)
 	}
-	// Both would name handles of another process than the broker, whose
-	// handles the child inherits.
-	if cmd.SysProcAttr.ParentProcess != 0 {
-		return nil, errors.New("handoff: SysProcAttr.ParentProcess is set: Start sets it")
-	}
-	if len(cmd.SysProcAttr.AdditionalInheritedHandles) > 0 {
-		return nil, errors.New("handoff: SysProcAttr.AdditionalInheritedHandles is set: Start sets it, pass handles with Pass")
-	}
-	// The child would inherit nothing, or be born outside the job.
-	if cmd.SysProcAttr.NoInheritHandles {
-		return nil, errors.New("handoff: SysProcAttr.NoInheritHandles is set: the child would inherit none of its handles")
-	}
-	if cmd.SysProcAttr.CreationFlags&windows.CREATE_BREAKAWAY_FROM_JOB != 0 {
-		return nil, errors.New("handoff: SysProcAttr.CreationFlags has CREATE_BREAKAWAY_FROM_JOB: the child must stay in its kill-on-close job")
+	if err := checkSysProcAttr(cmd.SysProcAttr); err != nil {
+		return nil, err
 	}
 	if l.job, err = newKillOnCloseJob(); err != nil {
 		return nil, err
@@ -98,6 +86,27 @@ func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) 
 	cmd.SysProcAttr.ParentProcess = syscall.Handle(l.broker)
 	cmd.SysProcAttr.AdditionalInheritedHandles = list
 	return values, nil
+}
+
+// checkSysProcAttr refuses the settings of cmd.SysProcAttr that Start owns or
+// that would defeat it.
+func checkSysProcAttr(attr *syscall.SysProcAttr) error {
+	// Both would name handles of another process than the broker, whose
+	// handles the child inherits.
+	if attr.ParentProcess != 0 {
+		return errors.New("handoff: SysProcAttr.ParentProcess is set: Start sets it")
+	}
+	if len(attr.AdditionalInheritedHandles) > 0 {
+		return errors.New("handoff: SysProcAttr.AdditionalInheritedHandles is set: Start sets it, pass handles with Pass")
+	}
+	// The child would inherit nothing, or be born outside the job.
+	if attr.NoInheritHandles {
+		return errors.New("handoff: SysProcAttr.NoInheritHandles is set: the child would inherit none of its handles")
+	}
+	if attr.CreationFlags&windows.CREATE_BREAKAWAY_FROM_JOB != 0 {
+		return errors.New("handoff: SysProcAttr.CreationFlags has CREATE_BREAKAWAY_FROM_JOB: the child must stay in its kill-on-close job")
+	}
+	return nil
 }
 
 // checkHandleList checks the entries Start lists in the child's
