@@ -300,6 +300,12 @@ func wake(s *samples, out string) error {
 // runNames are the runs of BenchmarkRun, in the order drawn.
 var runNames = []string{"c-noop", "go-noop", "c-pair", "go-pair", "handoff", "handoff-before"}
 
+// ons are where the whole runs were timed, as the samples' keys name them.
+var ons = []struct{ key, title string }{
+	{"linux", "Whole run, Linux"},
+	{"wine", "Whole run, Windows programs under Wine 8"},
+}
+
 // runs draws whole runs of the programs as box plots, natively and under
 // Wine, each on its own scale, and writes their medians and quartiles to
 // runs.md.
@@ -309,10 +315,6 @@ func runs(s *samples, out, tables string) error {
 		if len(s.get("run-linux-"+n+"-ms"))+len(s.get("run-wine-"+n+"-ms")) > 0 {
 			names = append(names, n)
 		}
-	}
-	ons := []struct{ key, title string }{
-		{"linux", "Whole run, Linux"},
-		{"wine", "Whole run, Windows programs under Wine 8"},
 	}
 	var tiles []*plot.Plot
 	for _, on := range ons {
@@ -337,7 +339,12 @@ func runs(s *samples, out, tables string) error {
 		return err
 	}
 
-	f, err := os.Create(filepath.Join(tables, "runs.md"))
+	return runsTable(s, names, filepath.Join(tables, "runs.md"))
+}
+
+// runsTable writes the whole runs' medians, each over the C pair's, to path.
+func runsTable(s *samples, names []string, path string) error {
+	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
