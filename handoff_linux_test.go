@@ -19,11 +19,11 @@ import (
 )
 
 func init() {
-	helpers["child"] = helperChild
-	helpers["open"] = helperOpen
-	helpers["parent"] = helperParent
-	helpers["wait-for-set"] = helperWaitForSet
-	helpers["sleep"] = func([]string) { time.Sleep(time.Minute) }
+	registerHelper("child", helperChild)
+	registerHelper("open", helperOpen)
+	registerHelper("parent", helperParent)
+	registerHelper("wait-for-set", helperWaitForSet)
+	registerHelper("sleep", func([]string) { time.Sleep(time.Minute) })
 }
 
 // report is what a helper child observed, written as one JSON line.
@@ -166,10 +166,11 @@ func helperOpen(args []string) {
 	writeReport(os.Stdout, r)
 }
 
-// helperParent starts a "wait-for-set" child with an event and a lifeline,
-// prints the child's pid, and exits without setting the event. The child's
-// death signal is made harmless (SIGWINCH), so that what the child sees is
-// the lifeline alone.
+// helperParent starts the helper args[0] with an event and a lifeline and
+// prints the child's pid. With args[1] == "hold" it then blocks until it is
+// killed; otherwise it exits without setting the event or waiting. The
+// "wait-for-set" child's death signal is made harmless (SIGWINCH), so that
+// what the child sees is the lifeline alone.
 func helperParent(args []string) {
 	ev, err := NewEvent()
 	if err != nil {
@@ -187,7 +188,9 @@ func helperParent(args []string) {
 		panic(err)
 	}
 	fmt.Println(cmd.Process.Pid)
-	// Exit without setting the event or waiting.
+	if len(args) > 1 && args[1] == "hold" {
+		select {}
+	}
 }
 
 // helperWaitForSet waits for the event it was passed, or the end of its
@@ -358,7 +361,7 @@ func TestOpenRefuses(t *testing.T) {
 // event. The child must see "parent gone", within a second.
 func TestParentGone(t *testing.T) {
 	result := filepath.Join(t.TempDir(), "result")
-	cmd := exec.Command(os.Args[0], "wait-for-set")
+	cmd := exec.Command(os.Args[0], helperArg("wait-for-set"))
 	cmd.Env = helperEnv("parent", "HANDOFF_TEST_RESULT="+result)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -389,20 +392,24 @@ func TestParentGone(t *testing.T) {
 }
 
 // TestKillParentKillsChild: the child of a parent killed with SIGKILL does not
-// outlive it, though the child itself waits for nothing.
+// outlive it by more than a second, though the child itself waits for
+// nothing: the parent is alive when the kill lands (it blocks after Start),
+// so that the kill, not the parent's own exit, ends the child.
 func TestKillParentKillsChild(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "sleep")
+	cmd := exec.Command(os.Args[0], helperArg("sleep"), "hold")
 	cmd.Env = helperEnv("parent")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The helper parent exits once it started the child; keep it alive by
-	// giving it nothing to do but wait: run it, read the child's pid, kill it.
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
 	var pid int
 	if _, err := fmt.Fscan(out, &pid); err != nil {
 		t.Fatalf("reading child pid: %v", err)
@@ -412,11 +419,35 @@ func TestKillParentKillsChild(t *testing.T) {
 		t.Fatalf("pidfd_open(%d): %v (child already gone?)", pid, err)
 	}
 	defer unix.Close(pidfd)
-	cmd.Process.Kill()
-	cmd.Wait()
-	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-	n, err := unix.Poll(fds, 5000)
-	if err != nil || n != 1 {
-		t.Fatalf("child %d still running 5 s after its parent was killed (poll = %d, %v)", pid, n, err)
+	t.Cleanup(func() { unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0) })
+	if state := procState(cmd.Process.Pid); state == "Z" || state == "" {
+		t.Fatalf("parent %d before the kill: state %q, want alive", cmd.Process.Pid, state)
 	}
+	if _, gone := waitGone(pidfd, 0); gone {
+		t.Fatalf("child %d ended before its parent was killed", pid)
+	}
+	killed := monotonic()
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatalf("kill parent: %v", err)
+	}
+	at, gone := waitGone(pidfd, 5*goneLimit)
+	took := time.Duration(at - killed)
+	if !gone {
+		t.Fatalf("child %d still running %v after its parent was killed", pid, took)
+	}
+	if took > goneLimit {
+		t.Errorf("child %d gone %v after its parent was killed, want < %v", pid, took, goneLimit)
+	}
+}
+
+// procState returns the state letter of process pid from /proc/<pid>/stat
+// ("Z" for a zombie), or "" if there is no such process.
+func procState(pid int) string {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	_, rest, _ := strings.Cut(string(stat), ") ")
+	state, _, _ := strings.Cut(rest, " ")
+	return state
 }

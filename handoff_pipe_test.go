@@ -26,12 +26,12 @@ import (
 
 func init() {
 	pipeBackend = true
-	helpers["pipe-child"] = helperPipeChild
-	helpers["pipe-open"] = helperPipeOpen
-	helpers["pipe-relay"] = helperPipeRelay
-	helpers["pipe-parent"] = helperPipeParent
-	helpers["pipe-wait"] = helperPipeWait
-	helpers["pipe-sleep"] = func([]string) { time.Sleep(time.Minute) }
+	registerHelper("pipe-child", helperPipeChild)
+	registerHelper("pipe-open", helperPipeOpen)
+	registerHelper("pipe-relay", helperPipeRelay, "pipe-open")
+	registerHelper("pipe-parent", helperPipeParent)
+	registerHelper("pipe-wait", helperPipeWait)
+	registerHelper("pipe-sleep", func([]string) { time.Sleep(time.Minute) })
 	fuzzPlatform.fixtures = pipeFuzzFixtures
 	fuzzPlatform.state = pipeFDState
 	fuzzPlatform.open = func() []uintptr {
@@ -515,7 +515,7 @@ func TestPipeParentGone(t *testing.T) {
 	for _, mode := range []string{"lifeline", "no-lifeline"} {
 		t.Run(mode, func(t *testing.T) {
 			result := filepath.Join(t.TempDir(), "result")
-			cmd := exec.Command(os.Args[0], "pipe-wait", mode)
+			cmd := exec.Command(os.Args[0], helperArg("pipe-wait"), mode)
 			cmd.Env = helperEnv("pipe-parent", "HANDOFF_TEST_RESULT="+result)
 			cmd.Stderr = os.Stderr
 			if err := cmd.Run(); err != nil {
@@ -540,7 +540,7 @@ func TestPipeKillParent(t *testing.T) {
 	for _, child := range []string{"pipe-wait", "pipe-sleep"} {
 		t.Run(child, func(t *testing.T) {
 			result := filepath.Join(t.TempDir(), "result")
-			cmd := exec.Command(os.Args[0], child, "hold")
+			cmd := exec.Command(os.Args[0], helperArg(child), "hold")
 			cmd.Env = helperEnv("pipe-parent", "HANDOFF_TEST_RESULT="+result)
 			cmd.Stderr = os.Stderr
 			out, err := cmd.StdoutPipe()

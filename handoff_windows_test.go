@@ -25,12 +25,12 @@ import (
 )
 
 func init() {
-	helpers["child"] = helperChild
-	helpers["open"] = helperOpen
-	helpers["gone-parent"] = helperGoneParent
-	helpers["gone-child"] = helperGoneChild
-	helpers["kill-parent"] = helperKillParent
-	helpers["waiting-child"] = helperWaitingChild
+	registerHelper("child", helperChild)
+	registerHelper("open", helperOpen)
+	registerHelper("gone-parent", helperGoneParent, "gone-child")
+	registerHelper("gone-child", helperGoneChild)
+	registerHelper("kill-parent", helperKillParent, "waiting-child")
+	registerHelper("waiting-child", helperWaitingChild)
 }
 
 // scanLimit bounds the handle values a probe tries: 4, 8, ... below it. The
@@ -483,7 +483,7 @@ func helperGoneParent(args []string) {
 		helperFatal("%v", err)
 	}
 	cmd := exec.Command(os.Args[0], "{event}", "{parent}")
-	cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER=gone-child")
+	cmd.Env = helperEnv("gone-child")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		helperFatal("%v", err)
@@ -569,7 +569,7 @@ func helperKillParent(args []string) {
 		helperFatal("%v", err)
 	}
 	cmd := exec.Command(os.Args[0], "{event}")
-	cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER=waiting-child")
+	cmd.Env = helperEnv("waiting-child")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		helperFatal("%v", err)
@@ -612,7 +612,7 @@ func helperWaitingChild(args []string) {
 // helperCommand returns a command that runs the named helper.
 func helperCommand(helper string, args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER="+helper)
+	cmd.Env = helperEnv(helper)
 	return cmd
 }
 

@@ -19,10 +19,10 @@ import (
 )
 
 func init() {
-	helpers["kinds-child"] = helperKindsChild
-	helpers["gate-child"] = helperGateChild
-	helpers["no-ready"] = func([]string) { time.Sleep(time.Minute) }
-	helpers["exit-at-once"] = func([]string) {}
+	registerHelper("kinds-child", helperKindsChild)
+	registerHelper("gate-child", helperGateChild)
+	registerHelper("no-ready", func([]string) { time.Sleep(time.Minute) })
+	registerHelper("exit-at-once", func([]string) {})
 }
 
 // kindsReport is what a "kinds-child" saw, sent back through the file it was

@@ -42,12 +42,12 @@ import (
 )
 
 func init() {
-	helpers["stress-parent"] = helperStressParent
-	helpers["stress-child"] = helperStressChild
-	helpers["stepwise"] = helperStepwise
-	helpers["hang"] = helperHang
-	helpers["soak-child"] = helperSoakChild
-	helpers["open-more"] = helperOpenMore
+	registerHelper("stress-parent", helperStressParent, "stress-child")
+	registerHelper("stress-child", helperStressChild)
+	registerHelper("stepwise", helperStepwise)
+	registerHelper("hang", helperHang)
+	registerHelper("soak-child", helperSoakChild)
+	registerHelper("open-more", helperOpenMore)
 	fuzzPlatform.fixtures = linuxFuzzFixtures
 	fuzzPlatform.state = fdState
 	fuzzPlatform.open = openDescriptors
@@ -1111,6 +1111,9 @@ func killChildOnce(t *testing.T, token, fifo, step, via string) (time.Duration, 
 	took := time.Duration(monotonic() - killed)
 	if _, ok := waitGone(pidfd, 0); !ok {
 		return took, fmt.Errorf("child %d still running after the parent's Wait returned", pid)
+	}
+	if took > goneLimit {
+		return took, fmt.Errorf("the parent's Wait returned %v after the child was killed, want < %v", took, goneLimit)
 	}
 
 	var ee *exec.ExitError

@@ -32,16 +32,16 @@ import (
 // would slow.
 
 func init() {
-	helpers["race-child"] = helperRaceChild
-	helpers["exit"] = func([]string) {}
-	helpers["legacy-child"] = helperLegacyChild
-	helpers["fault-parent"] = helperFaultParent
-	helpers["fault-child"] = helperFaultChild
-	helpers["hang-child"] = helperHangChild
-	helpers["sleep"] = func([]string) { time.Sleep(time.Hour) }
-	helpers["soak-parent"] = helperSoakParent
-	helpers["soak-child"] = helperSoakChild
-	helpers["say"] = func([]string) { fmt.Println("said") }
+	registerHelper("race-child", helperRaceChild)
+	registerHelper("exit", func([]string) {})
+	registerHelper("legacy-child", helperLegacyChild)
+	registerHelper("fault-parent", helperFaultParent, "exit", "fault-child")
+	registerHelper("fault-child", helperFaultChild)
+	registerHelper("hang-child", helperHangChild, "sleep")
+	registerHelper("sleep", func([]string) { time.Sleep(time.Hour) })
+	registerHelper("soak-parent", helperSoakParent, "soak-child")
+	registerHelper("soak-child", helperSoakChild)
+	registerHelper("say", func([]string) { fmt.Println("said") })
 }
 
 // stress reports whether HANDOFF_STRESS=full asks for the full counts.
@@ -347,7 +347,7 @@ func legacyStart(args []string) (windows.Handle, error) {
 		return 0, err
 	}
 	var env []uint16
-	for _, kv := range append(os.Environ(), "HANDOFF_TEST_HELPER=legacy-child") {
+	for _, kv := range helperEnv("legacy-child") {
 		u, err := windows.UTF16FromString(kv)
 		if err != nil {
 			return 0, err
@@ -535,7 +535,7 @@ func helperFaultParent(args []string) {
 		emit(r)
 		for {
 			h := Command(exec.Command(os.Args[0], "{event}", "{parent}"))
-			h.Cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER=exit")
+			h.Cmd.Env = helperEnv("exit")
 			h.Pass("event", e)
 			if err := h.Start(); err != nil {
 				helperFatal("Start: %v", err)
@@ -549,7 +549,7 @@ func helperFaultParent(args []string) {
 			helperFatal("%v", err)
 		}
 		h := Command(exec.Command(os.Args[0], "{event}", "{parent}"))
-		h.Cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER=exit")
+		h.Cmd.Env = helperEnv("exit")
 		h.Pass("event", e)
 		if err := h.Start(); err != nil {
 			helperFatal("Start: %v", err)
@@ -565,7 +565,7 @@ func helperFaultParent(args []string) {
 	}
 	if step != "before-start" {
 		cmd := exec.Command(os.Args[0], "{event}", "{parent}")
-		cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER=fault-child")
+		cmd.Env = helperEnv("fault-child")
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			helperFatal("%v", err)
@@ -641,7 +641,7 @@ type hangReport struct {
 // hangs: it never opens its event, never exits.
 func helperHangChild(args []string) {
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER=sleep")
+	cmd.Env = helperEnv("sleep")
 	if err := cmd.Start(); err != nil {
 		helperFatal("%v", err)
 	}
@@ -968,7 +968,7 @@ func hang(t *testing.T, stats *faultStats) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "{event}", "{parent}")
-	cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER=hang-child")
+	cmd.Env = helperEnv("hang-child")
 	h := Command(cmd)
 	h.Pass("event", testEvent(t))
 	lines, waited := startHandoff(t, h)
@@ -1209,7 +1209,7 @@ func soakOnce() (left int, err error) {
 	}
 	defer e.Close()
 	cmd := exec.Command(os.Args[0], "{event}", "{parent}")
-	cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER=soak-child")
+	cmd.Env = helperEnv("soak-child")
 	cmd.Stdout = new(bytes.Buffer) // a pipe, and a copy that Wait waits for
 	h := Command(cmd)
 	h.Pass("event", e)
@@ -1268,7 +1268,7 @@ func TestSoak(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0])
-	cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER=soak-parent", "HANDOFF_SOAK="+strconv.Itoa(n))
+	cmd.Env = helperEnv("soak-parent", "HANDOFF_SOAK="+strconv.Itoa(n))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
