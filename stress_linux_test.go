@@ -811,7 +811,8 @@ func repeat(t *testing.T, token, figure string, fault func(rep int, token string
 }
 
 // TestKillParent kills the parent at each step: before Start, during Start
-// (0 to 2.8 ms after asking for it), right after Start, after the child
+// (a delay after asking for it that follows Start's window; the test counts
+// where each kill landed and fails if none landed during Start), right after Start, after the child
 // verified its handles, and after Set while the child still runs. The child
 // must never exit 0 unless the event was set, and must be gone, or have
 // exited "parent gone", within 1 s. "pdeathsig" is the default Handoff;
@@ -833,14 +834,47 @@ func TestKillParent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.step+"/"+tt.mode, func(t *testing.T) {
+			var when killTiming
 			repeat(t, token, "max time to child gone", func(rep int, token string) (time.Duration, error) {
-				return killParentOnce(t, token, tt.step, tt.mode, rep)
+				return killParentOnce(t, token, tt.step, tt.mode, &when)
 			})
+			if tt.step == "during-start" {
+				t.Logf("the kill landed before Start forked in %d repetitions, during Start in %d, after Start returned in %d",
+					when.before, when.during, when.after)
+				if when.during == 0 {
+					t.Errorf("no kill landed during Start (before %d, after %d): the step was not tested", when.before, when.after)
+				}
+			}
 		})
 	}
 }
 
-func killParentOnce(t *testing.T, token, step, mode string, rep int) (gone time.Duration, err error) {
+// killTiming counts where the kills of the during-start step landed, and
+// holds the delay from asking for Start to the kill, which it moves toward
+// Start's window: later after a kill that came before the fork, earlier
+// after one that came once Start had returned.
+type killTiming struct {
+	delay                 time.Duration
+	before, during, after int
+}
+
+// landed records where a kill landed: before Start forked (the parent had no
+// child), after Start returned (the parent said "started"), or during Start.
+func (k *killTiming) landed(forked, started bool) {
+	const step = 200 * time.Microsecond
+	switch {
+	case !forked:
+		k.before++
+		k.delay += step
+	case started:
+		k.after++
+		k.delay = max(0, k.delay-step)
+	default:
+		k.during++
+	}
+}
+
+func killParentOnce(t *testing.T, token, step, mode string, when *killTiming) (gone time.Duration, err error) {
 	t.Helper()
 	var more []string
 	if step == "after-set" {
@@ -881,7 +915,7 @@ func killParentOnce(t *testing.T, token, step, mode string, rep int) (gone time.
 	switch step {
 	case "during-start":
 		send("start")
-		time.Sleep(time.Duration(rep%8) * 400 * time.Microsecond)
+		time.Sleep(when.delay)
 	case "after-start", "after-verify", "after-set":
 		send("start")
 		s, err := out.expect("parent: started ")
@@ -964,6 +998,10 @@ func killParentOnce(t *testing.T, token, step, mode string, rep int) (gone time.
 		errs = append(errs, fmt.Errorf("the killed parent had %d children, want at most 1: %v", len(status), status))
 	}
 	out.drain(time.Second)
+	if step == "during-start" {
+		_, started := out.find("parent: started ")
+		when.landed(len(children) > 0, started)
+	}
 	signaled := false
 	if s, ok := out.find("child: woke "); ok {
 		signaled = strings.HasPrefix(s, "signaled ")
