@@ -4,6 +4,7 @@ package handoff
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -450,4 +451,51 @@ func procState(pid int) string {
 	_, rest, _ := strings.Cut(string(stat), ") ")
 	state, _, _ := strings.Cut(rest, " ")
 	return state
+}
+
+// releasePastMax checks, on a semaphore at 0, what Release promises on
+// Linux: the count grows past MaxSemaphore (the eventfd's counter, read in
+// fdinfo, says so), up to 2^64-2, and a release past that is an error that
+// adds nothing.
+func releasePastMax(t *testing.T, sem *Semaphore) {
+	t.Helper()
+	for _, n := range []int{MaxSemaphore, 1} {
+		if err := sem.Release(n); err != nil {
+			t.Fatalf("Release(%d) = %v, want nil: the count may exceed MaxSemaphore", n, err)
+		}
+	}
+	if got, want := eventfdCount(t, sem.Handle()), uint64(MaxSemaphore)+1; got != want {
+		t.Fatalf("semaphore count after Release(MaxSemaphore) and Release(1) = %d, want %d", got, want)
+	}
+	var b [8]byte
+	binary.NativeEndian.PutUint64(b[:], 1<<64-2-(uint64(MaxSemaphore)+1))
+	if _, err := unix.Write(int(sem.Handle()), b[:]); err != nil {
+		t.Fatalf("filling the semaphore to 2^64-2: %v", err)
+	}
+	if err := sem.Release(1); err == nil {
+		t.Errorf("Release(1) at 2^64-2 = nil error, want an overflow error")
+	}
+	if got := eventfdCount(t, sem.Handle()); got != 1<<64-2 {
+		t.Errorf("semaphore count after a refused Release = %d, want 2^64-2", got)
+	}
+}
+
+// eventfdCount returns an eventfd's counter, from its fdinfo.
+func eventfdCount(t *testing.T, fd uintptr) uint64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/self/fdinfo/%d", fd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "eventfd-count:"); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				t.Fatalf("fdinfo eventfd-count %q: %v", v, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("fd %d has no eventfd-count in fdinfo", fd)
+	return 0
 }

@@ -825,3 +825,16 @@ func pipeFDState(v uintptr) string {
 	dev, ino := fstatID(int(v))
 	return fmt.Sprintf("flags %#x %s %d %d", flags, fdKind(int(v)), dev, ino)
 }
+
+// releasePastMax checks, on a semaphore at 0, what Release promises on the
+// pipe backend: the FIFO holding the count bounds it, far below
+// MaxSemaphore, and a release that does not fit is an error.
+func releasePastMax(t *testing.T, sem *Semaphore) {
+	t.Helper()
+	if err := sem.Release(MaxSemaphore); err == nil {
+		t.Fatalf("Release(MaxSemaphore) at 0 = nil error; a FIFO cannot hold that count")
+	}
+	if err := sem.Release(1); err == nil {
+		t.Errorf("Release(1) on a full FIFO = nil error")
+	}
+}

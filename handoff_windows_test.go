@@ -1418,3 +1418,16 @@ func wait(h *Handoff) (err error) {
 	}()
 	return h.Wait()
 }
+
+// releasePastMax checks, on a semaphore at 0, what Release promises on
+// Windows: the count can reach MaxSemaphore, and a release past it is an
+// error that adds nothing.
+func releasePastMax(t *testing.T, sem *Semaphore) {
+	t.Helper()
+	if err := sem.Release(MaxSemaphore); err != nil {
+		t.Fatalf("Release(MaxSemaphore) at 0 = %v", err)
+	}
+	if err := sem.Release(1); err == nil {
+		t.Errorf("Release past MaxSemaphore = nil error")
+	}
+}

@@ -1411,12 +1411,18 @@ func helperOpenMore(args []string) {
 	}
 	start := time.Now()
 	var h uintptr
-	if args[0] == "lifeline" {
+	switch args[0] {
+	case "lifeline":
 		var l *Lifeline
 		if l, err = OpenLifeline(value); err == nil {
 			h = l.Handle()
 		}
-	} else {
+	case "memory":
+		var m *SharedMemory
+		if m, err = OpenSharedMemory(value); err == nil {
+			h = m.Handle()
+		}
+	default:
 		var ev *Event
 		if ev, err = OpenEvent(value); err == nil {
 			h = ev.Handle()
@@ -1611,6 +1617,13 @@ func TestOpenRefusesMore(t *testing.T) {
 		{"event", "3", extraFD("signalfd", func() (int, error) { return unix.Signalfd(-1, &unix.Sigset_t{}, unix.SFD_CLOEXEC) }), ErrWrongType},
 		{"lifeline", "3", extraFD("epoll", func() (int, error) { return unix.EpollCreate1(unix.EPOLL_CLOEXEC) }), ErrWrongType},
 		{"event", "3", extraFD("inotify", func() (int, error) { return unix.InotifyInit1(unix.IN_CLOEXEC) }), ErrWrongType},
+		// Shared memory that is not handoff's: a memfd whose size is not
+		// sealed, or sealed without F_SEAL_SEAL, or a regular file.
+		{"memory", "3", extraFD("memfd-unsealed", memfdSealed(0)), ErrWrongType},
+		{"memory", "3", extraFD("memfd-no-sealing", func() (int, error) { return unix.MemfdCreate("handoff-test", unix.MFD_CLOEXEC) }), ErrWrongType},
+		{"memory", "3", extraFD("memfd-shrink-grow", memfdSealed(unix.F_SEAL_SHRINK|unix.F_SEAL_GROW)), ErrWrongType},
+		{"memory", "3", extraFD("memfd-grow-seal", memfdSealed(unix.F_SEAL_GROW|unix.F_SEAL_SEAL)), ErrWrongType},
+		{"memory", "3", extraRegular, ErrWrongType},
 		// Pidfds that are not of the parent.
 		{"lifeline", "3", extraPidfd(false), ErrParentGone},
 		{"lifeline", "3", extraPidfd(true), ErrParentGone},
@@ -1659,9 +1672,34 @@ func TestOpenRefusesMore(t *testing.T) {
 	}
 }
 
+// memfdSealed returns a maker of a 4 KiB memfd that allows sealing, with
+// seals added.
+func memfdSealed(seals int) func() (int, error) {
+	return func() (int, error) {
+		fd, err := unix.MemfdCreate("handoff-test", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+		if err != nil {
+			return -1, err
+		}
+		if err := unix.Ftruncate(fd, 4096); err != nil {
+			unix.Close(fd)
+			return -1, err
+		}
+		if seals != 0 {
+			if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
+				unix.Close(fd)
+				return -1, err
+			}
+		}
+		return fd, nil
+	}
+}
+
 func kindOf(s string) kind {
-	if s == "lifeline" {
+	switch s {
+	case "lifeline":
 		return kindLifeline
+	case "memory":
+		return kindMemory
 	}
 	return kindEvent
 }
