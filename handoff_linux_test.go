@@ -88,11 +88,6 @@ func isPidfdOf(fd, pid int) bool {
 	return err == nil && p == pid
 }
 
-func cloexec(fd int) bool {
-	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-	return err == nil && flags&unix.FD_CLOEXEC != 0
-}
-
 // helperChild is a well-behaved child: it opens the event and the lifeline
 // named by its arguments, reports what it saw, and waits for the event.
 func helperChild(args []string) {
@@ -101,7 +96,7 @@ func helperChild(args []string) {
 	r.Inherited = inheritedFDs()
 	r.Event, _ = strconv.Atoi(args[0])
 	r.Lifeline, _ = strconv.Atoi(args[1])
-	r.CloexecIn = cloexec(r.Event)
+	r.CloexecIn = cloexecFlag(r.Event)
 	r.EventType, _ = os.Readlink(fmt.Sprintf("/proc/self/fd/%d", r.Event))
 	ev, err := OpenEvent(args[0])
 	if err != nil {
@@ -109,7 +104,7 @@ func helperChild(args []string) {
 		writeReport(os.Stdout, r)
 		os.Exit(1)
 	}
-	r.CloexecOK = cloexec(r.Event)
+	r.CloexecOK = cloexecFlag(r.Event)
 	parent, err := OpenLifeline(args[1])
 	if err != nil {
 		r.Err, r.Sentinel = err.Error(), sentinel(err)
@@ -270,7 +265,7 @@ func TestHandoff(t *testing.T) {
 			t.Errorf("parent has descriptor %s (%s) after Start that it did not have before", fd, target)
 		}
 	}
-	if !cloexec(int(ev.Handle())) {
+	if !cloexecFlag(int(ev.Handle())) {
 		t.Errorf("parent's event fd %d is not close-on-exec after Start", ev.Handle())
 	}
 	r := readReport[report](t, out)
@@ -441,17 +436,6 @@ func TestKillParentKillsChild(t *testing.T) {
 	}
 }
 
-// procState returns the state letter of process pid from /proc/<pid>/stat
-// ("Z" for a zombie), or "" if there is no such process.
-func procState(pid int) string {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return ""
-	}
-	_, rest, _ := strings.Cut(string(stat), ") ")
-	state, _, _ := strings.Cut(rest, " ")
-	return state
-}
 
 // releasePastMax checks, on a semaphore at 0, what Release promises on
 // Linux: the count grows past MaxSemaphore (the eventfd's counter, read in

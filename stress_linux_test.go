@@ -583,7 +583,7 @@ func linuxFuzzFixtures(tb testing.TB) []fuzzFixture {
 				return int(h) == nfd && same && err == nil &&
 					unix.Fstat(int(h), &got) == nil && got.Dev == st.Dev && got.Ino == st.Ino
 			},
-			inheritable: func() bool { return !cloexec(nfd) },
+			inheritable: func() bool { return !cloexecFlag(nfd) },
 		})
 	}
 	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
