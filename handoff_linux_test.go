@@ -436,7 +436,6 @@ func TestKillParentKillsChild(t *testing.T) {
 	}
 }
 
-
 // releasePastMax checks, on a semaphore at 0, what Release promises on
 // Linux: the count grows past MaxSemaphore (the eventfd's counter, read in
 // fdinfo, says so), up to 2^64-2, and a release past that is an error that
