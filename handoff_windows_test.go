@@ -455,12 +455,11 @@ func helperOpen(args []string) {
 	emit(results)
 }
 
-// goneReport is what the "gone-parent" helper reports just before it exits.
+// goneReport is what the "gone-parent" helper reports once its child waits.
 type goneReport struct {
-	ChildPid int    `json:"child_pid"`
-	Job      uint64 `json:"job"`     // the child's job, duplicated into the test process
-	ExitAt   int64  `json:"exit_at"` // wall clock, ns: the parent exits after this
-	Err      string `json:"err,omitempty"`
+	ChildPid  int    `json:"child_pid"`
+	BrokerPid int    `json:"broker_pid"`
+	Err       string `json:"err,omitempty"`
 }
 
 // goneChildReport is what the "gone-child" helper writes to $HANDOFF_RESULT.
@@ -473,10 +472,9 @@ type goneChildReport struct {
 }
 
 // helperGoneParent starts a "gone-child" with an event and the lifeline,
-// hands the child's job to its own parent (the test), which keeps the child
-// alive after this process is gone, waits until the child waits, and exits
-// without setting the event, ending the child's broker as its job's
-// closing would have.
+// waits until the child waits, reports, and then, on the line "exit" on its
+// standard input, exits 0 without setting the event or waiting for the
+// child, as a parent that returns from main does; it is killed otherwise.
 func helperGoneParent(args []string) {
 	e, err := NewEvent()
 	if err != nil {
@@ -493,32 +491,16 @@ func helperGoneParent(args []string) {
 	if err := h.Start(); err != nil {
 		helperFatal("Start: %v", err)
 	}
-	test, err := windows.OpenProcess(windows.PROCESS_DUP_HANDLE, false, uint32(os.Getppid()))
-	if err != nil {
-		helperFatal("OpenProcess: %v", err)
-	}
-	var job windows.Handle
-	if err := windows.DuplicateHandle(windows.CurrentProcess(), h.sys.job, test, &job, 0, false, windows.DUPLICATE_SAME_ACCESS); err != nil {
-		helperFatal("DuplicateHandle: %v", err)
-	}
-	r := goneReport{ChildPid: cmd.Process.Pid, Job: uint64(job)}
+	r := goneReport{ChildPid: cmd.Process.Pid, BrokerPid: int(h.sys.brokerPid)}
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if line != "waiting\n" {
 		r.Err = fmt.Sprintf("child said %q, %v", line, err)
 	}
-	// Let the child get into WaitForMultipleObjects.
-	time.Sleep(100 * time.Millisecond)
-	// The child's lifeline names its broker, which is in the child's job
-	// and dies when the job closes, with this process. The test holds the
-	// job now, so the broker dies here, as this process exits.
-	broker, err := windows.OpenProcess(windows.PROCESS_TERMINATE, false, h.sys.brokerPid)
-	if err != nil {
-		helperFatal("OpenProcess(broker): %v", err)
-	}
-	r.ExitAt = time.Now().UnixNano()
 	emit(r)
-	windows.TerminateProcess(broker, 0)
-	os.Exit(0)
+	if in, _ := bufio.NewReader(os.Stdin).ReadString('\n'); in == "exit\n" {
+		os.Exit(0)
+	}
+	time.Sleep(time.Hour) // until killed
 }
 
 // helperGoneChild opens its event and lifeline (args {event} {parent}), says
@@ -1107,57 +1089,153 @@ func TestOpenRefuses(t *testing.T) {
 	}
 }
 
-// TestParentGone: a parent starts a child with an event and the lifeline
-// and exits without setting the event; the child's WaitParent must return
-// ErrParentGone within a second. The parent hands the child's job to the
-// test, so that its exit does not kill the child, which must notice by
-// itself: its lifeline names its broker, which the parent ends as it
-// exits (the job's closing would end it with the child).
+// TestParentGone: a parent starts a child with an event and the lifeline,
+// and then exits by itself ("exit") or is killed ("kill") without setting
+// the event. The child and its broker must be gone within a second of the
+// parent's end: the parent's job closes with it. The child, which waits on
+// its lifeline, may see ErrParentGone before the job ends it; if it
+// reports anything, it must be that, within the same second, with its event
+// unset. That WaitParent notices the lifeline's end at all is
+// TestLifelineEnds'.
 func TestParentGone(t *testing.T) {
 	t.Parallel()
-	result := filepath.Join(tempDir(t), "result.json")
-	cmd := helperCommand("gone-parent")
-	cmd.Env = append(cmd.Env, "HANDOFF_RESULT="+result)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("gone-parent helper: %v", err)
-	}
-	var p goneReport
-	if err := json.Unmarshal(out, &p); err != nil {
-		t.Fatalf("gone-parent helper said %q: %v", out, err)
-	}
-	t.Cleanup(func() { windows.CloseHandle(windows.Handle(p.Job)) }) // kills the child, if need be
-	if p.Err != "" {
-		t.Fatalf("gone-parent helper: %s", p.Err)
-	}
+	for _, how := range []string{"exit", "kill"} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			result := filepath.Join(tempDir(t), "result.json")
+			cmd := helperCommand("gone-parent")
+			cmd.Env = append(cmd.Env, "HANDOFF_RESULT="+result)
+			outR, outW := pipe(t)
+			defer outR.Close()
+			cmd.Stdout, cmd.Stderr = outW, os.Stderr
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			outW.Close()
+			t.Cleanup(func() { cmd.Wait() }) // after watch's cleanup ends it
+			parent := watch(t, "parent", cmd.Process.Pid)
+			var r goneReport
+			readReport(t, reports(outR), &r, helperTimeout)
+			if r.Err != "" {
+				t.Fatalf("gone-parent helper: %s", r.Err)
+			}
+			child := watch(t, "child", r.ChildPid)
+			broker := watch(t, "broker", r.BrokerPid)
 
+			if how == "exit" {
+				fmt.Fprintln(stdin, "exit")
+			} else if err := windows.TerminateProcess(parent, 0xBAD); err != nil {
+				t.Fatalf("TerminateProcess(parent) = %v", err)
+			}
+			if _, ok := waitGone(parent, helperTimeout); !ok {
+				t.Fatalf("parent still runs %v after it was told to end", helperTimeout)
+			}
+			ended := time.Now()
+			var code uint32
+			windows.GetExitCodeProcess(parent, &code)
+			if want := map[string]uint32{"exit": 0, "kill": 0xBAD}[how]; code != want {
+				t.Errorf("parent's exit code = %#x, want %#x", code, want)
+			}
+			for _, p := range []struct {
+				name string
+				h    windows.Handle
+			}{{"child", child}, {"broker", broker}} {
+				_, ok := waitGone(p.h, 5*gone-time.Since(ended))
+				took := time.Since(ended)
+				switch {
+				case !ok:
+					t.Errorf("the %s still runs %v after its parent's end", p.name, took)
+				case took > gone:
+					t.Errorf("the %s was gone %v after its parent's end, want < %v", p.name, took, gone)
+				default:
+					t.Logf("the %s was gone %v after its parent's end", p.name, took)
+				}
+			}
+
+			b, err := os.ReadFile(result)
+			if errors.Is(err, os.ErrNotExist) {
+				t.Logf("the child was ended before WaitParent returned")
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cr goneChildReport
+			if err := json.Unmarshal(b, &cr); err != nil {
+				t.Fatalf("child reported %q: %v", b, err)
+			}
+			took := time.Duration(cr.WokeAt - ended.UnixNano())
+			t.Logf("child's WaitParent returned %s %v after its parent's end", cr.Err, took)
+			if cr.Err != "ErrParentGone" {
+				t.Errorf("child: WaitParent = %s (%s), want ErrParentGone", cr.Err, cr.Msg)
+			}
+			if took > gone {
+				t.Errorf("child noticed its parent's end after %v, want < %v", took, gone)
+			}
+			if !cr.EventUnset {
+				t.Errorf("child's event is set, want unset")
+			}
+		})
+	}
+}
+
+// TestLifelineEnds: the process a child's lifeline names, its broker, ends
+// while the child waits: WaitParent must return ErrParentGone within a
+// second, with the event unset. The broker ends so when the parent's job
+// closes, which ends the child as well; here the test is the parent, keeps
+// the job open, and ends the broker itself, so that the child lives to
+// report.
+func TestLifelineEnds(t *testing.T) {
+	t.Parallel()
+	result := filepath.Join(tempDir(t), "result.json")
+	cmd := helperCommand("gone-child", "{event}", "{parent}")
+	cmd.Env = append(cmd.Env, "HANDOFF_RESULT="+result)
+	h := Command(cmd)
+	h.Pass("event", testEvent(t))
+	lines, _ := startHandoff(t, h)
+	select {
+	case line := <-lines:
+		if string(line) != "waiting" {
+			t.Fatalf("child said %q, want waiting", line)
+		}
+	case <-time.After(helperTimeout):
+		t.Fatalf("child did not say it waits within %v", helperTimeout)
+	}
+	broker, err := windows.OpenProcess(windows.PROCESS_TERMINATE, false, h.sys.brokerPid)
+	if err != nil {
+		t.Fatalf("OpenProcess(broker) = %v", err)
+	}
+	defer windows.CloseHandle(broker)
+	// Let the child get into WaitForMultipleObjects.
+	time.Sleep(100 * time.Millisecond)
+	ended := time.Now()
+	if err := windows.TerminateProcess(broker, 0); err != nil {
+		t.Fatalf("TerminateProcess(broker) = %v", err)
+	}
 	var b []byte
-	deadline := time.Now().Add(helperTimeout)
-	for {
+	for deadline := time.Now().Add(helperTimeout); ; time.Sleep(10 * time.Millisecond) {
 		if b, err = os.ReadFile(result); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("child %d reported nothing in %v after its parent exited", p.ChildPid, helperTimeout)
+			t.Fatalf("child reported nothing %v after its broker ended", helperTimeout)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	var r goneChildReport
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatalf("child reported %q: %v", b, err)
 	}
-	took := time.Duration(r.WokeAt - p.ExitAt)
-	t.Logf("child woke %v after its parent's last word, with %s: %s", took, r.Err, r.Msg)
+	took := time.Duration(r.WokeAt - ended.UnixNano())
+	t.Logf("child woke %v after its broker ended, with %s: %s", took, r.Err, r.Msg)
 	if r.Err != "ErrParentGone" {
 		t.Errorf("child: WaitParent = %s (%s), want ErrParentGone", r.Err, r.Msg)
 	}
-	if r.WaitFrom >= p.ExitAt {
-		// Only a slow machine: WaitParent must then return at once.
-		t.Logf("child began waiting %v after its parent's last word", time.Duration(r.WaitFrom-p.ExitAt))
-	}
-	if took >= time.Second {
-		t.Errorf("child noticed its parent's exit after %v, want < 1s", took)
+	if took > gone {
+		t.Errorf("child noticed its lifeline's end after %v, want < %v", took, gone)
 	}
 	if !r.EventUnset {
 		t.Errorf("child's event is set, want unset")
@@ -1165,8 +1243,8 @@ func TestParentGone(t *testing.T) {
 }
 
 // TestKillParentKillsChild: killing a parent (TerminateProcess) whose child
-// waits without end must end the child: its job object closes with the
-// parent.
+// waits without end must end the child within a second: its job object
+// closes with the parent.
 func TestKillParentKillsChild(t *testing.T) {
 	t.Parallel()
 	cmd := helperCommand("kill-parent")
@@ -1225,8 +1303,8 @@ func TestKillParentKillsChild(t *testing.T) {
 	var code uint32
 	windows.GetExitCodeProcess(child, &code)
 	t.Logf("child ended %v after its parent was killed, exit code %#x", took, code)
-	if took > 5*time.Second {
-		t.Errorf("child ended %v after its parent was killed, want < 5s", took)
+	if took > gone {
+		t.Errorf("child ended %v after its parent was killed, want < %v", took, gone)
 	}
 	// The child ends by itself only through helperFatal, with 3. Killed
 	// with its job, it ends with 0 under Wine 8.
