@@ -314,17 +314,10 @@ func TestOpenRefuses(t *testing.T) {
 		kind, value string
 		want        error
 	}{
-		{"event", "abc", ErrBadValue},
-		{"event", "0", ErrBadValue},
-		{"event", "-1", ErrBadValue},
-		{"event", " 42", ErrBadValue},
-		{"event", "4294967296", ErrBadValue},
-		{"event", "0xFFFFFFFF", ErrBadValue},
 		{"event", "12345", ErrNotInherited},      // unused
 		{"event", "4294967292", ErrNotInherited}, // beyond any fd
 		{"event", "own", ErrNotInherited},        // the child's own eventfd
 		{"event", "closed", ErrNotInherited},     // the passed event, closed
-		{"event", "0", ErrBadValue},
 		{"event", "1", ErrWrongType},           // stdout, a pipe
 		{"event", "{parent}", ErrWrongType},    // the lifeline as the event
 		{"lifeline", "{event}", ErrWrongType},  // the event as the lifeline

@@ -1579,8 +1579,8 @@ var (
 
 // TestOpenRefusesMore hands the child the wrong values that TestOpenRefuses
 // does not: inherited descriptors of every other kind, the child's own
-// objects without close-on-exec, closed descriptors, and values beyond 31 and
-// 32 bits. Each must be refused with the right error within a second.
+// objects without close-on-exec, closed descriptors, and values beyond 31
+// bits. Each must be refused with the right error within a second.
 func TestOpenRefusesMore(t *testing.T) {
 	socketpair := func() (int, error) {
 		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
@@ -1640,7 +1640,7 @@ func TestOpenRefusesMore(t *testing.T) {
 		// Closed.
 		{"lifeline", "closed-lifeline", nil, ErrNotInherited},
 		{"event", "closed-3", extraDevNull, ErrNotInherited},
-		// Unused, and beyond 31 and 32 bits.
+		// Unused, and beyond 31 bits (values beyond 32 bits are ParseValue's: value_test.go).
 		{"event", "1023", nil, ErrNotInherited},
 		{"event", "1048576", nil, ErrNotInherited},
 		{"event", "2147483647", nil, ErrNotInherited},
@@ -1648,12 +1648,6 @@ func TestOpenRefusesMore(t *testing.T) {
 		{"event", "2147483648", nil, ErrNotInherited},
 		{"lifeline", "2147483648", nil, ErrNotInherited},
 		{"event", "0x80000000", nil, ErrNotInherited},
-		{"event", "0x100000000", nil, ErrBadValue},
-		{"lifeline", "4294967296", nil, ErrBadValue},
-		{"event", "4294967300", nil, ErrBadValue},
-		{"event", "18446744073709551615", nil, ErrBadValue},
-		{"event", "18446744073709551620", nil, ErrBadValue},
-		{"event", "0x1FFFFFFFFFFFFFFFF", nil, ErrBadValue},
 	}
 	for _, tt := range tests {
 		name := tt.kind + "=" + tt.value
