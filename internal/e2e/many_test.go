@@ -34,7 +34,7 @@ func TestChildren(t *testing.T) {
 			index(t, r.stdout, prefix+"Event signaled")
 			index(t, r.stdout, fmt.Sprintf("%smessage (%d bytes, fnv64a %016x): %s", prefix, len(text), sum.Sum64(), text))
 			index(t, r.stdout, fmt.Sprintf("[PARENT] child %d exited with code 0", i))
-			match(t, r.stdout, regexp.QuoteMeta(prefix)+`verified message \d+: inherited, type `+p.memoryType()+fmt.Sprintf(`, %d bytes`, 8+len(text)))
+			match(t, r.stdout, regexp.QuoteMeta(prefix)+`verified message \d+: inherited, type `+p.memoryType(t)+fmt.Sprintf(`, %d bytes`, 8+len(text)))
 		}
 		ready := index(t, r.stdout, fmt.Sprintf("[PARENT] all %d children are ready", n))
 		for i := 1; i <= n; i++ {
