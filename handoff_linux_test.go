@@ -318,11 +318,11 @@ func TestOpenRefuses(t *testing.T) {
 		{"event", "4294967292", ErrNotInherited}, // beyond any fd
 		{"event", "own", ErrNotInherited},        // the child's own eventfd
 		{"event", "closed", ErrNotInherited},     // the passed event, closed
-		{"event", "1", ErrWrongType},           // stdout, a pipe
-		{"event", "{parent}", ErrWrongType},    // the lifeline as the event
-		{"lifeline", "{event}", ErrWrongType},  // the event as the lifeline
-		{"lifeline", "2", ErrWrongType},        // stderr
-		{"lifeline", "12345", ErrNotInherited}, // unused
+		{"event", "1", ErrWrongType},             // stdout, a pipe
+		{"event", "{parent}", ErrWrongType},      // the lifeline as the event
+		{"lifeline", "{event}", ErrWrongType},    // the event as the lifeline
+		{"lifeline", "2", ErrWrongType},          // stderr
+		{"lifeline", "12345", ErrNotInherited},   // unused
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind+"="+tt.value, func(t *testing.T) {
