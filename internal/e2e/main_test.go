@@ -38,6 +38,7 @@ var programs = map[string]string{
 	"classicchild":   "github.com/handoff/handoff/internal/testprog/classicchild",
 	"classicparent":  "github.com/handoff/handoff/internal/testprog/classicparent",
 	"probe":          "github.com/handoff/handoff/internal/testprog/probe",
+	"claimchild":     "github.com/handoff/handoff/internal/e2e/claimchild",
 }
 
 // A platform is where the programs run: natively, or under Wine.
