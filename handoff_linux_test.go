@@ -213,15 +213,14 @@ func monotonic() int64 {
 }
 
 // kcmpFile reports whether fd1 in process pid1 and fd2 in pid2 are the same
-// open file description.
+// open file description (kcmpSame), failing t if kcmp fails.
 func kcmpFile(t *testing.T, pid1, fd1, pid2, fd2 int) bool {
 	t.Helper()
-	const kcmpFile = 0
-	r, _, errno := unix.Syscall6(unix.SYS_KCMP, uintptr(pid1), uintptr(pid2), kcmpFile, uintptr(fd1), uintptr(fd2), 0)
-	if errno != 0 {
-		t.Fatalf("kcmp: %v", errno)
+	same, err := kcmpSame(pid1, fd1, pid2, fd2)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return r == 0
+	return same
 }
 
 // openFDs returns the numbers of this process's open descriptors.

@@ -20,8 +20,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,276 +62,6 @@ func stressReps() int {
 
 // goneLimit is how soon a child must be gone once its parent was killed.
 const goneLimit = time.Second
-
-// --- processes left behind ---------------------------------------------------
-
-const tokenVar = "HANDOFF_TEST_TOKEN"
-
-// newToken returns a random token for HANDOFF_TEST_TOKEN, and fails t at its
-// end if a process with a token starting with it is still running (then
-// kills it).
-func newToken(t *testing.T) string {
-	t.Helper()
-	var b [8]byte
-	rand.Read(b[:])
-	token := hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		if left := leftovers(token); len(left) > 0 {
-			t.Errorf("processes left running at the end of the test: %s", left)
-			killAll(left)
-		}
-	})
-	return token
-}
-
-// tokenEnv is helperEnv with HANDOFF_TEST_TOKEN=token.
-func tokenEnv(token, helper string, more ...string) []string {
-	return helperEnv(helper, append([]string{tokenVar + "=" + token}, more...)...)
-}
-
-// proc is a process found by leftovers.
-type proc struct {
-	pid  int
-	stat string // comm and state, from /proc/<pid>/stat
-}
-
-func (p proc) String() string { return fmt.Sprintf("%d %s", p.pid, p.stat) }
-
-// leftovers returns the processes other than this one whose environment has
-// HANDOFF_TEST_TOKEN set to token, or to token followed by a '.' and more.
-// A zombie has no environment any more: it is not running.
-func leftovers(token string) []proc {
-	entries, _ := os.ReadDir("/proc")
-	var found []proc
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-		if err != nil {
-			continue // gone, or not ours to read
-		}
-		for _, kv := range bytes.Split(env, []byte{0}) {
-			v, ok := bytes.CutPrefix(kv, []byte(tokenVar+"="))
-			if ok && (string(v) == token || bytes.HasPrefix(v, []byte(token+"."))) {
-				stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-				found = append(found, proc{pid, strings.TrimSpace(statFields(string(stat)))})
-				break
-			}
-		}
-	}
-	return found
-}
-
-// statFields returns the "(comm) state" part of a /proc/<pid>/stat line.
-func statFields(stat string) string {
-	_, rest, _ := strings.Cut(stat, " ")
-	if i := strings.LastIndexByte(rest, ')'); i >= 0 && i+3 <= len(rest) {
-		return rest[:i+3]
-	}
-	return rest
-}
-
-func killAll(procs []proc) {
-	for _, p := range procs {
-		unix.Kill(p.pid, unix.SIGKILL)
-	}
-}
-
-// --- pidfds, kcmp, subreaper -------------------------------------------------
-
-// pidfdOpen returns a pidfd of pid, closed at the end of the test.
-func pidfdOpen(t *testing.T, pid int) (int, error) {
-	t.Helper()
-	fd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return -1, fmt.Errorf("pidfd_open(%d): %w", pid, err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	return fd, nil
-}
-
-// waitGone waits up to limit for the process of pidfd to exit, and returns
-// CLOCK_MONOTONIC when it saw it gone.
-func waitGone(pidfd int, limit time.Duration) (at int64, gone bool) {
-	end := monotonic() + limit.Nanoseconds()
-	for {
-		left := (end - monotonic()) / 1e6
-		if left < 0 {
-			left = 0
-		}
-		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, int(left))
-		if err == unix.EINTR {
-			continue
-		}
-		now := monotonic()
-		return now, err == nil && n == 1
-	}
-}
-
-// kcmpSame reports whether fd1 of pid1 and fd2 of pid2 are the same open file
-// description. A descriptor that is not open is the same as nothing.
-func kcmpSame(pid1, fd1, pid2, fd2 int) (bool, error) {
-	const kcmpFile = 0
-	r, _, errno := unix.Syscall6(unix.SYS_KCMP, uintptr(pid1), uintptr(pid2), kcmpFile, uintptr(fd1), uintptr(fd2), 0)
-	switch errno {
-	case 0:
-		return r == 0, nil
-	case unix.EBADF:
-		return false, nil
-	}
-	return false, os.NewSyscallError("kcmp", errno)
-}
-
-// beSubreaper makes this process the child subreaper of its descendants for
-// the rest of the test: a grandchild whose parent dies becomes this
-// process's child, so the test can read its exit status.
-func beSubreaper(t *testing.T) {
-	t.Helper()
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		t.Fatalf("prctl(PR_SET_CHILD_SUBREAPER): %v", err)
-	}
-	t.Cleanup(func() { unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) })
-}
-
-// adopted returns the pids of this process's children: once the test has
-// waited for its own, the grandchildren it adopted as subreaper.
-func adopted() []int {
-	entries, _ := os.ReadDir("/proc")
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		_, rest, _ := strings.Cut(string(stat), ") ")
-		var state string
-		var ppid int
-		if _, err := fmt.Sscan(rest, &state, &ppid); err == nil && ppid == os.Getpid() {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-// neverExeced reports whether process pid (running or a zombie) was forked
-// and never called exec: PF_FORKNOEXEC in the flags of /proc/<pid>/stat.
-func neverExeced(pid int) bool {
-	const pfForkNoExec = 0x40
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	_, rest, _ := strings.Cut(string(stat), ") ")
-	f := strings.Fields(rest) // from the state, field 3
-	if len(f) < 7 {
-		return false
-	}
-	flags, err := strconv.ParseUint(f[6], 10, 64)
-	return err == nil && flags&pfForkNoExec != 0
-}
-
-// reap waits for the exit status of pid, an adopted child that has exited.
-func reap(pid int) (unix.WaitStatus, error) {
-	var ws unix.WaitStatus
-	for {
-		_, err := unix.Wait4(pid, &ws, 0, nil)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return ws, fmt.Errorf("wait4(%d): %w", pid, err)
-		}
-		return ws, nil
-	}
-}
-
-// --- lines from the helpers --------------------------------------------------
-
-// lines reads the lines a helper process tree writes to one pipe.
-type lines struct {
-	r      *os.File
-	ch     chan string
-	seen   []string // every line read
-	unread []string // lines read but not yet returned by expect
-}
-
-// readLines reads r, the read end of a pipe, until EOF or Close.
-func readLines(r *os.File) *lines {
-	l := &lines{r: r, ch: make(chan string, 64)}
-	go func() {
-		defer close(l.ch)
-		s := bufio.NewScanner(r)
-		for s.Scan() {
-			l.ch <- s.Text()
-		}
-	}()
-	return l
-}
-
-// expect returns the rest of the first line not yet returned that starts
-// with prefix, waiting up to 10 s for it. The processes of a tree write to
-// the pipe concurrently, so a line may arrive before one expected earlier.
-func (l *lines) expect(prefix string) (string, error) {
-	for i, s := range l.unread {
-		if rest, ok := strings.CutPrefix(s, prefix); ok {
-			l.unread = append(l.unread[:i], l.unread[i+1:]...)
-			return rest, nil
-		}
-	}
-	timer := time.NewTimer(10 * time.Second)
-	defer timer.Stop()
-	for {
-		select {
-		case s, ok := <-l.ch:
-			if !ok {
-				return "", fmt.Errorf("no line %q before EOF; got %q", prefix, l.seen)
-			}
-			l.seen = append(l.seen, s)
-			if rest, ok := strings.CutPrefix(s, prefix); ok {
-				return rest, nil
-			}
-			l.unread = append(l.unread, s)
-		case <-timer.C:
-			return "", fmt.Errorf("no line %q within 10 s; got %q", prefix, l.seen)
-		}
-	}
-}
-
-// drain reads the remaining lines until EOF, or for up to limit.
-func (l *lines) drain(limit time.Duration) {
-	timer := time.NewTimer(limit)
-	defer timer.Stop()
-	for {
-		select {
-		case s, ok := <-l.ch:
-			if !ok {
-				return
-			}
-			l.seen = append(l.seen, s)
-		case <-timer.C:
-			return
-		}
-	}
-}
-
-// find returns the rest of the first line seen that starts with prefix.
-func (l *lines) find(prefix string) (string, bool) {
-	for _, s := range l.seen {
-		if rest, ok := strings.CutPrefix(s, prefix); ok {
-			return rest, true
-		}
-	}
-	return "", false
-}
-
-func (l *lines) close() { l.r.Close() }
 
 // --- helper processes ----------------------------------------------------------
 
@@ -789,8 +517,15 @@ type faultFigures struct {
 // that no process with the token is left afterwards.
 func repeat(t *testing.T, token, figure string, fault func(rep int, token string) (gone time.Duration, err error)) {
 	t.Helper()
+	repeatMore(t, token, figure, nil, fault)
+}
+
+// repeatMore is repeat that goes on past stressReps, up to 10 times as
+// many, while more, if not nil, says so.
+func repeatMore(t *testing.T, token, figure string, more func() bool, fault func(rep int, token string) (gone time.Duration, err error)) {
+	t.Helper()
 	var f faultFigures
-	for rep := range stressReps() {
+	for rep := 0; rep < stressReps() || more != nil && more() && rep < 10*stressReps(); rep++ {
 		repToken := fmt.Sprintf("%s.%s.%d", token, strings.ReplaceAll(t.Name(), "/", "."), rep)
 		gone, err := fault(rep, repToken)
 		if left := leftovers(repToken); len(left) > 0 {
@@ -812,7 +547,8 @@ func repeat(t *testing.T, token, figure string, fault func(rep int, token string
 
 // TestKillParent kills the parent at each step: before Start, during Start
 // (a delay after asking for it that follows Start's window; the test counts
-// where each kill landed and fails if none landed during Start), right after Start, after the child
+// where each kill landed, repeats until 3 landed during Start, and fails if
+// none did), right after Start, after the child
 // verified its handles, and after Set while the child still runs. The child
 // must never exit 0 unless the event was set, and must be gone, or have
 // exited "parent gone", within 1 s. "pdeathsig" is the default Handoff;
@@ -834,8 +570,14 @@ func TestKillParent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.step+"/"+tt.mode, func(t *testing.T) {
+			// During Start, go on until 3 kills have landed in it: on a
+			// quiet machine Start's window is well under a millisecond.
 			var when killTiming
-			repeat(t, token, "max time to child gone", func(rep int, token string) (time.Duration, error) {
+			var more func() bool
+			if tt.step == "during-start" {
+				more = func() bool { return when.during < 3 }
+			}
+			repeatMore(t, token, "max time to child gone", more, func(rep int, token string) (time.Duration, error) {
 				return killParentOnce(t, token, tt.step, tt.mode, &when)
 			})
 			if tt.step == "during-start" {
@@ -851,27 +593,38 @@ func TestKillParent(t *testing.T) {
 
 // killTiming counts where the kills of the during-start step landed, and
 // holds the delay from asking for Start to the kill, which it moves toward
-// Start's window: later after a kill that came before the fork, earlier
-// after one that came once Start had returned.
+// Start's window by bisection: later after a kill that came before the
+// fork, earlier after one that came once Start had returned, by a step that
+// halves each time the direction turns.
 type killTiming struct {
-	delay                 time.Duration
+	delay, step           time.Duration
+	last                  int // -1: the last move was earlier, +1: later
 	before, during, after int
 }
 
 // landed records where a kill landed: before Start forked (the parent had no
 // child), after Start returned (the parent said "started"), or during Start.
 func (k *killTiming) landed(forked, started bool) {
-	const step = 200 * time.Microsecond
+	if k.step == 0 {
+		k.step = 500 * time.Microsecond
+	}
+	move := 0
 	switch {
 	case !forked:
 		k.before++
-		k.delay += step
+		move = +1
 	case started:
 		k.after++
-		k.delay = max(0, k.delay-step)
+		move = -1
 	default:
 		k.during++
+		return
 	}
+	if k.last != 0 && move != k.last {
+		k.step = max(k.step/2, 10*time.Microsecond)
+	}
+	k.last = move
+	k.delay = max(0, k.delay+time.Duration(move)*k.step)
 }
 
 func killParentOnce(t *testing.T, token, step, mode string, when *killTiming) (gone time.Duration, err error) {
