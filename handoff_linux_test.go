@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,9 +21,18 @@ import (
 func init() {
 	registerHelper("child", helperChild)
 	registerHelper("open", helperOpen)
-	registerHelper("parent", helperParent)
-	registerHelper("wait-for-set", helperWaitForSet)
-	registerHelper("sleep", func([]string) { time.Sleep(time.Minute) })
+	parentEnd.modes = []string{"lifeline"}
+	parentEnd.lifelineAlone = func(cmd *exec.Cmd, _ *Event) {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGWINCH}
+	}
+	parentEnd.watch = func(t *testing.T, pid int) func(time.Duration) (int64, bool) {
+		t.Helper()
+		pidfd, err := pidfdOpen(t, pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func(limit time.Duration) (int64, bool) { return waitGone(pidfd, limit) }
+	}
 }
 
 // report is what a helper child observed, written as one JSON line.
@@ -162,56 +170,6 @@ func helperOpen(args []string) {
 	writeReport(os.Stdout, r)
 }
 
-// helperParent starts the helper args[0] with an event and a lifeline and
-// prints the child's pid. With args[1] == "hold" it then blocks until it is
-// killed; otherwise it exits without setting the event or waiting. The
-// "wait-for-set" child's death signal is made harmless (SIGWINCH), so that
-// what the child sees is the lifeline alone.
-func helperParent(args []string) {
-	ev, err := NewEvent()
-	if err != nil {
-		panic(err)
-	}
-	cmd := exec.Command(os.Args[0], "{event}", "{parent}")
-	cmd.Env = helperEnv(args[0])
-	cmd.Stderr = os.Stderr
-	if args[0] == "wait-for-set" {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGWINCH}
-	}
-	h := Command(cmd)
-	h.Pass("event", ev)
-	if err := h.Start(); err != nil {
-		panic(err)
-	}
-	fmt.Println(cmd.Process.Pid)
-	if len(args) > 1 && args[1] == "hold" {
-		select {}
-	}
-}
-
-// helperWaitForSet waits for the event it was passed, or the end of its
-// parent, and writes what woke it, with the monotonic time, to the file
-// named by HANDOFF_TEST_RESULT.
-func helperWaitForSet(args []string) {
-	ev, err := OpenEvent(args[0])
-	if err == nil {
-		var parent *Lifeline
-		if parent, err = OpenLifeline(args[1]); err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			err = ev.WaitParent(ctx, parent)
-			cancel()
-		}
-	}
-	result := fmt.Sprintf("%d %s", monotonic(), sentinel(err))
-	os.WriteFile(os.Getenv("HANDOFF_TEST_RESULT"), []byte(result), 0o644)
-}
-
-func monotonic() int64 {
-	var ts unix.Timespec
-	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-	return ts.Nano()
-}
-
 // kcmpFile reports whether fd1 in process pid1 and fd2 in pid2 are the same
 // open file description (kcmpSame), failing t if kcmp fails.
 func kcmpFile(t *testing.T, pid1, fd1, pid2, fd2 int) bool {
@@ -342,89 +300,6 @@ func TestOpenRefuses(t *testing.T) {
 				t.Errorf("child took %.1f ms to refuse %q, want < 1 s", r.Elapsed, tt.value)
 			}
 		})
-	}
-}
-
-// TestParentGone: a parent starts a child and exits without setting the
-// event. The child must see "parent gone", within a second.
-func TestParentGone(t *testing.T) {
-	result := filepath.Join(t.TempDir(), "result")
-	cmd := exec.Command(os.Args[0], helperArg("wait-for-set"))
-	cmd.Env = helperEnv("parent", "HANDOFF_TEST_RESULT="+result)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("helper parent: %v", err)
-	}
-	exited := monotonic()
-	deadline := time.Now().Add(5 * time.Second)
-	var got []byte
-	for time.Now().Before(deadline) {
-		var err error
-		if got, err = os.ReadFile(result); err == nil && len(got) > 0 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	var woke int64
-	if _, err := fmt.Sscan(string(got), &woke); err != nil {
-		t.Fatalf("child result %q: %v", got, err)
-	}
-	_, what, _ := strings.Cut(string(got), " ")
-	if what != ErrParentGone.Error() {
-		t.Errorf("child woke with %q, want %q", what, ErrParentGone)
-	}
-	// The child woke before this process saw the parent's exit, or soon after.
-	if lag := time.Duration(woke - exited); lag > time.Second {
-		t.Errorf("child saw its parent gone %v after the parent exited, want < 1 s", lag)
-	}
-}
-
-// TestKillParentKillsChild: the child of a parent killed with SIGKILL does not
-// outlive it by more than a second, though the child itself waits for
-// nothing: the parent is alive when the kill lands (it blocks after Start),
-// so that the kill, not the parent's own exit, ends the child.
-func TestKillParentKillsChild(t *testing.T) {
-	cmd := exec.Command(os.Args[0], helperArg("sleep"), "hold")
-	cmd.Env = helperEnv("parent")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	var pid int
-	if _, err := fmt.Fscan(out, &pid); err != nil {
-		t.Fatalf("reading child pid: %v", err)
-	}
-	pidfd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		t.Fatalf("pidfd_open(%d): %v (child already gone?)", pid, err)
-	}
-	defer unix.Close(pidfd)
-	t.Cleanup(func() { unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0) })
-	if state := procState(cmd.Process.Pid); state == "Z" || state == "" {
-		t.Fatalf("parent %d before the kill: state %q, want alive", cmd.Process.Pid, state)
-	}
-	if _, gone := waitGone(pidfd, 0); gone {
-		t.Fatalf("child %d ended before its parent was killed", pid)
-	}
-	killed := monotonic()
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatalf("kill parent: %v", err)
-	}
-	at, gone := waitGone(pidfd, 5*goneLimit)
-	took := time.Duration(at - killed)
-	if !gone {
-		t.Fatalf("child %d still running %v after its parent was killed", pid, took)
-	}
-	if took > goneLimit {
-		t.Errorf("child %d gone %v after its parent was killed, want < %v", pid, took, goneLimit)
 	}
 }
 

@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,9 +28,10 @@ func init() {
 	registerHelper("pipe-child", helperPipeChild)
 	registerHelper("pipe-open", helperPipeOpen)
 	registerHelper("pipe-relay", helperPipeRelay, "pipe-open")
-	registerHelper("pipe-parent", helperPipeParent)
-	registerHelper("pipe-wait", helperPipeWait)
-	registerHelper("pipe-sleep", func([]string) { time.Sleep(time.Minute) })
+	parentEnd.modes = []string{"lifeline", "no-lifeline"}
+	parentEnd.lifelineAlone = holdEventOpen
+	registerHelper("hold-2s", func([]string) { time.Sleep(2 * time.Second) })
+	helperStarts("parent", "hold-2s")
 	fuzzPlatform.fixtures = pipeFuzzFixtures
 	fuzzPlatform.state = pipeFDState
 	fuzzPlatform.open = func() []uintptr {
@@ -222,56 +222,6 @@ func helperPipeRelay([]string) {
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
-	}
-}
-
-// helperPipeParent starts the helper args[0] on an event and, unless args[1]
-// is "no-lifeline", a lifeline, prints the child's pid, and exits without
-// setting the event; with args[1] "hold" it sleeps instead, to be killed.
-func helperPipeParent(args []string) {
-	ev, err := NewEvent()
-	if err != nil {
-		panic(err)
-	}
-	cmdArgs := []string{"{event}", "{parent}"}
-	if args[1] == "no-lifeline" {
-		cmdArgs = []string{"{event}"}
-	}
-	cmd := exec.Command(os.Args[0], cmdArgs...)
-	cmd.Env = helperEnv(args[0])
-	cmd.Stderr = os.Stderr
-	h := Command(cmd)
-	h.Pass("event", ev)
-	if err := h.Start(); err != nil {
-		panic(err)
-	}
-	fmt.Println(cmd.Process.Pid)
-	if args[1] == "hold" {
-		time.Sleep(time.Minute)
-	}
-}
-
-// helperPipeWait waits for the event it was passed, and the end of its
-// parent if it was passed a lifeline, and writes what woke it to the file
-// named by HANDOFF_TEST_RESULT.
-func helperPipeWait(args []string) {
-	ev, err := OpenEvent(args[0])
-	if err == nil {
-		var parent *Lifeline
-		if len(args) > 1 {
-			parent, err = OpenLifeline(args[1])
-		}
-		if err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			err = ev.WaitParent(ctx, parent)
-			cancel()
-		}
-	}
-	// Written whole under another name, then renamed: the test sees all of
-	// it or nothing.
-	name := os.Getenv("HANDOFF_TEST_RESULT")
-	if os.WriteFile(name+".new", []byte(sentinel(err)), 0o644) == nil {
-		os.Rename(name+".new", name)
 	}
 }
 
@@ -479,89 +429,6 @@ func TestPipeLifelineNotParent(t *testing.T) {
 	}
 	if r.Sentinel != ErrParentGone.Error() || !strings.Contains(r.Err, "peer is pid "+strconv.Itoa(os.Getpid())) {
 		t.Errorf("grandchild OpenLifeline of this process's socket = %q, want an error wrapping %q naming pid %d", r.Err, ErrParentGone, os.Getpid())
-	}
-}
-
-// waitResult waits up to 5 s for the result file of a pipe-wait helper, and
-// returns what it says and how long after since it appeared.
-func waitResult(t *testing.T, path string, since time.Time) (what string, after time.Duration) {
-	t.Helper()
-	for time.Since(since) < 5*time.Second {
-		if got, err := os.ReadFile(path); err == nil {
-			return string(got), time.Since(since)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("child wrote no result in 5 s")
-	return "", 0
-}
-
-// TestPipeParentGone: a parent starts a child and exits without setting the
-// event. The child must see "parent gone" within a second: from the
-// lifeline, or, with no lifeline, from the event's pipe, whose only write
-// end was the parent's.
-func TestPipeParentGone(t *testing.T) {
-	for _, mode := range []string{"lifeline", "no-lifeline"} {
-		t.Run(mode, func(t *testing.T) {
-			result := filepath.Join(t.TempDir(), "result")
-			cmd := exec.Command(os.Args[0], helperArg("pipe-wait"), mode)
-			cmd.Env = helperEnv("pipe-parent", "HANDOFF_TEST_RESULT="+result)
-			cmd.Stderr = os.Stderr
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("helper parent: %v", err)
-			}
-			what, lag := waitResult(t, result, time.Now())
-			if what != ErrParentGone.Error() {
-				t.Errorf("child woke with %q, want %q", what, ErrParentGone)
-			}
-			if lag > time.Second {
-				t.Errorf("child saw its parent gone %v after the parent exited, want < 1 s", lag)
-			}
-		})
-	}
-}
-
-// TestPipeKillParent kills a parent with SIGKILL. Its child that waits on the
-// event and the lifeline sees "parent gone" within a second; one that waits
-// on nothing is not killed (there is no parent-death signal here), as doc.go
-// says.
-func TestPipeKillParent(t *testing.T) {
-	for _, child := range []string{"pipe-wait", "pipe-sleep"} {
-		t.Run(child, func(t *testing.T) {
-			result := filepath.Join(t.TempDir(), "result")
-			cmd := exec.Command(os.Args[0], helperArg(child), "hold")
-			cmd.Env = helperEnv("pipe-parent", "HANDOFF_TEST_RESULT="+result)
-			cmd.Stderr = os.Stderr
-			out, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			var pid int
-			if _, err := fmt.Fscan(out, &pid); err != nil {
-				t.Fatalf("reading child pid: %v", err)
-			}
-			t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
-			cmd.Process.Kill()
-			cmd.Wait()
-			killed := time.Now()
-			if child == "pipe-sleep" {
-				time.Sleep(300 * time.Millisecond)
-				if !running(pid) {
-					t.Errorf("child %d that waits on nothing is gone after its parent was killed (state %q); doc.go says it stays", pid, procState(pid))
-				}
-				return
-			}
-			what, lag := waitResult(t, result, killed)
-			if what != ErrParentGone.Error() {
-				t.Errorf("child woke with %q, want %q", what, ErrParentGone)
-			}
-			if lag > time.Second {
-				t.Errorf("child saw its parent gone %v after the kill, want < 1 s", lag)
-			}
-		})
 	}
 }
 
@@ -800,5 +667,25 @@ func releasePastMax(t *testing.T, sem *Semaphore) {
 	}
 	if err := sem.Release(1); err == nil {
 		t.Errorf("Release(1) on a full FIFO = nil error")
+	}
+}
+
+// holdEventOpen is parentEnd.lifelineAlone of the pipe backend: there is no
+// parent-death signal, but the event's pipe reports its last write end's
+// close, which the parent's end is. A "hold-2s" process keeps a write end
+// open for 2 s, so that only the lifeline can report the parent's end
+// within the second the tests allow.
+func holdEventOpen(_ *exec.Cmd, ev *Event) {
+	holder := exec.Command(os.Args[0])
+	holder.Env = helperEnv("hold-2s")
+	fd, err := dupCloseOnExec(ev.h.w)
+	if err != nil {
+		panic(err)
+	}
+	w := os.NewFile(uintptr(fd), "event write end")
+	defer w.Close()
+	holder.ExtraFiles = []*os.File{w}
+	if err := holder.Start(); err != nil {
+		panic(err)
 	}
 }

@@ -60,7 +60,13 @@ func registerHelper(name string, f func(args []string), starts ...string) {
 		panic("helper registered twice: " + name)
 	}
 	helpers[name] = f
-	checkedHelpers[name] = starts
+	checkedHelpers[name] = append(checkedHelpers[name], starts...)
+}
+
+// helperStarts adds to the helpers that the registered helper name starts
+// itself: for a helper whose children depend on the platform.
+func helperStarts(name string, starts ...string) {
+	checkedHelpers[name] = append(checkedHelpers[name], starts...)
 }
 
 // useHelper records that a test starts the named helper, and the helpers it
