@@ -20,7 +20,6 @@ import (
 
 func init() {
 	registerHelper("child", helperChild)
-	registerHelper("open", helperOpen)
 	parentEnd.modes = []string{"lifeline"}
 	parentEnd.lifelineAlone = func(cmd *exec.Cmd, _ *Event) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGWINCH}
@@ -135,41 +134,6 @@ func helperChild(args []string) {
 	}
 }
 
-// helperOpen opens args[1] as args[0] ("event", "lifeline") and reports the
-// error. The value "own" names an eventfd of the child's own; "closed" names
-// the passed event (args[2]) after the child closed it.
-func helperOpen(args []string) {
-	var r report
-	value := args[1]
-	switch value {
-	case "own":
-		ev, err := NewEvent()
-		if err != nil {
-			panic(err)
-		}
-		value = FormatValue(ev.Handle())
-	case "closed":
-		ev, err := OpenEvent(args[2])
-		if err != nil {
-			panic(err)
-		}
-		ev.Close()
-		value = args[2]
-	}
-	start := time.Now()
-	var err error
-	if args[0] == "lifeline" {
-		_, err = OpenLifeline(value)
-	} else {
-		_, err = OpenEvent(value)
-	}
-	r.Elapsed = float64(time.Since(start).Microseconds()) / 1000
-	if err != nil {
-		r.Err, r.Sentinel = err.Error(), sentinel(err)
-	}
-	writeReport(os.Stdout, r)
-}
-
 // kcmpFile reports whether fd1 in process pid1 and fd2 in pid2 are the same
 // open file description (kcmpSame), failing t if kcmp fails.
 func kcmpFile(t *testing.T, pid1, fd1, pid2, fd2 int) bool {
@@ -261,45 +225,6 @@ func TestHandoff(t *testing.T) {
 	}
 	if err := h.Wait(); err != nil {
 		t.Errorf("Wait: %v", err)
-	}
-}
-
-// TestOpenRefuses hands the child wrong values and checks it refuses each
-// one with the right error, quickly.
-func TestOpenRefuses(t *testing.T) {
-	tests := []struct {
-		kind, value string
-		want        error
-	}{
-		{"event", "12345", ErrNotInherited},      // unused
-		{"event", "4294967292", ErrNotInherited}, // beyond any fd
-		{"event", "own", ErrNotInherited},        // the child's own eventfd
-		{"event", "closed", ErrNotInherited},     // the passed event, closed
-		{"event", "1", ErrWrongType},             // stdout, a pipe
-		{"event", "{parent}", ErrWrongType},      // the lifeline as the event
-		{"lifeline", "{event}", ErrWrongType},    // the event as the lifeline
-		{"lifeline", "2", ErrWrongType},          // stderr
-		{"lifeline", "12345", ErrNotInherited},   // unused
-	}
-	for _, tt := range tests {
-		t.Run(tt.kind+"="+tt.value, func(t *testing.T) {
-			ev := testEvent(t)
-			h, out := helperCommand(t, "open", tt.kind, tt.value, "{event}", "{parent}")
-			h.Pass("event", ev)
-			if err := h.Start(); err != nil {
-				t.Fatalf("Start: %v", err)
-			}
-			r := readReport[report](t, out)
-			if err := h.Wait(); err != nil {
-				t.Fatalf("Wait: %v", err)
-			}
-			if r.Sentinel != tt.want.Error() {
-				t.Errorf("child Open%s(%q) = %q, want an error wrapping %q", tt.kind, tt.value, r.Err, tt.want)
-			}
-			if r.Elapsed > 1000 {
-				t.Errorf("child took %.1f ms to refuse %q, want < 1 s", r.Elapsed, tt.value)
-			}
-		})
 	}
 }
 

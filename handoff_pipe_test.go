@@ -26,8 +26,7 @@ import (
 func init() {
 	pipeBackend = true
 	registerHelper("pipe-child", helperPipeChild)
-	registerHelper("pipe-open", helperPipeOpen)
-	registerHelper("pipe-relay", helperPipeRelay, "pipe-open")
+	registerHelper("pipe-relay", helperPipeRelay, "open")
 	parentEnd.modes = []string{"lifeline", "no-lifeline"}
 	parentEnd.lifelineAlone = holdEventOpen
 	registerHelper("hold-2s", func([]string) { time.Sleep(2 * time.Second) })
@@ -168,55 +167,12 @@ func helperPipeChild(args []string) {
 	}
 }
 
-// helperPipeOpen opens args[1] as args[0] ("event", "lifeline") and reports
-// the error. Some values are made by the child itself: "own" is an event of
-// its own, "own-inheritable" a pipe's read end of its own without
-// close-on-exec, "closed" the event passed as args[2] once the child has
-// closed it.
-func helperPipeOpen(args []string) {
-	var r pipeReport
-	value := args[1]
-	switch value {
-	case "own":
-		ev, err := NewEvent()
-		if err != nil {
-			panic(err)
-		}
-		value = FormatValue(ev.Handle())
-	case "own-inheritable":
-		var p [2]int
-		if err := unix.Pipe(p[:]); err != nil {
-			panic(err)
-		}
-		value = strconv.Itoa(p[0])
-	case "closed":
-		ev, err := OpenEvent(args[2])
-		if err != nil {
-			panic(err)
-		}
-		ev.Close()
-		value = args[2]
-	}
-	start := time.Now()
-	var err error
-	if args[0] == "lifeline" {
-		_, err = OpenLifeline(value)
-	} else {
-		_, err = OpenEvent(value)
-	}
-	r.Elapsed = float64(time.Since(start).Microseconds()) / 1000
-	if err != nil {
-		r.Err, r.Sentinel = err.Error(), sentinel(err)
-	}
-	writeReport(os.Stdout, r)
-}
-
-// helperPipeRelay starts "pipe-open lifeline 3" with its own descriptor 3
+// helperPipeRelay starts "open lifeline 3" with its own descriptor 3
 // passed on as 3, and relays the report: the socket's peer is then this
 // process's parent, not the child's.
 func helperPipeRelay([]string) {
 	cmd := exec.Command(os.Args[0], "lifeline", "3")
-	cmd.Env = helperEnv("pipe-open")
+	cmd.Env = helperEnv("open")
 	cmd.ExtraFiles = []*os.File{os.NewFile(3, "lifeline")}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -321,86 +277,6 @@ func TestPipeHandoff(t *testing.T) {
 		if !before[fd] {
 			t.Errorf("parent still has descriptor %d (%s) after Wait", fd, fdKind(fd))
 		}
-	}
-}
-
-// TestPipeOpenRefuses hands the child wrong values and checks it refuses
-// each one with the right error, quickly.
-func TestPipeOpenRefuses(t *testing.T) {
-	file, err := os.Open(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { file.Close() })
-	var p [2]int
-	if err := unix.Pipe(p[:]); err != nil {
-		t.Fatal(err)
-	}
-	readEnd, writeEnd := os.NewFile(uintptr(p[0]), "r"), os.NewFile(uintptr(p[1]), "w")
-	t.Cleanup(func() { readEnd.Close(); writeEnd.Close() })
-	fifo := filepath.Join(t.TempDir(), "fifo")
-	if err := unix.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	rw, err := os.OpenFile(fifo, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rw.Close() })
-	dgram, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dgramFile := os.NewFile(uintptr(dgram[1]), "dgram")
-	t.Cleanup(func() { unix.Close(dgram[0]); dgramFile.Close() })
-
-	// The extra files come first, as 3 to 7; the event and the lifeline
-	// after them.
-	extra := []*os.File{file, readEnd, writeEnd, rw, dgramFile}
-	tests := []struct {
-		kind, value string
-		want        error
-	}{
-		{"event", "12345", ErrNotInherited},           // unused
-		{"event", "4294967292", ErrNotInherited},      // beyond any fd
-		{"event", "own", ErrNotInherited},             // the child's own event
-		{"event", "own-inheritable", ErrNotInherited}, // the child's own pipe without close-on-exec
-		{"event", "closed", ErrNotInherited},          // the passed event, closed
-		{"event", "1", ErrWrongType},                  // stdout, a pipe's write end
-		{"event", "{parent}", ErrWrongType},           // the lifeline as the event
-		{"event", "3", ErrWrongType},                  // a regular file
-		{"event", "5", ErrWrongType},                  // a pipe's write end
-		{"event", "6", ErrWrongType},                  // a FIFO open for reading and writing
-		{"event", "7", ErrWrongType},                  // a socket
-		{"lifeline", "{event}", ErrWrongType},         // the event as the lifeline
-		{"lifeline", "2", ErrWrongType},               // stderr
-		{"lifeline", "4", ErrWrongType},               // a pipe's read end
-		{"lifeline", "7", ErrWrongType},               // a datagram socket
-		{"lifeline", "12345", ErrNotInherited},        // unused
-	}
-	for _, tt := range tests {
-		t.Run(tt.kind+"="+tt.value, func(t *testing.T) {
-			ev := testEvent(t)
-			h, out := helperCommand(t, "pipe-open", tt.kind, tt.value, "{event}", "{parent}")
-			h.Cmd.ExtraFiles = slices.Clone(extra)
-			h.Pass("event", ev)
-			if err := h.Start(); err != nil {
-				t.Fatalf("Start: %v", err)
-			}
-			if v, _ := h.Value("event"); v != uintptr(3+len(extra)) {
-				t.Fatalf("event passed as %d, want %d", v, 3+len(extra))
-			}
-			r := readReport[pipeReport](t, out)
-			if err := h.Wait(); err != nil {
-				t.Fatalf("Wait: %v", err)
-			}
-			if r.Sentinel != tt.want.Error() {
-				t.Errorf("child Open%s(%q) = %q, want an error wrapping %q", tt.kind, tt.value, r.Err, tt.want)
-			}
-			if r.Elapsed > 1000 {
-				t.Errorf("child took %.1f ms to refuse %q, want < 1 s", r.Elapsed, tt.value)
-			}
-		})
 	}
 }
 
