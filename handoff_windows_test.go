@@ -1170,21 +1170,7 @@ func TestParentGone(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var cr goneChildReport
-			if err := json.Unmarshal(b, &cr); err != nil {
-				t.Fatalf("child reported %q: %v", b, err)
-			}
-			took := time.Duration(cr.WokeAt - ended.UnixNano())
-			t.Logf("child's WaitParent returned %s %v after its parent's end", cr.Err, took)
-			if cr.Err != "ErrParentGone" {
-				t.Errorf("child: WaitParent = %s (%s), want ErrParentGone", cr.Err, cr.Msg)
-			}
-			if took > gone {
-				t.Errorf("child noticed its parent's end after %v, want < %v", took, gone)
-			}
-			if !cr.EventUnset {
-				t.Errorf("child's event is set, want unset")
-			}
+			checkGone(t, b, ended, "its parent's end")
 		})
 	}
 }
@@ -1231,17 +1217,24 @@ func TestLifelineEnds(t *testing.T) {
 			t.Fatalf("child reported nothing %v after its broker ended", helperTimeout)
 		}
 	}
+	checkGone(t, b, ended, "its broker's end")
+}
+
+// checkGone checks a "gone-child" report b: WaitParent returned
+// ErrParentGone within a second of what (at ended), with the event unset.
+func checkGone(t *testing.T, b []byte, ended time.Time, what string) {
+	t.Helper()
 	var r goneChildReport
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatalf("child reported %q: %v", b, err)
 	}
 	took := time.Duration(r.WokeAt - ended.UnixNano())
-	t.Logf("child woke %v after its broker ended, with %s: %s", took, r.Err, r.Msg)
+	t.Logf("child's WaitParent returned %s %v after %s", r.Err, took, what)
 	if r.Err != "ErrParentGone" {
 		t.Errorf("child: WaitParent = %s (%s), want ErrParentGone", r.Err, r.Msg)
 	}
 	if took > gone {
-		t.Errorf("child noticed its lifeline's end after %v, want < %v", took, gone)
+		t.Errorf("child noticed %s after %v, want < %v", what, took, gone)
 	}
 	if !r.EventUnset {
 		t.Errorf("child's event is set, want unset")

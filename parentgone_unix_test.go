@@ -156,6 +156,21 @@ func waitResult(t *testing.T, path string, since int64) (what string, after time
 	return "", 0
 }
 
+// checkParentGone checks the result of a "wait-for-set" child: WaitParent
+// answered ErrParentGone within parentLimit of since, when its parent ended
+// as how says.
+func checkParentGone(t *testing.T, result string, since int64, how string) {
+	t.Helper()
+	what, lag := waitResult(t, result, since)
+	t.Logf("child woke with %q %v after its parent %s", what, lag, how)
+	if what != ErrParentGone.Error() {
+		t.Errorf("child woke with %q, want WaitParent's %q", what, ErrParentGone)
+	}
+	if lag > parentLimit {
+		t.Errorf("child saw its parent gone %v after the parent %s, want < %v", lag, how, parentLimit)
+	}
+}
+
 // startParent starts a "parent" helper of child in mode, and returns it and
 // the child's pid.
 func startParent(t *testing.T, child, mode, result string) (*exec.Cmd, int) {
@@ -194,17 +209,9 @@ func TestParentGone(t *testing.T) {
 			if err := cmd.Wait(); err != nil {
 				t.Fatalf("helper parent: %v", err)
 			}
-			exited := monotonic()
-			what, lag := waitResult(t, result, exited)
-			t.Logf("child woke with %q %v after its parent exited", what, lag)
-			if what != ErrParentGone.Error() {
-				t.Errorf("child woke with %q, want %q", what, ErrParentGone)
-			}
 			// The child woke before this process saw the parent's exit,
 			// or soon after.
-			if lag > parentLimit {
-				t.Errorf("child saw its parent gone %v after the parent exited, want < %v", lag, parentLimit)
-			}
+			checkParentGone(t, result, monotonic(), "exited")
 		})
 	}
 }
@@ -232,14 +239,7 @@ func TestKillParentKillsChild(t *testing.T) {
 				t.Fatalf("kill parent: %v", err)
 			}
 			if child == "wait-for-set" {
-				what, lag := waitResult(t, result, killed)
-				t.Logf("child woke with %q %v after its parent was killed", what, lag)
-				if what != ErrParentGone.Error() {
-					t.Errorf("child woke with %q, want %q", what, ErrParentGone)
-				}
-				if lag > parentLimit {
-					t.Errorf("child saw its parent gone %v after the kill, want < %v", lag, parentLimit)
-				}
+				checkParentGone(t, result, killed, "was killed")
 				return
 			}
 			if waitGone == nil {
