@@ -101,6 +101,15 @@ func TestOpenRefuses(t *testing.T) {
 	dgramFile := os.NewFile(uintptr(dgram[1]), "dgram")
 	t.Cleanup(func() { unix.Close(dgram[0]); dgramFile.Close() })
 
+	// For the value 2, the child's standard error is a pipe's read end,
+	// which an event's descriptor also is: only its number tells it is not
+	// one.
+	stdio, stdioW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdio.Close(); stdioW.Close() })
+
 	// The extra files come first, as 3 to 7; the event and the lifeline
 	// after them.
 	extra := []*os.File{file, readEnd, writeEnd, rw, dgramFile}
@@ -113,6 +122,7 @@ func TestOpenRefuses(t *testing.T) {
 		{"event", "own", ErrNotInherited},             // the child's own event
 		{"event", "own-inheritable", ErrNotInherited}, // the child's own pipe without close-on-exec
 		{"event", "closed", ErrNotInherited},          // the passed event, closed
+		{"event", "2", ErrWrongType},                  // stderr, a pipe's read end: what an event is, but never handed over
 		{"event", "1", ErrWrongType},                  // stdout, a pipe's write end
 		{"event", "{parent}", ErrWrongType},           // the lifeline as the event
 		{"event", "3", ErrWrongType},                  // a regular file
@@ -130,6 +140,9 @@ func TestOpenRefuses(t *testing.T) {
 			ev := testEvent(t)
 			h, out := helperCommand(t, "open", tt.kind, tt.value, "{event}", "{parent}")
 			h.Cmd.ExtraFiles = slices.Clone(extra)
+			if tt.value == "2" {
+				h.Cmd.Stderr = stdio
+			}
 			h.Pass("event", ev)
 			if err := h.Start(); err != nil {
 				t.Fatalf("Start: %v", err)
