@@ -1111,21 +1111,13 @@ func TestParentGone(t *testing.T) {
 			result := filepath.Join(tempDir(t), "result.json")
 			cmd := helperCommand("gone-parent")
 			cmd.Env = append(cmd.Env, "HANDOFF_RESULT="+result)
-			outR, outW := pipe(t)
-			defer outR.Close()
-			cmd.Stdout, cmd.Stderr = outW, os.Stderr
 			stdin, err := cmd.StdinPipe()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			outW.Close()
-			t.Cleanup(func() { cmd.Wait() }) // after watch's cleanup ends it
-			parent := watch(t, "parent", cmd.Process.Pid)
+			parent, lines := startWatched(t, cmd)
 			var r goneReport
-			readReport(t, reports(outR), &r, helperTimeout)
+			readReport(t, lines, &r, helperTimeout)
 			if r.Err != "" {
 				t.Fatalf("gone-parent helper: %s", r.Err)
 			}

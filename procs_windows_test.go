@@ -7,6 +7,7 @@ package handoff
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -102,4 +103,20 @@ func runningPid(pid uint32) bool {
 	}
 	defer windows.CloseHandle(p)
 	return running(p)
+}
+
+// startWatched starts the helper process cmd with its standard output a
+// pipe of this process's, and returns a handle that watches it (ended at the
+// end of the test) and its report lines.
+func startWatched(t *testing.T, cmd *exec.Cmd) (windows.Handle, <-chan []byte) {
+	t.Helper()
+	outR, outW := pipe(t)
+	t.Cleanup(func() { outR.Close() })
+	cmd.Stdout, cmd.Stderr = outW, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	outW.Close()
+	t.Cleanup(func() { cmd.Wait() }) // after watch's cleanup ends it
+	return watch(t, "parent", cmd.Process.Pid), reports(outR)
 }

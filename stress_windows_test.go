@@ -724,17 +724,9 @@ func killParent(t *testing.T, step string, i int, stats *faultStats) {
 	result := filepath.Join(tempDir(t), "child.json")
 	cmd := helperCommand("fault-parent")
 	cmd.Env = append(cmd.Env, "HANDOFF_FAULT_STEP="+step, "HANDOFF_RESULT="+result)
-	outR, outW := pipe(t)
-	defer outR.Close()
-	cmd.Stdout, cmd.Stderr = outW, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	outW.Close()
-	t.Cleanup(func() { cmd.Wait() }) // after watch's cleanup kills it
-	parent := watch(t, "parent", cmd.Process.Pid)
+	parent, lines := startWatched(t, cmd)
 	var r faultReport
-	readReport(t, reports(outR), &r, helperTimeout)
+	readReport(t, lines, &r, helperTimeout)
 	if r.Err != "" {
 		t.Fatalf("fault-parent: %s", r.Err)
 	}
