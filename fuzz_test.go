@@ -189,8 +189,11 @@ func strictValue(s string) (uintptr, bool) {
 
 // openName names the function that opens kind k.
 func openName(k kind) string {
-	if k == kindLifeline {
+	switch k {
+	case kindLifeline:
 		return "OpenLifeline"
+	case kindMemory:
+		return "OpenSharedMemory"
 	}
 	return "OpenEvent"
 }

@@ -4,10 +4,10 @@ package handoff
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,11 +19,19 @@ import (
 )
 
 func init() {
-	helpers["child"] = helperChild
-	helpers["open"] = helperOpen
-	helpers["parent"] = helperParent
-	helpers["wait-for-set"] = helperWaitForSet
-	helpers["sleep"] = func([]string) { time.Sleep(time.Minute) }
+	registerHelper("child", helperChild)
+	parentEnd.modes = []string{"lifeline"}
+	parentEnd.lifelineAlone = func(cmd *exec.Cmd, _ *Event) {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGWINCH}
+	}
+	parentEnd.watch = func(t *testing.T, pid int) func(time.Duration) (int64, bool) {
+		t.Helper()
+		pidfd, err := pidfdOpen(t, pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func(limit time.Duration) (int64, bool) { return waitGone(pidfd, limit) }
+	}
 }
 
 // report is what a helper child observed, written as one JSON line.
@@ -87,11 +95,6 @@ func isPidfdOf(fd, pid int) bool {
 	return err == nil && p == pid
 }
 
-func cloexec(fd int) bool {
-	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-	return err == nil && flags&unix.FD_CLOEXEC != 0
-}
-
 // helperChild is a well-behaved child: it opens the event and the lifeline
 // named by its arguments, reports what it saw, and waits for the event.
 func helperChild(args []string) {
@@ -100,7 +103,7 @@ func helperChild(args []string) {
 	r.Inherited = inheritedFDs()
 	r.Event, _ = strconv.Atoi(args[0])
 	r.Lifeline, _ = strconv.Atoi(args[1])
-	r.CloexecIn = cloexec(r.Event)
+	r.CloexecIn = cloexecFlag(r.Event)
 	r.EventType, _ = os.Readlink(fmt.Sprintf("/proc/self/fd/%d", r.Event))
 	ev, err := OpenEvent(args[0])
 	if err != nil {
@@ -108,7 +111,7 @@ func helperChild(args []string) {
 		writeReport(os.Stdout, r)
 		os.Exit(1)
 	}
-	r.CloexecOK = cloexec(r.Event)
+	r.CloexecOK = cloexecFlag(r.Event)
 	parent, err := OpenLifeline(args[1])
 	if err != nil {
 		r.Err, r.Sentinel = err.Error(), sentinel(err)
@@ -131,98 +134,15 @@ func helperChild(args []string) {
 	}
 }
 
-// helperOpen opens args[1] as args[0] ("event", "lifeline") and reports the
-// error. The value "own" names an eventfd of the child's own; "closed" names
-// the passed event (args[2]) after the child closed it.
-func helperOpen(args []string) {
-	var r report
-	value := args[1]
-	switch value {
-	case "own":
-		ev, err := NewEvent()
-		if err != nil {
-			panic(err)
-		}
-		value = FormatValue(ev.Handle())
-	case "closed":
-		ev, err := OpenEvent(args[2])
-		if err != nil {
-			panic(err)
-		}
-		ev.Close()
-		value = args[2]
-	}
-	start := time.Now()
-	var err error
-	if args[0] == "lifeline" {
-		_, err = OpenLifeline(value)
-	} else {
-		_, err = OpenEvent(value)
-	}
-	r.Elapsed = float64(time.Since(start).Microseconds()) / 1000
-	if err != nil {
-		r.Err, r.Sentinel = err.Error(), sentinel(err)
-	}
-	writeReport(os.Stdout, r)
-}
-
-// helperParent starts a "wait-for-set" child with an event and a lifeline,
-// prints the child's pid, and exits without setting the event. The child's
-// death signal is made harmless (SIGWINCH), so that what the child sees is
-// the lifeline alone.
-func helperParent(args []string) {
-	ev, err := NewEvent()
-	if err != nil {
-		panic(err)
-	}
-	cmd := exec.Command(os.Args[0], "{event}", "{parent}")
-	cmd.Env = helperEnv(args[0])
-	cmd.Stderr = os.Stderr
-	if args[0] == "wait-for-set" {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGWINCH}
-	}
-	h := Command(cmd)
-	h.Pass("event", ev)
-	if err := h.Start(); err != nil {
-		panic(err)
-	}
-	fmt.Println(cmd.Process.Pid)
-	// Exit without setting the event or waiting.
-}
-
-// helperWaitForSet waits for the event it was passed, or the end of its
-// parent, and writes what woke it, with the monotonic time, to the file
-// named by HANDOFF_TEST_RESULT.
-func helperWaitForSet(args []string) {
-	ev, err := OpenEvent(args[0])
-	if err == nil {
-		var parent *Lifeline
-		if parent, err = OpenLifeline(args[1]); err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			err = ev.WaitParent(ctx, parent)
-			cancel()
-		}
-	}
-	result := fmt.Sprintf("%d %s", monotonic(), sentinel(err))
-	os.WriteFile(os.Getenv("HANDOFF_TEST_RESULT"), []byte(result), 0o644)
-}
-
-func monotonic() int64 {
-	var ts unix.Timespec
-	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-	return ts.Nano()
-}
-
 // kcmpFile reports whether fd1 in process pid1 and fd2 in pid2 are the same
-// open file description.
+// open file description (kcmpSame), failing t if kcmp fails.
 func kcmpFile(t *testing.T, pid1, fd1, pid2, fd2 int) bool {
 	t.Helper()
-	const kcmpFile = 0
-	r, _, errno := unix.Syscall6(unix.SYS_KCMP, uintptr(pid1), uintptr(pid2), kcmpFile, uintptr(fd1), uintptr(fd2), 0)
-	if errno != 0 {
-		t.Fatalf("kcmp: %v", errno)
+	same, err := kcmpSame(pid1, fd1, pid2, fd2)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return r == 0
+	return same
 }
 
 // openFDs returns the numbers of this process's open descriptors.
@@ -266,7 +186,7 @@ func TestHandoff(t *testing.T) {
 			t.Errorf("parent has descriptor %s (%s) after Start that it did not have before", fd, target)
 		}
 	}
-	if !cloexec(int(ev.Handle())) {
+	if !cloexecFlag(int(ev.Handle())) {
 		t.Errorf("parent's event fd %d is not close-on-exec after Start", ev.Handle())
 	}
 	r := readReport[report](t, out)
@@ -308,115 +228,49 @@ func TestHandoff(t *testing.T) {
 	}
 }
 
-// TestOpenRefuses hands the child wrong values and checks it refuses each
-// one with the right error, quickly.
-func TestOpenRefuses(t *testing.T) {
-	tests := []struct {
-		kind, value string
-		want        error
-	}{
-		{"event", "abc", ErrBadValue},
-		{"event", "0", ErrBadValue},
-		{"event", "-1", ErrBadValue},
-		{"event", " 42", ErrBadValue},
-		{"event", "4294967296", ErrBadValue},
-		{"event", "0xFFFFFFFF", ErrBadValue},
-		{"event", "12345", ErrNotInherited},      // unused
-		{"event", "4294967292", ErrNotInherited}, // beyond any fd
-		{"event", "own", ErrNotInherited},        // the child's own eventfd
-		{"event", "closed", ErrNotInherited},     // the passed event, closed
-		{"event", "0", ErrBadValue},
-		{"event", "1", ErrWrongType},           // stdout, a pipe
-		{"event", "{parent}", ErrWrongType},    // the lifeline as the event
-		{"lifeline", "{event}", ErrWrongType},  // the event as the lifeline
-		{"lifeline", "2", ErrWrongType},        // stderr
-		{"lifeline", "12345", ErrNotInherited}, // unused
-	}
-	for _, tt := range tests {
-		t.Run(tt.kind+"="+tt.value, func(t *testing.T) {
-			ev := testEvent(t)
-			h, out := helperCommand(t, "open", tt.kind, tt.value, "{event}", "{parent}")
-			h.Pass("event", ev)
-			if err := h.Start(); err != nil {
-				t.Fatalf("Start: %v", err)
-			}
-			r := readReport[report](t, out)
-			if err := h.Wait(); err != nil {
-				t.Fatalf("Wait: %v", err)
-			}
-			if r.Sentinel != tt.want.Error() {
-				t.Errorf("child Open%s(%q) = %q, want an error wrapping %q", tt.kind, tt.value, r.Err, tt.want)
-			}
-			if r.Elapsed > 1000 {
-				t.Errorf("child took %.1f ms to refuse %q, want < 1 s", r.Elapsed, tt.value)
-			}
-		})
-	}
-}
-
-// TestParentGone: a parent starts a child and exits without setting the
-// event. The child must see "parent gone", within a second.
-func TestParentGone(t *testing.T) {
-	result := filepath.Join(t.TempDir(), "result")
-	cmd := exec.Command(os.Args[0], "wait-for-set")
-	cmd.Env = helperEnv("parent", "HANDOFF_TEST_RESULT="+result)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("helper parent: %v", err)
-	}
-	exited := monotonic()
-	deadline := time.Now().Add(5 * time.Second)
-	var got []byte
-	for time.Now().Before(deadline) {
-		var err error
-		if got, err = os.ReadFile(result); err == nil && len(got) > 0 {
-			break
+// releasePastMax checks, on a semaphore at 0, what Release promises on
+// Linux: the count grows past MaxSemaphore (the eventfd's counter, read in
+// fdinfo, says so), up to 2^64-2, and a release past that is an error that
+// adds nothing.
+func releasePastMax(t *testing.T, sem *Semaphore) {
+	t.Helper()
+	for _, n := range []int{MaxSemaphore, 1} {
+		if err := sem.Release(n); err != nil {
+			t.Fatalf("Release(%d) = %v, want nil: the count may exceed MaxSemaphore", n, err)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
-	var woke int64
-	if _, err := fmt.Sscan(string(got), &woke); err != nil {
-		t.Fatalf("child result %q: %v", got, err)
+	if got, want := eventfdCount(t, sem.Handle()), uint64(MaxSemaphore)+1; got != want {
+		t.Fatalf("semaphore count after Release(MaxSemaphore) and Release(1) = %d, want %d", got, want)
 	}
-	_, what, _ := strings.Cut(string(got), " ")
-	if what != ErrParentGone.Error() {
-		t.Errorf("child woke with %q, want %q", what, ErrParentGone)
+	var b [8]byte
+	binary.NativeEndian.PutUint64(b[:], 1<<64-2-(uint64(MaxSemaphore)+1))
+	if _, err := unix.Write(int(sem.Handle()), b[:]); err != nil {
+		t.Fatalf("filling the semaphore to 2^64-2: %v", err)
 	}
-	// The child woke before this process saw the parent's exit, or soon after.
-	if lag := time.Duration(woke - exited); lag > time.Second {
-		t.Errorf("child saw its parent gone %v after the parent exited, want < 1 s", lag)
+	if err := sem.Release(1); err == nil {
+		t.Errorf("Release(1) at 2^64-2 = nil error, want an overflow error")
+	}
+	if got := eventfdCount(t, sem.Handle()); got != 1<<64-2 {
+		t.Errorf("semaphore count after a refused Release = %d, want 2^64-2", got)
 	}
 }
 
-// TestKillParentKillsChild: the child of a parent killed with SIGKILL does not
-// outlive it, though the child itself waits for nothing.
-func TestKillParentKillsChild(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "sleep")
-	cmd.Env = helperEnv("parent")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
+// eventfdCount returns an eventfd's counter, from its fdinfo.
+func eventfdCount(t *testing.T, fd uintptr) uint64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/self/fdinfo/%d", fd))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The helper parent exits once it started the child; keep it alive by
-	// giving it nothing to do but wait: run it, read the child's pid, kill it.
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "eventfd-count:"); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				t.Fatalf("fdinfo eventfd-count %q: %v", v, err)
+			}
+			return n
+		}
 	}
-	var pid int
-	if _, err := fmt.Fscan(out, &pid); err != nil {
-		t.Fatalf("reading child pid: %v", err)
-	}
-	pidfd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		t.Fatalf("pidfd_open(%d): %v (child already gone?)", pid, err)
-	}
-	defer unix.Close(pidfd)
-	cmd.Process.Kill()
-	cmd.Wait()
-	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-	n, err := unix.Poll(fds, 5000)
-	if err != nil || n != 1 {
-		t.Fatalf("child %d still running 5 s after its parent was killed (poll = %d, %v)", pid, n, err)
-	}
+	t.Fatalf("fd %d has no eventfd-count in fdinfo", fd)
+	return 0
 }

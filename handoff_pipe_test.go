@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,12 +25,12 @@ import (
 
 func init() {
 	pipeBackend = true
-	helpers["pipe-child"] = helperPipeChild
-	helpers["pipe-open"] = helperPipeOpen
-	helpers["pipe-relay"] = helperPipeRelay
-	helpers["pipe-parent"] = helperPipeParent
-	helpers["pipe-wait"] = helperPipeWait
-	helpers["pipe-sleep"] = func([]string) { time.Sleep(time.Minute) }
+	registerHelper("pipe-child", helperPipeChild)
+	registerHelper("pipe-relay", helperPipeRelay, "open")
+	parentEnd.modes = []string{"lifeline", "no-lifeline"}
+	parentEnd.lifelineAlone = holdEventOpen
+	registerHelper("hold-2s", func([]string) { time.Sleep(2 * time.Second) })
+	helperStarts("parent", "hold-2s")
 	fuzzPlatform.fixtures = pipeFuzzFixtures
 	fuzzPlatform.state = pipeFDState
 	fuzzPlatform.open = func() []uintptr {
@@ -111,16 +110,11 @@ func fdKind(fd int) string {
 func inheritable() []string {
 	var out []string
 	for _, fd := range listFDs() {
-		if fd >= 3 && !pipeCloexec(fd) {
+		if fd >= 3 && !cloexecFlag(fd) {
 			out = append(out, fmt.Sprintf("%d %s", fd, fdKind(fd)))
 		}
 	}
 	return out
-}
-
-func pipeCloexec(fd int) bool {
-	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-	return err == nil && flags&unix.FD_CLOEXEC != 0
 }
 
 func fstatID(fd int) (dev, ino uint64) {
@@ -139,7 +133,7 @@ func helperPipeChild(args []string) {
 	r.Event, _ = strconv.Atoi(args[0])
 	r.Lifeline, _ = strconv.Atoi(args[1])
 	r.EventDev, r.EventIno = fstatID(r.Event)
-	r.CloexecIn, r.LifelineIn = pipeCloexec(r.Event), pipeCloexec(r.Lifeline)
+	r.CloexecIn, r.LifelineIn = cloexecFlag(r.Event), cloexecFlag(r.Lifeline)
 	fail := func(err error) {
 		r.Err, r.Sentinel = err.Error(), sentinel(err)
 		writeReport(os.Stdout, r)
@@ -153,7 +147,7 @@ func helperPipeChild(args []string) {
 	if err != nil {
 		fail(err)
 	}
-	r.CloexecOut, r.LifelineOut = pipeCloexec(r.Event), pipeCloexec(r.Lifeline)
+	r.CloexecOut, r.LifelineOut = cloexecFlag(r.Event), cloexecFlag(r.Lifeline)
 	r.Peer, _ = peerPid(r.Lifeline)
 	if err := ev.Set(); err != nil {
 		r.SetErr, r.SetUnsupported = err.Error(), errors.Is(err, errors.ErrUnsupported)
@@ -173,110 +167,17 @@ func helperPipeChild(args []string) {
 	}
 }
 
-// helperPipeOpen opens args[1] as args[0] ("event", "lifeline") and reports
-// the error. Some values are made by the child itself: "own" is an event of
-// its own, "own-inheritable" a pipe's read end of its own without
-// close-on-exec, "closed" the event passed as args[2] once the child has
-// closed it.
-func helperPipeOpen(args []string) {
-	var r pipeReport
-	value := args[1]
-	switch value {
-	case "own":
-		ev, err := NewEvent()
-		if err != nil {
-			panic(err)
-		}
-		value = FormatValue(ev.Handle())
-	case "own-inheritable":
-		var p [2]int
-		if err := unix.Pipe(p[:]); err != nil {
-			panic(err)
-		}
-		value = strconv.Itoa(p[0])
-	case "closed":
-		ev, err := OpenEvent(args[2])
-		if err != nil {
-			panic(err)
-		}
-		ev.Close()
-		value = args[2]
-	}
-	start := time.Now()
-	var err error
-	if args[0] == "lifeline" {
-		_, err = OpenLifeline(value)
-	} else {
-		_, err = OpenEvent(value)
-	}
-	r.Elapsed = float64(time.Since(start).Microseconds()) / 1000
-	if err != nil {
-		r.Err, r.Sentinel = err.Error(), sentinel(err)
-	}
-	writeReport(os.Stdout, r)
-}
-
-// helperPipeRelay starts "pipe-open lifeline 3" with its own descriptor 3
+// helperPipeRelay starts "open lifeline 3" with its own descriptor 3
 // passed on as 3, and relays the report: the socket's peer is then this
 // process's parent, not the child's.
 func helperPipeRelay([]string) {
 	cmd := exec.Command(os.Args[0], "lifeline", "3")
-	cmd.Env = helperEnv("pipe-open")
+	cmd.Env = helperEnv("open")
 	cmd.ExtraFiles = []*os.File{os.NewFile(3, "lifeline")}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
-	}
-}
-
-// helperPipeParent starts the helper args[0] on an event and, unless args[1]
-// is "no-lifeline", a lifeline, prints the child's pid, and exits without
-// setting the event; with args[1] "hold" it sleeps instead, to be killed.
-func helperPipeParent(args []string) {
-	ev, err := NewEvent()
-	if err != nil {
-		panic(err)
-	}
-	cmdArgs := []string{"{event}", "{parent}"}
-	if args[1] == "no-lifeline" {
-		cmdArgs = []string{"{event}"}
-	}
-	cmd := exec.Command(os.Args[0], cmdArgs...)
-	cmd.Env = helperEnv(args[0])
-	cmd.Stderr = os.Stderr
-	h := Command(cmd)
-	h.Pass("event", ev)
-	if err := h.Start(); err != nil {
-		panic(err)
-	}
-	fmt.Println(cmd.Process.Pid)
-	if args[1] == "hold" {
-		time.Sleep(time.Minute)
-	}
-}
-
-// helperPipeWait waits for the event it was passed, and the end of its
-// parent if it was passed a lifeline, and writes what woke it to the file
-// named by HANDOFF_TEST_RESULT.
-func helperPipeWait(args []string) {
-	ev, err := OpenEvent(args[0])
-	if err == nil {
-		var parent *Lifeline
-		if len(args) > 1 {
-			parent, err = OpenLifeline(args[1])
-		}
-		if err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			err = ev.WaitParent(ctx, parent)
-			cancel()
-		}
-	}
-	// Written whole under another name, then renamed: the test sees all of
-	// it or nothing.
-	name := os.Getenv("HANDOFF_TEST_RESULT")
-	if os.WriteFile(name+".new", []byte(sentinel(err)), 0o644) == nil {
-		os.Rename(name+".new", name)
 	}
 }
 
@@ -323,7 +224,7 @@ func TestPipeHandoff(t *testing.T) {
 		t.Errorf("parent gained %q in Start; want one socket, its end of the lifeline, and no pipe", added)
 	}
 	for _, fd := range []int{int(ev.Handle()), ev.h.w, decoy[0], decoy[1]} {
-		if !pipeCloexec(fd) {
+		if !cloexecFlag(fd) {
 			t.Errorf("parent's descriptor %d (%s) is not close-on-exec after Start", fd, fdKind(fd))
 		}
 	}
@@ -379,92 +280,6 @@ func TestPipeHandoff(t *testing.T) {
 	}
 }
 
-// TestPipeOpenRefuses hands the child wrong values and checks it refuses
-// each one with the right error, quickly.
-func TestPipeOpenRefuses(t *testing.T) {
-	file, err := os.Open(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { file.Close() })
-	var p [2]int
-	if err := unix.Pipe(p[:]); err != nil {
-		t.Fatal(err)
-	}
-	readEnd, writeEnd := os.NewFile(uintptr(p[0]), "r"), os.NewFile(uintptr(p[1]), "w")
-	t.Cleanup(func() { readEnd.Close(); writeEnd.Close() })
-	fifo := filepath.Join(t.TempDir(), "fifo")
-	if err := unix.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	rw, err := os.OpenFile(fifo, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rw.Close() })
-	dgram, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dgramFile := os.NewFile(uintptr(dgram[1]), "dgram")
-	t.Cleanup(func() { unix.Close(dgram[0]); dgramFile.Close() })
-
-	// The extra files come first, as 3 to 7; the event and the lifeline
-	// after them.
-	extra := []*os.File{file, readEnd, writeEnd, rw, dgramFile}
-	tests := []struct {
-		kind, value string
-		want        error
-	}{
-		{"event", "abc", ErrBadValue},
-		{"event", "0", ErrBadValue},
-		{"event", "-1", ErrBadValue},
-		{"event", " 42", ErrBadValue},
-		{"event", "4294967296", ErrBadValue},
-		{"event", "0xFFFFFFFF", ErrBadValue},
-		{"event", "12345", ErrNotInherited},           // unused
-		{"event", "4294967292", ErrNotInherited},      // beyond any fd
-		{"event", "own", ErrNotInherited},             // the child's own event
-		{"event", "own-inheritable", ErrNotInherited}, // the child's own pipe without close-on-exec
-		{"event", "closed", ErrNotInherited},          // the passed event, closed
-		{"event", "1", ErrWrongType},                  // stdout, a pipe's write end
-		{"event", "{parent}", ErrWrongType},           // the lifeline as the event
-		{"event", "3", ErrWrongType},                  // a regular file
-		{"event", "5", ErrWrongType},                  // a pipe's write end
-		{"event", "6", ErrWrongType},                  // a FIFO open for reading and writing
-		{"event", "7", ErrWrongType},                  // a socket
-		{"lifeline", "{event}", ErrWrongType},         // the event as the lifeline
-		{"lifeline", "2", ErrWrongType},               // stderr
-		{"lifeline", "4", ErrWrongType},               // a pipe's read end
-		{"lifeline", "7", ErrWrongType},               // a datagram socket
-		{"lifeline", "12345", ErrNotInherited},        // unused
-	}
-	for _, tt := range tests {
-		t.Run(tt.kind+"="+tt.value, func(t *testing.T) {
-			ev := testEvent(t)
-			h, out := helperCommand(t, "pipe-open", tt.kind, tt.value, "{event}", "{parent}")
-			h.Cmd.ExtraFiles = slices.Clone(extra)
-			h.Pass("event", ev)
-			if err := h.Start(); err != nil {
-				t.Fatalf("Start: %v", err)
-			}
-			if v, _ := h.Value("event"); v != uintptr(3+len(extra)) {
-				t.Fatalf("event passed as %d, want %d", v, 3+len(extra))
-			}
-			r := readReport[pipeReport](t, out)
-			if err := h.Wait(); err != nil {
-				t.Fatalf("Wait: %v", err)
-			}
-			if r.Sentinel != tt.want.Error() {
-				t.Errorf("child Open%s(%q) = %q, want an error wrapping %q", tt.kind, tt.value, r.Err, tt.want)
-			}
-			if r.Elapsed > 1000 {
-				t.Errorf("child took %.1f ms to refuse %q, want < 1 s", r.Elapsed, tt.value)
-			}
-		})
-	}
-}
-
 // TestPipeLifelineNotParent: a Unix socket pair made by the grandparent,
 // passed on by the parent, is refused as a lifeline: its peer is not the
 // child's parent.
@@ -490,89 +305,6 @@ func TestPipeLifelineNotParent(t *testing.T) {
 	}
 	if r.Sentinel != ErrParentGone.Error() || !strings.Contains(r.Err, "peer is pid "+strconv.Itoa(os.Getpid())) {
 		t.Errorf("grandchild OpenLifeline of this process's socket = %q, want an error wrapping %q naming pid %d", r.Err, ErrParentGone, os.Getpid())
-	}
-}
-
-// waitResult waits up to 5 s for the result file of a pipe-wait helper, and
-// returns what it says and how long after since it appeared.
-func waitResult(t *testing.T, path string, since time.Time) (what string, after time.Duration) {
-	t.Helper()
-	for time.Since(since) < 5*time.Second {
-		if got, err := os.ReadFile(path); err == nil {
-			return string(got), time.Since(since)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("child wrote no result in 5 s")
-	return "", 0
-}
-
-// TestPipeParentGone: a parent starts a child and exits without setting the
-// event. The child must see "parent gone" within a second: from the
-// lifeline, or, with no lifeline, from the event's pipe, whose only write
-// end was the parent's.
-func TestPipeParentGone(t *testing.T) {
-	for _, mode := range []string{"lifeline", "no-lifeline"} {
-		t.Run(mode, func(t *testing.T) {
-			result := filepath.Join(t.TempDir(), "result")
-			cmd := exec.Command(os.Args[0], "pipe-wait", mode)
-			cmd.Env = helperEnv("pipe-parent", "HANDOFF_TEST_RESULT="+result)
-			cmd.Stderr = os.Stderr
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("helper parent: %v", err)
-			}
-			what, lag := waitResult(t, result, time.Now())
-			if what != ErrParentGone.Error() {
-				t.Errorf("child woke with %q, want %q", what, ErrParentGone)
-			}
-			if lag > time.Second {
-				t.Errorf("child saw its parent gone %v after the parent exited, want < 1 s", lag)
-			}
-		})
-	}
-}
-
-// TestPipeKillParent kills a parent with SIGKILL. Its child that waits on the
-// event and the lifeline sees "parent gone" within a second; one that waits
-// on nothing is not killed (there is no parent-death signal here), as doc.go
-// says.
-func TestPipeKillParent(t *testing.T) {
-	for _, child := range []string{"pipe-wait", "pipe-sleep"} {
-		t.Run(child, func(t *testing.T) {
-			result := filepath.Join(t.TempDir(), "result")
-			cmd := exec.Command(os.Args[0], child, "hold")
-			cmd.Env = helperEnv("pipe-parent", "HANDOFF_TEST_RESULT="+result)
-			cmd.Stderr = os.Stderr
-			out, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			var pid int
-			if _, err := fmt.Fscan(out, &pid); err != nil {
-				t.Fatalf("reading child pid: %v", err)
-			}
-			t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
-			cmd.Process.Kill()
-			cmd.Wait()
-			killed := time.Now()
-			if child == "pipe-sleep" {
-				time.Sleep(300 * time.Millisecond)
-				if err := syscall.Kill(pid, 0); err != nil {
-					t.Errorf("child %d that waits on nothing is gone after its parent was killed (%v); doc.go says it stays", pid, err)
-				}
-				return
-			}
-			what, lag := waitResult(t, result, killed)
-			if what != ErrParentGone.Error() {
-				t.Errorf("child woke with %q, want %q", what, ErrParentGone)
-			}
-			if lag > time.Second {
-				t.Errorf("child saw its parent gone %v after the kill, want < 1 s", lag)
-			}
-		})
 	}
 }
 
@@ -642,7 +374,7 @@ func TestSharedMemoryKinds(t *testing.T) {
 			}
 			h := sysHandle{fd: fd, r: -1, w: -1}
 			defer h.close()
-			if !pipeCloexec(fd) {
+			if !cloexecFlag(fd) {
 				t.Errorf("descriptor %d is not close-on-exec", fd)
 			}
 			if err := unix.Ftruncate(fd, 5000); err != nil {
@@ -721,31 +453,6 @@ func TestOpenDescriptors(t *testing.T) {
 	}
 }
 
-// TestCloseOnExecFrom: Start's sweep marks every descriptor from 3 up
-// close-on-exec, a high one too.
-func TestCloseOnExecFrom(t *testing.T) {
-	var p [2]int
-	if err := unix.Pipe(p[:]); err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(p[0])
-	defer unix.Close(p[1])
-	high, err := unix.FcntlInt(uintptr(p[0]), unix.F_DUPFD, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(high)
-	closeOnExecFrom(3)
-	for _, fd := range []int{p[0], p[1], high} {
-		if !pipeCloexec(fd) {
-			t.Errorf("descriptor %d is not close-on-exec after closeOnExecFrom(3)", fd)
-		}
-	}
-	if pipeCloexec(0) || pipeCloexec(1) || pipeCloexec(2) {
-		t.Errorf("closeOnExecFrom(3) marked a standard descriptor")
-	}
-}
-
 // fuzzFixtureMin is where the fuzz fixtures are put, as on Linux: at the same
 // numbers in every process, so that the committed seeds name them.
 const fuzzFixtureMin = 900
@@ -793,7 +500,7 @@ func pipeFuzzFixtures(tb testing.TB) []fuzzFixture {
 				var got unix.Stat_t
 				return int(h) == nfd && unix.Fstat(int(h), &got) == nil && identify(&got) == identify(&st)
 			},
-			inheritable: func() bool { return !pipeCloexec(nfd) },
+			inheritable: func() bool { return !cloexecFlag(nfd) },
 		})
 	}
 	p, err := newPipe()
@@ -824,4 +531,37 @@ func pipeFDState(v uintptr) string {
 	}
 	dev, ino := fstatID(int(v))
 	return fmt.Sprintf("flags %#x %s %d %d", flags, fdKind(int(v)), dev, ino)
+}
+
+// releasePastMax checks, on a semaphore at 0, what Release promises on the
+// pipe backend: the FIFO holding the count bounds it, far below
+// MaxSemaphore, and a release that does not fit is an error.
+func releasePastMax(t *testing.T, sem *Semaphore) {
+	t.Helper()
+	if err := sem.Release(MaxSemaphore); err == nil {
+		t.Fatalf("Release(MaxSemaphore) at 0 = nil error; a FIFO cannot hold that count")
+	}
+	if err := sem.Release(1); err == nil {
+		t.Errorf("Release(1) on a full FIFO = nil error")
+	}
+}
+
+// holdEventOpen is parentEnd.lifelineAlone of the pipe backend: there is no
+// parent-death signal, but the event's pipe reports its last write end's
+// close, which the parent's end is. A "hold-2s" process keeps a write end
+// open for 2 s, so that only the lifeline can report the parent's end
+// within the second the tests allow.
+func holdEventOpen(_ *exec.Cmd, ev *Event) {
+	holder := exec.Command(os.Args[0])
+	holder.Env = helperEnv("hold-2s")
+	fd, err := dupCloseOnExec(ev.h.w)
+	if err != nil {
+		panic(err)
+	}
+	w := os.NewFile(uintptr(fd), "event write end")
+	defer w.Close()
+	holder.ExtraFiles = []*os.File{w}
+	if err := holder.Start(); err != nil {
+		panic(err)
+	}
 }

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -43,4 +45,33 @@ func readReport[T any](t *testing.T, s *bufio.Scanner) T {
 		t.Fatalf("child report %q: %v", s.Text(), err)
 	}
 	return r
+}
+
+// procState returns the state letter of process pid from /proc/<pid>/stat
+// ("Z" for a zombie), or "" if there is no such process or no /proc.
+func procState(pid int) string {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	_, rest, _ := strings.Cut(string(stat), ") ")
+	state, _, _ := strings.Cut(rest, " ")
+	return state
+}
+
+// running reports whether process pid exists and, where /proc tells, is not
+// a zombie: kill(pid, 0) alone succeeds for a zombie. Without /proc (macOS)
+// it is kill(pid, 0) alone.
+func running(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		return true
+	}
+	switch procState(pid) {
+	case "", "Z", "X":
+		return false
+	}
+	return true
 }

@@ -3,8 +3,11 @@ package handoff
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
+	"slices"
+	"sync"
 	"testing"
 )
 
@@ -23,12 +26,89 @@ func TestMain(m *testing.M) {
 		helper(os.Args[1:])
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if code == 0 && allTestsRan() {
+		for _, name := range unusedHelpers() {
+			fmt.Fprintf(os.Stderr, "helper %q is registered but no test started it\n", name)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
-// helpers are the roles of the test binary as a helper process, by name; each
-// platform's test files add theirs in an init function.
+// helpers are the roles of the test binary as a helper process, by name.
+// Test files add theirs with registerHelper in an init function; the
+// benchmarks' helpers, which only benchmarks start, are set directly and are
+// exempt from the check that every helper is used.
 var helpers = map[string]func(args []string){}
+
+// checkedHelpers are the helpers added by registerHelper, each with the
+// helpers it starts by itself.
+var checkedHelpers = map[string][]string{}
+
+// usedHelpers records the helpers a test started (helperEnv), and those they
+// start in turn.
+var usedHelpers sync.Map
+
+// registerHelper adds a helper process role, as os/exec's tests do: a name
+// registered twice panics, and once every test has run and passed, a
+// registered helper that no test started fails the run, so that stale
+// helpers do not pile up. starts lists the helpers that this one starts
+// itself, by a name the test process never sees.
+func registerHelper(name string, f func(args []string), starts ...string) {
+	if _, dup := helpers[name]; dup {
+		panic("helper registered twice: " + name)
+	}
+	helpers[name] = f
+	checkedHelpers[name] = append(checkedHelpers[name], starts...)
+}
+
+// helperStarts adds to the helpers that the registered helper name starts
+// itself: for a helper whose children depend on the platform.
+func helperStarts(name string, starts ...string) {
+	checkedHelpers[name] = append(checkedHelpers[name], starts...)
+}
+
+// useHelper records that a test starts the named helper, and the helpers it
+// starts in turn.
+func useHelper(name string) {
+	if _, seen := usedHelpers.LoadOrStore(name, true); seen {
+		return
+	}
+	for _, next := range checkedHelpers[name] {
+		useHelper(next)
+	}
+}
+
+// helperArg returns name, the helper that a helper process is told to start
+// on its command line, and records it as used.
+func helperArg(name string) string {
+	useHelper(name)
+	return name
+}
+
+// unusedHelpers returns the registered helpers that no test started.
+func unusedHelpers() []string {
+	var out []string
+	for name := range checkedHelpers {
+		if _, ok := usedHelpers.Load(name); !ok {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// allTestsRan reports whether the run selected every test: no -run, -skip
+// or -list.
+func allTestsRan() bool {
+	for _, name := range []string{"test.run", "test.skip", "test.list"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" {
+			return false
+		}
+	}
+	return true
+}
 
 // pipeBackend is set by the pipe backend's tests (handoff_pipe_test.go):
 // there the kernel cannot tell an event's pipe from a pipe passed as a file,
@@ -38,6 +118,7 @@ var pipeBackend bool
 // helperEnv is the environment of a helper process. A race-enabled binary
 // sleeps a second before exiting unless told not to.
 func helperEnv(helper string, more ...string) []string {
+	useHelper(helper)
 	env := append(os.Environ(), "HANDOFF_TEST_HELPER="+helper, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
 	return append(env, more...)
 }

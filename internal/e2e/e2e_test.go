@@ -74,8 +74,8 @@ func TestDefault(t *testing.T) {
 		}
 		out := r.stdout
 		got := match(t, out, fmt.Sprintf(`\[CHILD\] pid %s: got handles "event=event:%s,ready=ready:\d+,parent=lifeline:%s"`, pid, ev, lifeline))[0]
-		verified := index(t, out, fmt.Sprintf("[CHILD] verified event %s: inherited, type %s", ev, p.eventType()))
-		lifelineOK := match(t, out, fmt.Sprintf(`\[CHILD\] verified lifeline %s: inherited, type %s, parent pid \d+`, lifeline, p.lifelineType()))[0]
+		verified := index(t, out, fmt.Sprintf("[CHILD] verified event %s: inherited, type %s", ev, p.observed(t)["event"]))
+		lifelineOK := match(t, out, fmt.Sprintf(`\[CHILD\] verified lifeline %s: inherited, type %s, parent pid \d+`, lifeline, p.observed(t)["parent"]))[0]
 		waiting := index(t, out, "[CHILD] waiting for the event (timeout 30s)")
 		signaled := index(t, out, "[CHILD] Event signaled")
 		exiting := index(t, out, "[CHILD] exiting with code 0")
@@ -119,7 +119,7 @@ func TestClassicParent(t *testing.T) {
 		ev := match(t, r.stdout, `\[CLASSIC PARENT\] created inheritable event, handle (\d+)`)[1]
 		pid := match(t, r.stdout, `\[CLASSIC PARENT\] started child pid (\d+): .*`)[1]
 		index(t, r.stdout, fmt.Sprintf("[CHILD] pid %s: got event handle %s, no lifeline", pid, ev))
-		verified := index(t, r.stdout, fmt.Sprintf("[CHILD] verified event %s: inherited, type %s", ev, p.eventType()))
+		verified := index(t, r.stdout, fmt.Sprintf("[CHILD] verified event %s: inherited, type %s", ev, p.observed(t)["event"]))
 		if signaled := index(t, r.stdout, "[CHILD] Event signaled"); signaled < verified {
 			t.Errorf("signaled before verified:\n%s", r.stdout)
 		}
@@ -137,7 +137,8 @@ func TestProbe(t *testing.T) {
 		}
 		_, ev, lifeline := passed(t, r.stdout)
 		stdio := strings.Fields(match(t, r.stdout, `# stdio (\d+ \d+ \d+)`)[1])
-		want := map[string]string{ev: p.eventType(), lifeline: p.lifelineType()}
+		evWord, lifelineWord := p.probeWords()
+		want := map[string]string{ev: evWord, lifeline: lifelineWord}
 		for _, v := range stdio {
 			want[v] = "" // any type
 		}
@@ -335,10 +336,10 @@ func checkTimeline(t *testing.T, p platform, events []event) {
 		{get("child/start", "ppid"), ppid, "child's parent pid"},
 		{get("child/lifeline-verified", "ppid"), get("child/start", "ppid"), "parent pid the lifeline names"},
 		{get("child/event-verified", "value"), get(started, "event"), "event value"},
-		{get("child/event-verified", "type"), p.eventType(), "event type"},
+		{get("child/event-verified", "type"), p.observed(t)["event"], "event type"},
 		{get("child/event-verified", "inherited"), "true", "event inherited"},
 		{get("child/lifeline-verified", "value"), get(started, "parent"), "lifeline value"},
-		{get("child/lifeline-verified", "type"), p.lifelineType(), "lifeline type"},
+		{get("child/lifeline-verified", "type"), p.observed(t)["parent"], "lifeline type"},
 		{get("child/woke", "result"), "signaled", "child woke by"},
 		{get("child/exiting", "code"), "0", "child's exit code"},
 		{get("parent/child-exited", "code"), "0", "child's exit code seen by the parent"},
@@ -509,7 +510,7 @@ func TestParentDies(t *testing.T) {
 		}
 		ev := match(t, out.String(), `\[CLASSIC PARENT\] created inheritable event, handle (\d+)`)[1]
 		m := match(t, out.String(), `\[CLASSIC PARENT\] created inheritable lifeline, handle (\d+) \(pid (\d+)\)`)
-		index(t, out.String(), fmt.Sprintf("[CHILD] verified lifeline %s: inherited, type %s, parent pid %s", m[1], p.lifelineType(), m[2]))
+		index(t, out.String(), fmt.Sprintf("[CHILD] verified lifeline %s: inherited, type %s, parent pid %s", m[1], p.observed(t)["parent"], m[2]))
 		killed := time.Now()
 		if err := cmd.Process.Kill(); err != nil {
 			t.Fatal(err)

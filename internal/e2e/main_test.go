@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -37,6 +38,7 @@ var programs = map[string]string{
 	"classicchild":   "github.com/handoff/handoff/internal/testprog/classicchild",
 	"classicparent":  "github.com/handoff/handoff/internal/testprog/classicparent",
 	"probe":          "github.com/handoff/handoff/internal/testprog/probe",
+	"claimchild":     "github.com/handoff/handoff/internal/e2e/claimchild",
 }
 
 // A platform is where the programs run: natively, or under Wine.
@@ -229,36 +231,72 @@ func (p platform) hostPath(path string) string {
 	return path
 }
 
-// memoryType is the object type handoff-child reports for shared memory.
-func (p platform) memoryType() string {
+// probeWords are the words the probe prints for an event and a lifeline
+// (its own names: NtQueryObject's on Windows, its reading of /proc on Linux;
+// with the pipe backend an event is a pipe and a lifeline a socket).
+func (p platform) probeWords() (event, lifeline string) {
 	switch {
 	case p.name == "windows":
-		return "Section"
+		return "Event", "Process"
 	case pipeBackend:
-		return "shm"
+		return "pipe", "socket"
 	}
-	return "memfd"
+	return "eventfd", "pidfd"
 }
 
-// eventType and lifelineType are the object types handoff-child reports.
-func (p platform) eventType() string {
-	switch {
-	case p.name == "windows":
-		return "Event"
-	case pipeBackend:
-		return "pipe"
+var (
+	observedMu    sync.Mutex
+	observedTypes = map[string]map[string]string{}
+)
+
+// observed returns what the probe saw of the objects handoff-parent passes,
+// by name ("event", "ready", "message", "parent"): the type the probe
+// names, from the system (NtQueryObject on Windows, /proc on Linux), not
+// from handoff-child's words, so that what the child says it verified is
+// compared with something that does not come from the child. The probe
+// runs once per platform, as handoff-parent's child with -message, and
+// exits without signaling ready: handoff-parent then fails, as it should.
+func (p platform) observed(t *testing.T) map[string]string {
+	t.Helper()
+	observedMu.Lock()
+	defer observedMu.Unlock()
+	if m, ok := observedTypes[p.name]; ok {
+		return m
 	}
-	return "eventfd"
+	r := p.run(t, limit, nil, "handoff-parent", "-message", "probe", "--", p.path("probe"), "{handles}")
+	arg := match(t, r.stdout, `# arg (\S+) not a number`)[1]
+	types := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^(\d+) (\S+)$`).FindAllStringSubmatch(r.stdout, -1) {
+		types[m[1]] = m[2]
+	}
+	byName := map[string]string{}
+	for _, e := range strings.Split(arg, ",") {
+		name, rest, _ := strings.Cut(e, "=")
+		_, value, _ := strings.Cut(rest, ":")
+		typ, ok := types[value]
+		if !ok {
+			t.Fatalf("the probe did not list %s (%s), passed as %q:\n%s", value, name, e, r.stdout)
+		}
+		byName[name] = typ
+	}
+	for _, name := range []string{"event", "parent", "message"} {
+		if byName[name] == "" {
+			t.Fatalf("the probe's handles argument %q has no %s:\n%s", arg, name, r.stdout)
+		}
+	}
+	observedTypes[p.name] = byName
+	return byName
 }
 
-func (p platform) lifelineType() string {
-	switch {
-	case p.name == "windows":
-		return "Process"
-	case pipeBackend:
-		return "socket"
+// memoryType is a pattern of the type handoff-child may report for shared
+// memory: on Windows what the probe saw ("Section"); on Linux and the pipe
+// backend the probe sees a memfd or a shm file as a file, and has no word
+// of its own to compare the child's with, so any.
+func (p platform) memoryType(t *testing.T) string {
+	if p.name == "windows" {
+		return regexp.QuoteMeta(p.observed(t)["message"])
 	}
-	return "pidfd"
+	return `\S+`
 }
 
 // command returns the command that runs program name of p with args; under

@@ -34,7 +34,7 @@ func TestChildren(t *testing.T) {
 			index(t, r.stdout, prefix+"Event signaled")
 			index(t, r.stdout, fmt.Sprintf("%smessage (%d bytes, fnv64a %016x): %s", prefix, len(text), sum.Sum64(), text))
 			index(t, r.stdout, fmt.Sprintf("[PARENT] child %d exited with code 0", i))
-			match(t, r.stdout, regexp.QuoteMeta(prefix)+`verified message \d+: inherited, type `+p.memoryType()+fmt.Sprintf(`, %d bytes`, 8+len(text)))
+			match(t, r.stdout, regexp.QuoteMeta(prefix)+`verified message \d+: inherited, type `+p.memoryType(t)+fmt.Sprintf(`, %d bytes`, 8+len(text)))
 		}
 		ready := index(t, r.stdout, fmt.Sprintf("[PARENT] all %d children are ready", n))
 		for i := 1; i <= n; i++ {
@@ -123,18 +123,33 @@ func TestNeverReady(t *testing.T) {
 	})
 }
 
-// TestNotReadyExit runs one good child and one that exits at once with the
-// ready event unsignaled: the parent must say which failed, and why.
+// TestNotReadyExit runs three children, all claimchild: two good ones,
+// which signal ready, and the one that claimed first, which exits 2 with its
+// ready object unsignaled once the others are ready. The parent must name
+// that one, by its index and pid, say why, never set the event, and leave
+// nothing running.
 func TestNotReadyExit(t *testing.T) {
 	both(t, func(t *testing.T, p platform) {
+		const n = 3
 		env, _ := token(t)
-		r := p.run(t, limit, []string{env}, "handoff-parent", "-children", "3", "--", p.path("handoff-child"), "-handles", "{handles}", "-parent", "{parent}")
+		dir := t.TempDir()
+		r := p.run(t, limit, []string{env}, "handoff-parent", "-children", strconv.Itoa(n), "--", p.path("claimchild"), p.hostPath(dir), strconv.Itoa(n), "{handles}")
 		if r.code != codeChildFailed {
 			t.Fatalf("exit %d, want %d (child failed)\n%v", r.code, codeChildFailed, r)
 		}
-		match(t, r.stderr, `handoff-parent: child 1 \(pid \d+\) exited before it was ready \(exit status 2\); the event was not set`)
-		if strings.Contains(r.stdout, "event set") {
-			t.Errorf("the event was set though no child was ready:\n%s", r.stdout)
+		claimed := match(t, r.stdout, `\[(\d+)\] claimchild: pid (\d+) claimed`)
+		match(t, r.stderr, fmt.Sprintf(`handoff-parent: child %s \(pid %s\) exited before it was ready \(exit status 2\); the event was not set`, claimed[1], claimed[2]))
+		ready := regexp.MustCompile(`(?m)^\[(\d+)\] claimchild: pid \d+ ready\r?$`).FindAllStringSubmatch(r.stdout, -1)
+		if len(ready) != n-1 {
+			t.Errorf("%d good children said they were ready, want %d:\n%s", len(ready), n-1, r.stdout)
+		}
+		for _, m := range ready {
+			if m[1] == claimed[1] {
+				t.Errorf("child %s both claimed and was ready:\n%s", m[1], r.stdout)
+			}
+		}
+		if strings.Contains(r.stdout, "woke signaled") || strings.Contains(r.stdout, "event set") {
+			t.Errorf("the event was set though a child was not ready:\n%s", r.stdout)
 		}
 		gone(t, env, 5*time.Second)
 	})
