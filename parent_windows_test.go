@@ -18,9 +18,9 @@ import (
 )
 
 func init() {
-	helpers["start-parent"] = helperStartParent
-	helpers["start-child"] = helperStartChild
-	helpers["own-job"] = helperOwnJob
+	registerHelper("start-parent", helperStartParent, "start-child")
+	registerHelper("start-child", helperStartChild)
+	registerHelper("own-job", helperOwnJob)
 }
 
 // helperOwnJob waits for a line on stdin, then reports how a Start error
@@ -110,10 +110,11 @@ func helperStartChild(args []string) {
 func startParent(t *testing.T, flags uint32, job windows.Handle, helper ...string) (first string, stdin io.Writer, out *bufio.Scanner) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER=start-parent")
+	name := "start-parent"
 	if len(helper) > 0 {
-		cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER="+helper[0])
+		name = helper[0]
 	}
+	cmd.Env = helperEnv(name)
 	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: flags}
 	cmd.Stderr = os.Stderr
 	w, err := cmd.StdinPipe()
@@ -285,7 +286,7 @@ func TestStartRefusesSysProcAttr(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "{handles}")
-			cmd.Env = append(os.Environ(), "HANDOFF_TEST_HELPER=start-child")
+			cmd.Env = helperEnv("start-child")
 			cmd.SysProcAttr = &tt.attr
 			h := Command(cmd)
 			h.Pass("event", testEvent(t))

@@ -136,40 +136,7 @@ func TestProbe(t *testing.T) {
 			t.Fatalf("handoff-parent -- probe: exit %d, want 0\n%v", r.code, r)
 		}
 		_, ev, lifeline := passed(t, r.stdout)
-		stdio := strings.Fields(match(t, r.stdout, `# stdio (\d+ \d+ \d+)`)[1])
-		evWord, lifelineWord := p.probeWords()
-		want := map[string]string{ev: evWord, lifeline: lifelineWord}
-		for _, v := range stdio {
-			want[v] = "" // any type
-		}
-		if len(want) != 5 {
-			t.Fatalf("event %s, lifeline %s and stdio %v are not 5 distinct values", ev, lifeline, stdio)
-		}
-		got := map[string]string{}
-		for _, m := range regexp.MustCompile(`(?m)^(\d+) (\S+)$`).FindAllStringSubmatch(r.stdout, -1) {
-			got[m[1]] = m[2]
-		}
-		n := match(t, r.stdout, `# end (\d+)`)[1]
-		if n != strconv.Itoa(len(got)) {
-			t.Fatalf("probe says %s handles, listed %d:\n%s", n, len(got), r.stdout)
-		}
-		for v, typ := range got {
-			w, ok := want[v]
-			switch {
-			case !ok:
-				t.Errorf("child inherited %s (%s), which handoff did not pass", v, typ)
-			case w != "" && typ != w:
-				t.Errorf("child's %s is a %s, want %s", v, typ, w)
-			}
-		}
-		for v := range want {
-			if _, ok := got[v]; !ok {
-				t.Errorf("child did not inherit %s", v)
-			}
-		}
-		if t.Failed() {
-			t.Logf("probe output:\n%s", r.stdout)
-		}
+		checkProbe(t, p, r.stdout, ev, lifeline)
 	})
 }
 

@@ -146,9 +146,9 @@ func checkChild(t *testing.T, p platform, child string, handles bool, s sent, ou
 	default:
 		index(t, out, fmt.Sprintf("[CHILD] pid %s: got event handle %s, no lifeline", s.pid, s.event))
 	}
-	verified := index(t, out, fmt.Sprintf("[CHILD] verified event %s: inherited, type %s", s.event, p.eventType()))
+	verified := index(t, out, fmt.Sprintf("[CHILD] verified event %s: inherited, type %s", s.event, p.observed(t)["event"]))
 	if s.lifeline != "" {
-		m := match(t, out, fmt.Sprintf(`\[CHILD\] verified lifeline %s: inherited, type %s, parent pid (\d+)`, s.lifeline, p.lifelineType()))
+		m := match(t, out, fmt.Sprintf(`\[CHILD\] verified lifeline %s: inherited, type %s, parent pid (\d+)`, s.lifeline, p.observed(t)["parent"]))
 		if m[1] == s.pid {
 			t.Errorf("the lifeline's parent pid is the child's own:\n%s", out)
 		}
@@ -239,7 +239,7 @@ func TestInteropGrandparent(t *testing.T) {
 						t.Fatalf("exit %d, want %d (child failed)\n%v", r.code, codeChildFailed, r)
 					}
 					s := sentBy(t, r.stdout, parent)
-					index(t, r.stdout, fmt.Sprintf("[CHILD] verified event %s: inherited, type %s", s.event, p.eventType()))
+					index(t, r.stdout, fmt.Sprintf("[CHILD] verified event %s: inherited, type %s", s.event, p.observed(t)["event"]))
 					index(t, r.stdout, "[CHILD] exiting with code 6")
 					want := fmt.Sprintf("%s: handoff: lifeline %s: parent gone: ", child, s.lifeline)
 					if !strings.Contains(r.stderr, want) {
@@ -314,7 +314,7 @@ func TestInteropParentDies(t *testing.T) {
 		cmd, out, errOut := startUntil(t, p, env, "[CHILD] waiting for the event", "classicparent", "-lifeline", "-noset", p.path("cchild"))
 		s := sentBy(t, out.String(), "classicparent")
 		ppid := match(t, out.String(), `\[CLASSIC PARENT\] created inheritable lifeline, handle \d+ \(pid (\d+)\)`)[1]
-		index(t, out.String(), fmt.Sprintf("[CHILD] verified lifeline %s: inherited, type %s, parent pid %s", s.lifeline, p.lifelineType(), ppid))
+		index(t, out.String(), fmt.Sprintf("[CHILD] verified lifeline %s: inherited, type %s, parent pid %s", s.lifeline, p.observed(t)["parent"], ppid))
 		killed := killWait(t, cmd)
 		at := out.waitEOF(time.Now().Add(5 * time.Second))
 		errOut.waitEOF(time.Now().Add(5 * time.Second))
@@ -419,7 +419,8 @@ func TestInteropCParentProbe(t *testing.T) {
 func checkProbe(t *testing.T, p platform, out, event, lifeline string) {
 	t.Helper()
 	stdio := strings.Fields(match(t, out, `# stdio (\d+ \d+ \d+)`)[1])
-	want := map[string]string{event: p.eventType(), lifeline: p.lifelineType()}
+	evWord, lifelineWord := p.probeWords()
+	want := map[string]string{event: evWord, lifeline: lifelineWord}
 	for _, v := range stdio {
 		want[v] = "" // any type
 	}
