@@ -57,9 +57,11 @@ if missing; then
 	[[ $(id -u) -eq 0 ]] ||
 		die "wine/mingw missing and not root; install: apt-get install --no-install-recommends ${packages[*]}"
 	log "installing ${packages[*]} (apt-get, ~200 MB)"
-	apt-get update >&2 || die "apt-get update failed"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		"${packages[@]}" >&2 || die "apt-get install ${packages[*]} failed"
+	# tools/wine/wine10.sh may use apt at the same time: one at a time.
+	apt_lock=/tmp/handoff-apt.lock
+	flock "$apt_lock" apt-get -o DPkg::Lock::Timeout=600 update >&2 || die "apt-get update failed"
+	DEBIAN_FRONTEND=noninteractive flock "$apt_lock" apt-get -o DPkg::Lock::Timeout=600 \
+		install -y --no-install-recommends "${packages[@]}" >&2 || die "apt-get install ${packages[*]} failed"
 	! missing || die "wine/mingw still missing after apt-get install ${packages[*]}"
 fi
 command -v go >/dev/null || die "go not found on PATH"
@@ -129,43 +131,8 @@ wrapper=$bindir/go_windows_amd64_exec
 	printf '# Written by tools/wine/setup.sh. go run / go test run GOOS=windows\n'
 	printf '# GOARCH=amd64 binaries through this when it is on PATH.\n'
 	printf 'export WINEPREFIX=%q WINEDEBUG=-all WINEARCH=win64\n' "$prefix"
-	cat <<'EOF'
-# Start the wine session (wineserver, services.exe, explorer.exe...) with
-# stdio on /dev/null first: otherwise those processes inherit go test's
-# stdout/stderr pipe and it waits 60 s for "Test I/O incomplete".
-# wineserver -p exits 2 when a server already runs for this prefix.
-wineserver -p </dev/null >/dev/null 2>&1 || [ $? -eq 2 ] || {
-	echo "go_windows_amd64_exec: wineserver -p failed (WINEPREFIX=$WINEPREFIX)" >&2
-	exit 1
-}
-# -R: no address space randomization (see tools/wine/setup.sh).
-setarch -R wine cmd /c exit </dev/null >/dev/null 2>&1
-# wine runs as a child (see tools/wine/setup.sh), with this standard input
-# rather than the /dev/null an asynchronous command gets, and gets INT and
-# TERM passed on.
-exec 3<&0
-setarch -R wine "$@" <&3 3<&- &
-pid=$!
-exec 3<&-
-trap 'kill -INT $pid 2>/dev/null' INT
-trap 'kill -TERM $pid 2>/dev/null' TERM
-while :; do
-	wait $pid
-	rc=$?
-	kill -0 $pid 2>/dev/null || break
-done
-err=$(readlink /proc/$$/fd/2)
-case $err in pipe:*) ;; *) exit $rc ;; esac
-for d in /proc/[0-9]*; do
-	[ "$(readlink "$d/exe" 2>/dev/null)" = /usr/lib/wine/wine64 ] || continue
-	[ "$(readlink "$d/fd/2" 2>/dev/null)" = "$err" ] || continue
-	grep -q '^SigCgt:[[:space:]]*0*$' "$d/status" 2>/dev/null || continue
-	cmdline=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)
-	kill -9 "${d#/proc/}" 2>/dev/null &&
-		printf "go_windows_amd64_exec: killed process %s, stuck in Wine's start-up: %s\n" "${d#/proc/}" "$cmdline" >&2
-done
-exit $rc
-EOF
+	printf 'loader=/usr/lib/wine/wine64\n'
+	cat "$here/go_windows_amd64_exec.sh"
 } >"$wrapper.$$.tmp"
 if cmp -s "$wrapper.$$.tmp" "$wrapper"; then
 	rm -f "$wrapper.$$.tmp"
