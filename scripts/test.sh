@@ -42,6 +42,9 @@ if [[ ${HANDOFF_QUICK:-} == 1 ]]; then
 fi
 staticcheck_version=v0.8.2
 timeout=10m
+# go vet runs below for every GOOS and tag the tests are built for: the
+# tests skip go test's own vet, a subset of go vet's checks, not to repeat it.
+novet=-vet=off
 
 start=$SECONDS
 current="start"
@@ -283,7 +286,7 @@ if ! command -v "$(go env CC)" >/dev/null; then
 		exit 1
 	fi
 fi
-CGO_ENABLED=1 go test -race -count=1 -timeout "$timeout" ./...
+CGO_ENABLED=1 go test "$novet" -race -count=1 -timeout "$timeout" ./...
 
 # --- f2. the pipe backend of macOS and the BSDs, on Linux ------------------------------
 # The same packages built with -tags handoff_pipe use the pipe backend
@@ -293,7 +296,7 @@ CGO_ENABLED=1 go test -race -count=1 -timeout "$timeout" ./...
 # with the tag and leaves the Windows cases, which the tag does not change,
 # to step f. About 20 s.
 step "go test -race -tags handoff_pipe ./... (linux, the pipe backend of macOS and the BSDs)"
-CGO_ENABLED=1 go test -race -count=1 -timeout "$timeout" -tags handoff_pipe ./...
+CGO_ENABLED=1 go test "$novet" -race -count=1 -timeout "$timeout" -tags handoff_pipe ./...
 
 # --- g. Windows tests under both runtimes, side by side ------------------------------
 # Wine 8 on the host; Wine 10 in its tree (tools/wine/wine10.sh run), where
@@ -304,12 +307,12 @@ wine10_tests() {
 	local rc=0
 	echo "-- GOOS=windows go test ./... (under $wine10)"
 	bash tools/wine/wine10.sh run env GOOS=windows GOARCH=amd64 \
-		go test -count=1 -timeout "$timeout" ./... || rc=1
+		go test "$novet" -count=1 -timeout "$timeout" ./... || rc=1
 	echo "-- go test -run '/^windows\$' ./internal/e2e (HANDOFF_WINE=1: the .exe programs under $wine10)"
 	# -v to count the Windows cases that ran: a pattern that matches none
 	# would pass.
 	bash tools/wine/wine10.sh run env HANDOFF_WINE=1 \
-		go test -count=1 -v -timeout "$timeout" -run '/^windows$' ./internal/e2e >"$tmp/e2e10.log" 2>&1 || rc=1
+		go test "$novet" -count=1 -v -timeout "$timeout" -run '/^windows$' ./internal/e2e >"$tmp/e2e10.log" 2>&1 || rc=1
 	grep -E '^ *--- (PASS|FAIL|SKIP)|^(FAIL|ok|PASS)\b|^panic|^e2e: ' "$tmp/e2e10.log" || true
 	local ran
 	ran=$(grep -cE '^ +--- PASS: Test[^ ]*/windows ' "$tmp/e2e10.log" || true)
@@ -331,7 +334,7 @@ else
 fi
 if [[ -n $wine8 ]]; then
 	step "GOOS=windows go test ./... (under $wine8)"
-	GOOS=windows GOARCH=amd64 go test -count=1 -timeout "$timeout" ./...
+	GOOS=windows GOARCH=amd64 go test "$novet" -count=1 -timeout "$timeout" ./...
 else
 	skipped+=("GOOS=windows go test ./... under Wine 8")
 fi
@@ -349,7 +352,7 @@ fi
 stress_tests='^(TestConcurrentLaunches|TestKillParent|TestKillChild|TestHangingChild|TestSoak)$'
 if $in_ci || [[ ${HANDOFF_STRESS:-} == full ]]; then
 	step "stress: go test -race -run '$stress_tests' . (HANDOFF_STRESS=full)"
-	HANDOFF_STRESS=full CGO_ENABLED=1 go test -race -count=1 -v -timeout "$timeout" -run "$stress_tests" .
+	HANDOFF_STRESS=full CGO_ENABLED=1 go test "$novet" -race -count=1 -v -timeout "$timeout" -run "$stress_tests" .
 else
 	skipped+=("the full stress counts (10 of each fault ran; CI=true or HANDOFF_STRESS=full runs 100)")
 fi
@@ -375,7 +378,7 @@ fuzz_targets=(
 # go.dev/issue/75804, fixed in Go 1.27). Such a run is told and run once
 # more; a failing input, or any other failure, fails the step.
 fuzztime=${HANDOFF_FUZZTIME:-10s}
-fuzz() { go test ${tags:+-tags "$tags"} -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" "$pkg"; }
+fuzz() { go test "$novet" ${tags:+-tags "$tags"} -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" "$pkg"; }
 if $quick; then
 	skipped+=("the fuzz targets (HANDOFF_QUICK=1)")
 else
@@ -402,11 +405,11 @@ if $quick; then
 else
 	if [[ -n $wine8 ]]; then
 		bg benchwine "benchmarks under $wine8: GOOS=windows go test -run '^\$' -bench . -benchtime 1x ." \
-			env GOOS=windows GOARCH=amd64 go test -run '^$' -bench . -benchtime 1x .
+			env GOOS=windows GOARCH=amd64 go test "$novet" -run '^$' -bench . -benchtime 1x .
 	fi
 	step "benchmarks: go test -run '^\$' -bench . -benchtime 1x . (and -tags handoff_pipe)"
-	go test -run '^$' -bench . -benchtime 1x .
-	go test -tags handoff_pipe -run '^$' -bench . -benchtime 1x .
+	go test "$novet" -run '^$' -bench . -benchtime 1x .
+	go test "$novet" -tags handoff_pipe -run '^$' -bench . -benchtime 1x .
 	if [[ -n $wine8 ]]; then
 		join benchwine
 	fi

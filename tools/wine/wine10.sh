@@ -256,6 +256,10 @@ run() {
 	[[ $# -gt 0 ]] || usage
 	[[ -x $root$bindir/go_windows_amd64_exec && -f $root$prefix/system.reg ]] ||
 		die "Wine 10 is not provisioned in $root: run bash tools/wine/wine10.sh setup"
+	case $PWD/ in
+	"$repo"/* | /tmp/*) ;;
+	*) die "run from this work tree or /tmp: only those are mounted in the tree (now in $PWD)" ;;
+	esac
 	local rc=0
 	exec 8>"$dir/run.lock"
 	flock -s 8
