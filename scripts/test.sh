@@ -19,10 +19,10 @@
 # Independent steps run at the same time where 2 cores allow it: the Wine
 # installs (mostly network and disk) beside the static checks, the two
 # runtimes' Windows tests side by side (each mostly waits on its
-# wineserver), the benchmarks natively beside those under Wine. The steps
-# with timing bounds that CPU load could break (the Linux tests under -race,
-# the stress counts, the fuzz targets) run alone. Each step prints its
-# duration; the end prints them all and the total.
+# wineserver), the benchmarks natively beside those under Wine and the
+# fuzz targets' builds. The steps that CPU load could break or weaken (the
+# Linux tests under -race, the stress counts, the fuzzing itself) run alone.
+# Each step prints its duration; the end prints them all and the total.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -58,6 +58,7 @@ tmp=$(mktemp -d)
 step_start=$SECONDS
 step() {
 	end_step
+	failed_at=""
 	current=$*
 	step_start=$SECONDS
 	printf '\n== %s\n' "$*"
@@ -98,7 +99,9 @@ join() {
 	cat "$tmp/job.$name.log"
 	printf -- '-- %ds, exit %d\n' $((end - job_start[$name])) "$rc"
 	times+=("$((end - job_start[$name]))$tab${job_title[$name]} (in the background)")
-	current="after ${job_title[$name]}"
+	if [[ $rc -ne 0 ]]; then
+		failed_at=${job_title[$name]}
+	fi
 	return $rc
 }
 
@@ -129,7 +132,7 @@ finish() {
 	fi
 }
 failed_at=""
-trap 'failed_at=${current:-?}' ERR
+trap 'failed_at=${failed_at:-${current:-?}}' ERR
 trap finish EXIT
 
 # wine_version prints "Wine 8.0 (wine-8.0 (Debian 8.0~repack-4))" from the
@@ -156,11 +159,14 @@ runtime_failed() {
 }
 
 # --- a. in the background: the two Wine runtimes, staticcheck -------------------------
-# tools/wine/setup.sh: progress on stderr, the export lines on stdout.
-bg wine8 "Wine 8 setup (tools/wine/setup.sh)" \
-	bash -c 'bash tools/wine/setup.sh >"$1"' sh "$tmp/wine8.env"
+# Wine 10 first: it takes longest, and its apt-get (debootstrap, on a fresh
+# machine) is short, while Wine 8's is long; the two take turns on the
+# host's apt. tools/wine/setup.sh: progress on stderr, the export lines on
+# stdout.
 bg wine10 "Wine 10 setup (tools/wine/wine10.sh setup)" \
 	bash tools/wine/wine10.sh setup
+bg wine8 "Wine 8 setup (tools/wine/setup.sh)" \
+	bash -c 'bash tools/wine/setup.sh >"$1"' sh "$tmp/wine8.env"
 # Built natively once, kept between runs: "go run ...@version" with
 # GOOS=windows would build a windows staticcheck and run it under Wine.
 staticcheck=${HANDOFF_TOOLS:-$HOME/.cache/handoff/tools}/staticcheck-$staticcheck_version/staticcheck
@@ -304,7 +310,7 @@ CGO_ENABLED=1 go test "$novet" -race -count=1 -timeout "$timeout" -tags handoff_
 # GOOS=windows tests, then internal/e2e's Windows cases (its Linux cases ran
 # in step f).
 wine10_tests() {
-	local rc=0
+	local rc=0 e2e=0 ran
 	echo "-- GOOS=windows go test ./... (under $wine10)"
 	bash tools/wine/wine10.sh run env GOOS=windows GOARCH=amd64 \
 		go test "$novet" -count=1 -timeout "$timeout" ./... || rc=1
@@ -312,16 +318,17 @@ wine10_tests() {
 	# -v to count the Windows cases that ran: a pattern that matches none
 	# would pass.
 	bash tools/wine/wine10.sh run env HANDOFF_WINE=1 \
-		go test "$novet" -count=1 -v -timeout "$timeout" -run '/^windows$' ./internal/e2e >"$tmp/e2e10.log" 2>&1 || rc=1
-	grep -E '^ *--- (PASS|FAIL|SKIP)|^(FAIL|ok|PASS)\b|^panic|^e2e: ' "$tmp/e2e10.log" || true
-	local ran
+		go test "$novet" -count=1 -v -timeout "$timeout" -run '/^windows$' ./internal/e2e >"$tmp/e2e10.log" 2>&1 || e2e=1
+	if [[ $e2e -ne 0 ]]; then
+		cat "$tmp/e2e10.log"
+		return 1
+	fi
+	grep -E '^(ok|PASS)\b|^e2e: ' "$tmp/e2e10.log" || true
 	ran=$(grep -cE '^ +--- PASS: Test[^ ]*/windows ' "$tmp/e2e10.log" || true)
 	echo "internal/e2e: $ran Windows case(s) passed under $wine10"
-	if [[ $rc -ne 0 ]]; then
-		cat "$tmp/e2e10.log"
-	elif [[ $ran -eq 0 ]]; then
+	if [[ $ran -eq 0 ]]; then
 		echo "internal/e2e ran no Windows case under $wine10"
-		rc=1
+		return 1
 	fi
 	return $rc
 }
@@ -357,7 +364,7 @@ else
 	skipped+=("the full stress counts (10 of each fault ran; CI=true or HANDOFF_STRESS=full runs 100)")
 fi
 
-# --- i. fuzz: each target for a short fixed time ----------------------------------------
+# --- the fuzz targets, built beside step i and run in step j ------------------------
 # One line per target, "PACKAGE TARGET [TAGS]": to fuzz a new target, add its
 # line. What the fuzzer finds is written to PACKAGE/testdata/fuzz/TARGET/:
 # commit it. The Open targets run on both Linux backends.
@@ -371,17 +378,51 @@ fuzz_targets=(
 	"./cmd/handoff-child FuzzParse"
 	"./internal/trace FuzzParseLine"
 )
-#
+fuzztime=${HANDOFF_FUZZTIME:-10s}
+fuzz() { go test "$novet" ${tags:+-tags "$tags"} -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" "$pkg"; }
+# build_fuzz builds each package's fuzzing test binary once, which leaves
+# its instrumented packages in the build cache for the runs of step j.
+build_fuzz() {
+	local target pkg name tags built=" "
+	for target in "${fuzz_targets[@]}"; do
+		read -r pkg name tags <<<"$target"
+		[[ $built == *" $pkg:$tags "* ]] && continue
+		built+="$pkg:$tags "
+		echo "go test -c -fuzz . ${tags:+-tags $tags }$pkg"
+		go test "$novet" -c ${tags:+-tags "$tags"} -fuzz . -o "$tmp/fuzz.test" "$pkg" || return 1
+	done
+	rm -f "$tmp/fuzz.test"
+}
+
+# --- i. benchmarks: once each, to prove they still run (no number is judged) ---------
+# Natively, with the whole runs under Wine 8 too (HANDOFF_WINE), and on the
+# pipe backend; beside them, the Windows test binary's under Wine 8, and the
+# builds of the fuzz targets (nothing here is timed against a bound). bash
+# scripts/bench.sh runs the benchmarks for their figures.
+if $quick; then
+	skipped+=("the benchmarks and the fuzz targets (HANDOFF_QUICK=1)")
+else
+	if [[ -n $wine8 ]]; then
+		bg benchwine "benchmarks under $wine8: GOOS=windows go test -run '^\$' -bench . -benchtime 1x ." \
+			env GOOS=windows GOARCH=amd64 go test "$novet" -run '^$' -bench . -benchtime 1x .
+	fi
+	bg fuzzbuild "the fuzz targets' builds (go test -c -fuzz)" build_fuzz
+	step "benchmarks: go test -run '^\$' -bench . -benchtime 1x . (and -tags handoff_pipe)"
+	go test "$novet" -run '^$' -bench . -benchtime 1x .
+	go test "$novet" -tags handoff_pipe -run '^$' -bench . -benchtime 1x .
+	if [[ -n $wine8 ]]; then
+		join benchwine
+	fi
+	join fuzzbuild
+fi
+
+# --- j. fuzz: each target for a short fixed time, one at a time ------------------------
 # Go 1.26's fuzzing coordinator may end a -fuzztime run with a bare "context
 # deadline exceeded" and no failing input, when the deadline finds a worker
 # still busy (its stop compares the error with the child context's only;
 # go.dev/issue/75804, fixed in Go 1.27). Such a run is told and run once
 # more; a failing input, or any other failure, fails the step.
-fuzztime=${HANDOFF_FUZZTIME:-10s}
-fuzz() { go test "$novet" ${tags:+-tags "$tags"} -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" "$pkg"; }
-if $quick; then
-	skipped+=("the fuzz targets (HANDOFF_QUICK=1)")
-else
+if ! $quick; then
 	for target in "${fuzz_targets[@]}"; do
 		read -r pkg name tags <<<"$target"
 		step "fuzz: go test${tags:+ -tags $tags} -run '^\$' -fuzz '^$name\$' -fuzztime $fuzztime $pkg"
@@ -394,25 +435,6 @@ else
 		echo "fuzz: $name: a bare 'context deadline exceeded', no failing input (go.dev/issue/75804): once more"
 		fuzz
 	done
-fi
-
-# --- j. benchmarks: once each, to prove they still run (no number is judged) ---------
-# Natively, with the whole runs under Wine 8 too (HANDOFF_WINE), and on the
-# pipe backend; beside them, the Windows test binary's under Wine 8. bash
-# scripts/bench.sh runs them for their figures.
-if $quick; then
-	skipped+=("the benchmarks (HANDOFF_QUICK=1)")
-else
-	if [[ -n $wine8 ]]; then
-		bg benchwine "benchmarks under $wine8: GOOS=windows go test -run '^\$' -bench . -benchtime 1x ." \
-			env GOOS=windows GOARCH=amd64 go test "$novet" -run '^$' -bench . -benchtime 1x .
-	fi
-	step "benchmarks: go test -run '^\$' -bench . -benchtime 1x . (and -tags handoff_pipe)"
-	go test "$novet" -run '^$' -bench . -benchtime 1x .
-	go test "$novet" -tags handoff_pipe -run '^$' -bench . -benchtime 1x .
-	if [[ -n $wine8 ]]; then
-		join benchwine
-	fi
 fi
 
 end_step
