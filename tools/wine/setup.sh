@@ -146,25 +146,12 @@ fi
 exec 9>&- # unlock; wine processes started below must not inherit the lock
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cat >"$tmp/hello.go" <<'EOF'
-package main
-
-import (
-	"crypto/rand"
-	"fmt"
-	"runtime"
-)
-
-func main() {
-	rand.Read(make([]byte, 16))
-	fmt.Println("handoff-wine-ok", runtime.GOOS, runtime.GOARCH)
-}
-EOF
 log "checking a GOOS=windows hello-world under wine"
-(cd "$tmp" && GOOS=windows GOARCH=amd64 GOFLAGS='' GOWORK=off CGO_ENABLED=0 \
-	go build -o hello.exe hello.go) || die "GOOS=windows go build of the hello-world failed"
+# shellcheck source=tools/wine/hello.sh
+. "$here/hello.sh"
+build_hello "$tmp" || die "GOOS=windows go build of the hello-world failed"
 out=$(cd "$tmp" && timeout 120 "$wrapper" hello.exe </dev/null 2>"$tmp/stderr" | tr -d '\r') || true
-if [[ $out != "handoff-wine-ok windows amd64" ]]; then
+if [[ $out != "$hello_ok" ]]; then
 	cat "$tmp/stderr" >&2
 	die "a GOOS=windows hello-world did not run under wine (got: ${out:-nothing}); is $sys32/bcryptprimitives.dll there?"
 fi

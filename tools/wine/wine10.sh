@@ -221,27 +221,14 @@ setup() {
 
 	step="6. check a GOOS=windows hello-world under Wine 10"
 	local tmp out
-	tmp=$(mktemp -d)
+	tmp=$(mktemp -d -p /tmp) # run mounts /tmp in the tree
 	# shellcheck disable=SC2064 # $tmp is known now
 	trap "rm -rf '$tmp'" EXIT
-	cat >"$tmp/hello.go" <<'EOF'
-package main
-
-import (
-	"crypto/rand"
-	"fmt"
-	"runtime"
-)
-
-func main() {
-	rand.Read(make([]byte, 16))
-	fmt.Println("handoff-wine-ok", runtime.GOOS, runtime.GOARCH)
-}
-EOF
-	(cd "$tmp" && GOOS=windows GOARCH=amd64 GOFLAGS='' GOWORK=off CGO_ENABLED=0 \
-		go build -o hello.exe hello.go) || die "GOOS=windows go build of the hello-world failed"
+	# shellcheck source=tools/wine/hello.sh
+	. "$here/hello.sh"
+	build_hello "$tmp" || die "GOOS=windows go build of the hello-world failed"
 	out=$(cd "$tmp" && run timeout 120 go_windows_amd64_exec hello.exe </dev/null 2>"$tmp/stderr" | tr -d '\r') || true
-	if [[ $out != "handoff-wine-ok windows amd64" ]]; then
+	if [[ $out != "$hello_ok" ]]; then
 		cat "$tmp/stderr" >&2
 		die "a GOOS=windows hello-world did not run under Wine 10 (got: ${out:-nothing})"
 	fi
