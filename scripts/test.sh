@@ -438,7 +438,6 @@ if ! $quick; then
 fi
 
 end_step
-current="summary"
 windows="windows: ${wine8:-WINE 8 SKIPPED} + ${wine10:-WINE 10 SKIPPED}"
 printf '\n== PASS: gofmt, vet (linux windows darwin freebsd, linux -tags handoff_pipe), staticcheck (linux windows darwin, handoff_pipe), %s, tests linux -race + pipe backend -race + %s, in %ds\n' \
 	"$([[ -n $wine8 ]] && echo "go generate" || echo "GO GENERATE CHECK SKIPPED")" "$windows" $((SECONDS - start))
