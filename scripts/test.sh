@@ -165,6 +165,7 @@ runtime_failed() {
 # stdout.
 bg wine10 "Wine 10 setup (tools/wine/wine10.sh setup)" \
 	bash tools/wine/wine10.sh setup
+# shellcheck disable=SC2016 # $1 is the inner shell's
 bg wine8 "Wine 8 setup (tools/wine/setup.sh)" \
 	bash -c 'bash tools/wine/setup.sh >"$1"' sh "$tmp/wine8.env"
 # Built natively once, kept between runs: "go run ...@version" with

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2154 # loader: set by the header
 # The body of the go_windows_amd64_exec wrapper that tools/wine/setup.sh
 # (Wine 8, on the host) and tools/wine/wine10.sh (Wine 10, in its Debian
 # trixie tree) write: each puts a header before it that exports the Wine
@@ -30,7 +31,7 @@ while :; do
 	kill -0 $pid 2>/dev/null || break
 done
 err=$(readlink /proc/$$/fd/2)
-case $err in pipe:*) ;; *) exit $rc ;; esac
+case $err in pipe:*) ;; *) exit "$rc" ;; esac
 for d in /proc/[0-9]*; do
 	[ "$(readlink "$d/exe" 2>/dev/null)" = "$loader" ] || continue
 	[ "$(readlink "$d/fd/2" 2>/dev/null)" = "$err" ] || continue
@@ -39,4 +40,4 @@ for d in /proc/[0-9]*; do
 	kill -9 "${d#/proc/}" 2>/dev/null &&
 		printf "go_windows_amd64_exec: killed process %s, stuck in Wine's start-up: %s\n" "${d#/proc/}" "$cmdline" >&2
 done
-exit $rc
+exit "$rc"

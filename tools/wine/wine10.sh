@@ -73,6 +73,7 @@ mirror() {
 	if [[ -r /etc/os-release ]]; then
 		codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 	fi
+	# shellcheck disable=SC2016 # apt's format, not the shell's
 	site=$(apt-get indextargets --no-release-info --format '$(SITE) $(RELEASE)' 2>/dev/null |
 		awk -v c="$codename" '$2 == c { print $1; exit }') || true
 	echo "${site:-http://deb.debian.org/debian}"
@@ -107,6 +108,7 @@ in_tree() {
 	while IFS= read -r line; do env+=("$line"); done < <(env | grep -E '^(CI|HANDOFF_[A-Z0-9_]*|TERM)=' | grep -v '^HANDOFF_WINE10_DIR=' || true)
 	# The mounts: PATH-like pairs "HOSTPATH", mounted at the same path.
 	local binds=(/tmp "$repo" "$goroot" "$gocache" "$gomodcache")
+	# shellcheck disable=SC2016 # the inner shells expand their own arguments
 	unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
 		root=$1 cwd=$2
 		shift 2
