@@ -13,7 +13,9 @@
 #   2. debootstrap --variant=minbase trixie into the cache folder, from the
 #      Debian mirror apt already uses (about 45 s, 215 MB);
 #   3. inside it: apt-get install --no-install-recommends wine wine64 (about
-#      35 s); no ProcessPrng shim: Wine 10 has ProcessPrng;
+#      35 s) and the mingw-w64 C compiler, with which internal/e2e builds the
+#      C programs for Windows (as Wine 8 gets from tools/wine/setup.sh); no
+#      ProcessPrng shim: Wine 10 has ProcessPrng;
 #   4. writes the go_windows_amd64_exec wrapper (the one Wine 8 gets from
 #      tools/wine/setup.sh, the same body) into the tree's /opt/handoff/bin;
 #   5. creates the tree's own Wine prefix, /opt/handoff/prefix (wineboot -i);
@@ -40,7 +42,7 @@ repo=$(cd "$here/../.." && pwd)
 dir=${HANDOFF_WINE10_DIR:-$HOME/.cache/handoff/wine10}
 root=$dir/root  # the trixie tree
 suite=trixie
-packages=(wine wine64)
+packages=(wine wine64 gcc-mingw-w64-x86-64-win32)
 # In the tree:
 prefix=/opt/handoff/prefix
 bindir=/opt/handoff/bin
@@ -170,8 +172,8 @@ setup() {
 	fi
 
 	step="3. apt-get install --no-install-recommends ${packages[*]} in the $suite tree"
-	if [[ ! -x $root/usr/bin/wine || ! -e $root/usr/lib/wine/wine64 ]]; then
-		log "$step (about 35 s)"
+	if [[ ! -x $root/usr/bin/wine || ! -e $root/usr/lib/wine/wine64 || ! -x $root/usr/bin/x86_64-w64-mingw32-gcc ]]; then
+		log "$step (about 40 s)"
 		t=$SECONDS
 		in_tree /bin/sh -c 'export DEBIAN_FRONTEND=noninteractive; dpkg --configure -a && apt-get update && apt-get install -y --no-install-recommends "$@" && apt-get clean' \
 			sh "${packages[@]}" >"$dir/apt.log" 2>&1 9>&- || {
