@@ -12,8 +12,8 @@
 #   1. installs debootstrap on the host (apt-get) if missing;
 #   2. debootstrap --variant=minbase trixie into the cache folder, from the
 #      Debian mirror apt already uses (about 45 s, 215 MB);
-#   3. inside it: apt-get install --no-install-recommends wine wine64 (about
-#      35 s) and the mingw-w64 C compiler, with which internal/e2e builds the
+#   3. inside it: apt-get install --no-install-recommends wine wine64 and
+#      the mingw-w64 C compiler (about 40 s), with which internal/e2e builds the
 #      C programs for Windows (as Wine 8 gets from tools/wine/setup.sh); no
 #      ProcessPrng shim: Wine 10 has ProcessPrng;
 #   4. writes the go_windows_amd64_exec wrapper (the one Wine 8 gets from
@@ -108,12 +108,12 @@ in_tree() {
 	local line
 	while IFS= read -r line; do env+=("$line"); done < <(host_go_env)
 	while IFS= read -r line; do env+=("$line"); done < <(env | grep -E '^(CI|HANDOFF_[A-Z0-9_]*|TERM)=' | grep -v '^HANDOFF_WINE10_DIR=' || true)
-	# The mounts: PATH-like pairs "HOSTPATH", mounted at the same path.
+	# The folders mounted in the tree, each at its own path.
 	local binds=(/tmp "$repo" "$goroot" "$gocache" "$gomodcache")
 	# shellcheck disable=SC2016 # the inner shells expand their own arguments
 	unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
-		root=$1 cwd=$2
-		shift 2
+		root=$1
+		shift
 		binds=()
 		while [[ $1 != -- ]]; do binds+=("$1"); shift; done
 		shift
@@ -125,7 +125,7 @@ in_tree() {
 		done
 		cp -fL /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 		exec chroot "$root" /usr/bin/env -i "$@"' \
-		in-tree "$root" "$PWD" "${binds[@]}" -- "${env[@]}" /bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$PWD" "$@"
+		in-tree "$root" "${binds[@]}" -- "${env[@]}" /bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$PWD" "$@"
 }
 
 # --- setup -------------------------------------------------------------------------
