@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Wine environment for running this project's GOOS=windows binaries and tests
-# on Linux (see /work/shared/WINE.md for the why of each step). Idempotent:
+# on Linux (each step below says why it is there). Idempotent:
 #   - installs wine, wine64, the mingw-w64 C compiler and setarch (util-linux)
 #     when missing (root),
 #   - creates the Wine prefix if it does not exist yet,
@@ -77,7 +77,8 @@ fi
 if [[ ! -f $prefix/system.reg || ! -d $prefix/drive_c/windows/system32 ]]; then
 	log "creating Wine prefix $prefix (wineboot -i)"
 	mkdir -p "$prefix"
-	# stdio on /dev/null: wine's session processes inherit it (WINE.md trap 2).
+	# stdio on /dev/null: wine's session processes (services.exe...) inherit
+	# it, and would hold the caller's pipes open.
 	wineboot -i </dev/null >/dev/null 2>&1 9>&- || die "wineboot -i failed for $prefix"
 	# Wait for the session to end (registry on disk); a persistent wineserver
 	# (-p, from the exec wrapper) never ends, hence the timeout.
@@ -85,7 +86,7 @@ if [[ ! -f $prefix/system.reg || ! -d $prefix/drive_c/windows/system32 ]]; then
 	[[ -d $prefix/drive_c/windows/system32 ]] || die "wineboot did not create $prefix/drive_c/windows/system32"
 fi
 
-# --- 3. ProcessPrng shim (WINE.md trap 1) -------------------------------------
+# --- 3. ProcessPrng shim (processprng.c says why) ------------------------------
 dll=$bindir/bcryptprimitives.dll
 if [[ ! -f $dll || $here/processprng.c -nt $dll || $here/processprng.def -nt $dll ]]; then
 	log "building $dll"
@@ -100,7 +101,7 @@ if ! cmp -s "$dll" "$sys32/bcryptprimitives.dll"; then
 	cp -f "$dll" "$sys32/bcryptprimitives.dll"
 fi
 
-# --- 4. exec wrapper (WINE.md trap 2) -----------------------------------------
+# --- 4. exec wrapper ----------------------------------------------------------
 # Debian's wine64 has no preloader to reserve Wine's fixed addresses before
 # anything else is mapped: its loader sits at 0x7d000000, and with address
 # space randomization the kernel puts the loader's heap anywhere in the 1 GiB

@@ -215,7 +215,8 @@ setup() {
 		log "$step"
 		t=$SECONDS
 		rm -rf "$root$prefix"
-		# stdio on /dev/null: wine's session processes inherit it (WINE.md trap 2).
+		# stdio on /dev/null: wine's session processes (services.exe...)
+		# inherit it, and would hold the caller's pipes open.
 		in_tree /bin/sh -c 'wineboot -i && wineserver -w' </dev/null >/dev/null 2>&1 9>&- ||
 			die "wineboot -i failed"
 		[[ -d $root$prefix/drive_c/windows/system32 ]] || die "wineboot did not create $prefix/drive_c/windows/system32"
