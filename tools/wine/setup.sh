@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Wine environment for running this project's GOOS=windows binaries and tests
-# on Linux (see /work/shared/WINE.md for the why of each step). Idempotent:
+# on Linux (each step below says why it is there). Idempotent:
 #   - installs wine, wine64, the mingw-w64 C compiler and setarch (util-linux)
 #     when missing (root),
 #   - creates the Wine prefix if it does not exist yet,
@@ -57,9 +57,11 @@ if missing; then
 	[[ $(id -u) -eq 0 ]] ||
 		die "wine/mingw missing and not root; install: apt-get install --no-install-recommends ${packages[*]}"
 	log "installing ${packages[*]} (apt-get, ~200 MB)"
-	apt-get update >&2 || die "apt-get update failed"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		"${packages[@]}" >&2 || die "apt-get install ${packages[*]} failed"
+	# tools/wine/wine10.sh may use apt at the same time: one at a time.
+	apt_lock=/tmp/handoff-apt.lock
+	flock "$apt_lock" apt-get -o DPkg::Lock::Timeout=600 update >&2 || die "apt-get update failed"
+	DEBIAN_FRONTEND=noninteractive flock "$apt_lock" apt-get -o DPkg::Lock::Timeout=600 \
+		install -y --no-install-recommends "${packages[@]}" >&2 || die "apt-get install ${packages[*]} failed"
 	! missing || die "wine/mingw still missing after apt-get install ${packages[*]}"
 fi
 command -v go >/dev/null || die "go not found on PATH"
@@ -75,7 +77,8 @@ fi
 if [[ ! -f $prefix/system.reg || ! -d $prefix/drive_c/windows/system32 ]]; then
 	log "creating Wine prefix $prefix (wineboot -i)"
 	mkdir -p "$prefix"
-	# stdio on /dev/null: wine's session processes inherit it (WINE.md trap 2).
+	# stdio on /dev/null: wine's session processes (services.exe...) inherit
+	# it, and would hold the caller's pipes open.
 	wineboot -i </dev/null >/dev/null 2>&1 9>&- || die "wineboot -i failed for $prefix"
 	# Wait for the session to end (registry on disk); a persistent wineserver
 	# (-p, from the exec wrapper) never ends, hence the timeout.
@@ -83,7 +86,7 @@ if [[ ! -f $prefix/system.reg || ! -d $prefix/drive_c/windows/system32 ]]; then
 	[[ -d $prefix/drive_c/windows/system32 ]] || die "wineboot did not create $prefix/drive_c/windows/system32"
 fi
 
-# --- 3. ProcessPrng shim (WINE.md trap 1) -------------------------------------
+# --- 3. ProcessPrng shim (processprng.c says why) ------------------------------
 dll=$bindir/bcryptprimitives.dll
 if [[ ! -f $dll || $here/processprng.c -nt $dll || $here/processprng.def -nt $dll ]]; then
 	log "building $dll"
@@ -98,7 +101,7 @@ if ! cmp -s "$dll" "$sys32/bcryptprimitives.dll"; then
 	cp -f "$dll" "$sys32/bcryptprimitives.dll"
 fi
 
-# --- 4. exec wrapper (WINE.md trap 2) -----------------------------------------
+# --- 4. exec wrapper ----------------------------------------------------------
 # Debian's wine64 has no preloader to reserve Wine's fixed addresses before
 # anything else is mapped: its loader sits at 0x7d000000, and with address
 # space randomization the kernel puts the loader's heap anywhere in the 1 GiB
@@ -129,43 +132,8 @@ wrapper=$bindir/go_windows_amd64_exec
 	printf '# Written by tools/wine/setup.sh. go run / go test run GOOS=windows\n'
 	printf '# GOARCH=amd64 binaries through this when it is on PATH.\n'
 	printf 'export WINEPREFIX=%q WINEDEBUG=-all WINEARCH=win64\n' "$prefix"
-	cat <<'EOF'
-# Start the wine session (wineserver, services.exe, explorer.exe...) with
-# stdio on /dev/null first: otherwise those processes inherit go test's
-# stdout/stderr pipe and it waits 60 s for "Test I/O incomplete".
-# wineserver -p exits 2 when a server already runs for this prefix.
-wineserver -p </dev/null >/dev/null 2>&1 || [ $? -eq 2 ] || {
-	echo "go_windows_amd64_exec: wineserver -p failed (WINEPREFIX=$WINEPREFIX)" >&2
-	exit 1
-}
-# -R: no address space randomization (see tools/wine/setup.sh).
-setarch -R wine cmd /c exit </dev/null >/dev/null 2>&1
-# wine runs as a child (see tools/wine/setup.sh), with this standard input
-# rather than the /dev/null an asynchronous command gets, and gets INT and
-# TERM passed on.
-exec 3<&0
-setarch -R wine "$@" <&3 3<&- &
-pid=$!
-exec 3<&-
-trap 'kill -INT $pid 2>/dev/null' INT
-trap 'kill -TERM $pid 2>/dev/null' TERM
-while :; do
-	wait $pid
-	rc=$?
-	kill -0 $pid 2>/dev/null || break
-done
-err=$(readlink /proc/$$/fd/2)
-case $err in pipe:*) ;; *) exit $rc ;; esac
-for d in /proc/[0-9]*; do
-	[ "$(readlink "$d/exe" 2>/dev/null)" = /usr/lib/wine/wine64 ] || continue
-	[ "$(readlink "$d/fd/2" 2>/dev/null)" = "$err" ] || continue
-	grep -q '^SigCgt:[[:space:]]*0*$' "$d/status" 2>/dev/null || continue
-	cmdline=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)
-	kill -9 "${d#/proc/}" 2>/dev/null &&
-		printf "go_windows_amd64_exec: killed process %s, stuck in Wine's start-up: %s\n" "${d#/proc/}" "$cmdline" >&2
-done
-exit $rc
-EOF
+	printf 'loader=/usr/lib/wine/wine64\n'
+	cat "$here/go_windows_amd64_exec.sh"
 } >"$wrapper.$$.tmp"
 if cmp -s "$wrapper.$$.tmp" "$wrapper"; then
 	rm -f "$wrapper.$$.tmp"
@@ -179,25 +147,12 @@ fi
 exec 9>&- # unlock; wine processes started below must not inherit the lock
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cat >"$tmp/hello.go" <<'EOF'
-package main
-
-import (
-	"crypto/rand"
-	"fmt"
-	"runtime"
-)
-
-func main() {
-	rand.Read(make([]byte, 16))
-	fmt.Println("handoff-wine-ok", runtime.GOOS, runtime.GOARCH)
-}
-EOF
 log "checking a GOOS=windows hello-world under wine"
-(cd "$tmp" && GOOS=windows GOARCH=amd64 GOFLAGS='' GOWORK=off CGO_ENABLED=0 \
-	go build -o hello.exe hello.go) || die "GOOS=windows go build of the hello-world failed"
+# shellcheck source=tools/wine/hello.sh
+. "$here/hello.sh"
+build_hello "$tmp" || die "GOOS=windows go build of the hello-world failed"
 out=$(cd "$tmp" && timeout 120 "$wrapper" hello.exe </dev/null 2>"$tmp/stderr" | tr -d '\r') || true
-if [[ $out != "handoff-wine-ok windows amd64" ]]; then
+if [[ $out != "$hello_ok" ]]; then
 	cat "$tmp/stderr" >&2
 	die "a GOOS=windows hello-world did not run under wine (got: ${out:-nothing}); is $sys32/bcryptprimitives.dll there?"
 fi
