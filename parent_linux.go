@@ -24,19 +24,13 @@ type sysLaunch struct {
 // without close-on-exec at 3 + their index.
 func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) ([]uintptr, error) {
 	var values []uintptr
-	add := func(fd int) {
-		f := os.NewFile(uintptr(fd), "handoff")
-		l.files = append(l.files, f)
-		values = append(values, uintptr(3+len(cmd.ExtraFiles)))
-		cmd.ExtraFiles = append(cmd.ExtraFiles, f)
-	}
 	for _, h := range handles {
 		fd, err := unix.FcntlInt(uintptr(h.fd), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
 			l.release()
 			return nil, os.NewSyscallError("fcntl", err)
 		}
-		add(fd)
+		values = append(values, l.pass(cmd, fd))
 	}
 	if lifeline {
 		fd, err := unix.PidfdOpen(os.Getpid(), 0)
@@ -44,7 +38,7 @@ func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) 
 			l.release()
 			return nil, os.NewSyscallError("pidfd_open", err)
 		}
-		add(fd)
+		values = append(values, l.pass(cmd, fd))
 	}
 	return values, nil
 }
@@ -102,13 +96,6 @@ func startFromStarter(cmd *exec.Cmd) error {
 	done := make(chan error, 1)
 	starter.starts <- startRequest{cmd, done}
 	return <-done
-}
-
-func (l *sysLaunch) release() {
-	for _, f := range l.files {
-		f.Close()
-	}
-	l.files = nil
 }
 
 func (l *sysLaunch) close() error { return nil }
