@@ -74,15 +74,11 @@ type startRequest struct {
 	done chan<- error
 }
 
-// startFromStarter runs cmd.Start on the starter's thread. The kernel sends
-// the parent-death signal when the thread that made the child exits, not
-// the process (prctl(2) PR_SET_PDEATHSIG; Go issue 27505), and a goroutine
-// that returns while locked to its thread ends that thread: a child made
-// there would be killed with it. So the child's parent thread is one that
-// never ends. Starts are serialized on it, as forks already are (os/exec
-// forks under syscall.ForkLock). What a caller changed on its own thread
-// (a namespace entered with setns, say) does not reach the child; what
-// Cmd.SysProcAttr asks for does.
+// startFromStarter runs cmd.Start on the starter's thread, which never
+// ends, for the parent-death signal follows the thread that made the child
+// (see the package documentation), and a goroutine that returns while
+// locked to its thread ends that thread. Starts are serialized on it, as
+// forks already are (os/exec forks under syscall.ForkLock).
 func startFromStarter(cmd *exec.Cmd) error {
 	starter.once.Do(func() {
 		starter.starts = make(chan startRequest)
