@@ -119,12 +119,7 @@ func TestRunJSON(t *testing.T) {
 	var steps []string
 	var started, verified map[string]string
 	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
-		var e struct {
-			T      float64           `json:"t_ms"`
-			Who    string            `json:"who"`
-			Step   string            `json:"step"`
-			Detail map[string]string `json:"detail"`
-		}
+		var e trace.JSONLine
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatalf("stdout line %q: %v", line, err)
 		}
