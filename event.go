@@ -70,6 +70,26 @@ func (e *Event) Close() error { return e.h.close() }
 
 func (e *Event) object() (sysHandle, kind, error) { return e.h, kindEvent, nil }
 
+// waitList returns what wait waits on, in this order: h, the lifeline if
+// there is one, and, if ctx can be done, a private event that is set once it
+// is. The release function it returns stops that and closes the event; wait
+// must call it before it returns.
+func waitList(ctx context.Context, h, lifeline *sysHandle) (list []*sysHandle, release func(), err error) {
+	list = []*sysHandle{h}
+	if lifeline != nil {
+		list = append(list, lifeline)
+	}
+	if ctx.Done() == nil {
+		return list, func() {}, nil
+	}
+	cancel, err := newEvent()
+	if err != nil {
+		return nil, nil, err
+	}
+	stop := afterDone(ctx, func() { cancel.set() })
+	return append(list, &cancel), func() { stop(); cancel.close() }, nil
+}
+
 // afterDone arranges for f to run in its own goroutine once ctx is done, as
 // [context.AfterFunc] does. The stop function it returns keeps f from
 // running, or waits until it has returned, so that what f uses can be

@@ -24,11 +24,7 @@ func newEvent() (sysHandle, error) {
 func (h *sysHandle) set() error {
 	var b [8]byte
 	binary.NativeEndian.PutUint64(b[:], 1)
-	err := ignoringEINTR(func() error { _, err := unix.Write(h.fd, b[:]); return err })
-	if err == unix.EAGAIN {
-		return nil
-	}
-	return os.NewSyscallError("write", err)
+	return writeSet(h.fd, b[:])
 }
 
 // reset reads the counter back to zero. The eventfd is non-blocking, so an
@@ -47,19 +43,11 @@ func (h *sysHandle) reset() error {
 // pidfd becomes readable when its process exits. Cancellation
 // arrives on a third, private eventfd that ctx's AfterFunc writes.
 func (h *sysHandle) wait(ctx context.Context, lifeline *sysHandle) error {
-	fds := []unix.PollFd{{Fd: int32(h.fd), Events: unix.POLLIN}}
-	if lifeline != nil {
-		fds = append(fds, unix.PollFd{Fd: int32(lifeline.fd), Events: unix.POLLIN})
+	fds, release, err := pollList(ctx, h, lifeline)
+	if err != nil {
+		return err
 	}
-	if ctx.Done() != nil {
-		cancel, err := newEvent()
-		if err != nil {
-			return err
-		}
-		defer cancel.close()
-		defer afterDone(ctx, func() { cancel.set() })()
-		fds = append(fds, unix.PollFd{Fd: int32(cancel.fd), Events: unix.POLLIN})
-	}
+	defer release()
 	i, revents, err := pollReady(fds)
 	switch {
 	case err != nil:

@@ -62,20 +62,29 @@ func newReady() (sysHandle, error) {
 	return sysHandle{fd: p[1], r: p[0], w: -1, give: true}, nil
 }
 
-// newPipe returns a pipe whose ends are both close-on-exec and non-blocking.
-// The descriptors are made and marked under syscall.ForkLock, as package os
-// does where there is no pipe2 (macOS), so that no process that Go starts
-// meanwhile catches them: one way on every system, the one macOS needs, so
-// that Linux CI runs it.
+// closeOnExecLocked calls open, which makes descriptors, and marks them
+// close-on-exec, both under syscall.ForkLock, as package os does where there
+// is no pipe2 (macOS), so that no process that Go starts meanwhile catches
+// them: one way on every system, the one macOS needs, so that Linux CI runs
+// it.
+func closeOnExecLocked(open func() ([]int, error)) ([]int, error) {
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
+	fds, err := open()
+	if err != nil {
+		return nil, err
+	}
+	for _, fd := range fds {
+		unix.CloseOnExec(fd)
+	}
+	return fds, nil
+}
+
+// newPipe returns a pipe whose ends are both close-on-exec (see
+// closeOnExecLocked) and non-blocking.
 func newPipe() ([2]int, error) {
 	var p [2]int
-	syscall.ForkLock.RLock()
-	err := unix.Pipe(p[:])
-	if err == nil {
-		unix.CloseOnExec(p[0])
-		unix.CloseOnExec(p[1])
-	}
-	syscall.ForkLock.RUnlock()
+	_, err := closeOnExecLocked(func() ([]int, error) { return p[:], unix.Pipe(p[:]) })
 	if err != nil {
 		return [2]int{-1, -1}, os.NewSyscallError("pipe", err)
 	}
@@ -95,12 +104,7 @@ func (h *sysHandle) set() error {
 	if h.w < 0 {
 		return errReadEnd
 	}
-	b := [1]byte{1}
-	err := ignoringEINTR(func() error { _, err := unix.Write(h.w, b[:]); return err })
-	if err == unix.EAGAIN {
-		return nil
-	}
-	return os.NewSyscallError("write", err)
+	return writeSet(h.w, []byte{1})
 }
 
 // reset reads the pipe empty. The read end is non-blocking, so an unset
@@ -134,19 +138,11 @@ func (h *sysHandle) wait(ctx context.Context, lifeline *sysHandle) error {
 	if h.r < 0 {
 		return fmt.Errorf("handoff: wait: this process holds only the write end of the pipe: %w", errors.ErrUnsupported)
 	}
-	fds := []unix.PollFd{{Fd: int32(h.r), Events: unix.POLLIN}}
-	if lifeline != nil {
-		fds = append(fds, unix.PollFd{Fd: int32(lifeline.r), Events: unix.POLLIN})
+	fds, release, err := pollList(ctx, h, lifeline)
+	if err != nil {
+		return err
 	}
-	if ctx.Done() != nil {
-		cancel, err := newEvent()
-		if err != nil {
-			return err
-		}
-		defer cancel.close()
-		defer afterDone(ctx, func() { cancel.set() })()
-		fds = append(fds, unix.PollFd{Fd: int32(cancel.r), Events: unix.POLLIN})
-	}
+	defer release()
 	for {
 		i, revents, err := pollReady(fds)
 		switch {

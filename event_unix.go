@@ -3,6 +3,7 @@
 package handoff
 
 import (
+	"context"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -35,4 +36,28 @@ func ignoringEINTR(f func() error) error {
 			return err
 		}
 	}
+}
+
+// pollList returns the descriptors that wait polls for readability, one for
+// each handle that [waitList] lists: the one this process reads.
+func pollList(ctx context.Context, h, lifeline *sysHandle) ([]unix.PollFd, func(), error) {
+	list, release, err := waitList(ctx, h, lifeline)
+	if err != nil {
+		return nil, nil, err
+	}
+	fds := make([]unix.PollFd, len(list))
+	for i, o := range list {
+		fds[i] = unix.PollFd{Fd: int32(o.readFd()), Events: unix.POLLIN}
+	}
+	return fds, release, nil
+}
+
+// writeSet writes b to the non-blocking fd of an event, which sets it. An
+// event too full to take b (EAGAIN) is set already.
+func writeSet(fd int, b []byte) error {
+	err := ignoringEINTR(func() error { _, err := unix.Write(fd, b); return err })
+	if err == unix.EAGAIN {
+		return nil
+	}
+	return os.NewSyscallError("write", err)
 }

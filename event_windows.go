@@ -29,18 +29,14 @@ func (h *sysHandle) reset() error {
 // private event that ctx's AfterFunc sets. WaitForMultipleObjects reports the
 // lowest signaled index, so a set event wins over the others.
 func (h *sysHandle) wait(ctx context.Context, lifeline *sysHandle) error {
-	handles := []windows.Handle{h.h}
-	if lifeline != nil {
-		handles = append(handles, lifeline.h)
+	list, release, err := waitList(ctx, h, lifeline)
+	if err != nil {
+		return err
 	}
-	if ctx.Done() != nil {
-		cancel, err := newEvent()
-		if err != nil {
-			return err
-		}
-		defer cancel.close()
-		defer afterDone(ctx, func() { cancel.set() })()
-		handles = append(handles, cancel.h)
+	defer release()
+	handles := make([]windows.Handle, len(list))
+	for i, o := range list {
+		handles[i] = o.h
 	}
 	ev, err := windows.WaitForMultipleObjects(handles, false, windows.INFINITE)
 	switch {

@@ -21,6 +21,9 @@ var closedHandle = sysHandle{-1}
 
 func (h *sysHandle) value() uintptr { return uintptr(h.fd) }
 
+// readFd returns the descriptor that this process polls and reads.
+func (h *sysHandle) readFd() int { return h.fd }
+
 func (h *sysHandle) close() error {
 	if h.fd < 0 {
 		return os.ErrClosed

@@ -40,6 +40,9 @@ var closedHandle = sysHandle{fd: -1, r: -1, w: -1}
 
 func (h *sysHandle) value() uintptr { return uintptr(h.fd) }
 
+// readFd returns the descriptor that this process polls and reads, r.
+func (h *sysHandle) readFd() int { return h.r }
+
 func (h *sysHandle) close() error {
 	if h.fd < 0 && h.r < 0 && h.w < 0 {
 		return os.ErrClosed

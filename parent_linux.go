@@ -24,19 +24,13 @@ type sysLaunch struct {
 // without close-on-exec at 3 + their index.
 func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) ([]uintptr, error) {
 	var values []uintptr
-	add := func(fd int) {
-		f := os.NewFile(uintptr(fd), "handoff")
-		l.files = append(l.files, f)
-		values = append(values, uintptr(3+len(cmd.ExtraFiles)))
-		cmd.ExtraFiles = append(cmd.ExtraFiles, f)
-	}
 	for _, h := range handles {
 		fd, err := unix.FcntlInt(uintptr(h.fd), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
 			l.release()
 			return nil, os.NewSyscallError("fcntl", err)
 		}
-		add(fd)
+		values = append(values, l.pass(cmd, fd))
 	}
 	if lifeline {
 		fd, err := unix.PidfdOpen(os.Getpid(), 0)
@@ -44,7 +38,7 @@ func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) 
 			l.release()
 			return nil, os.NewSyscallError("pidfd_open", err)
 		}
-		add(fd)
+		values = append(values, l.pass(cmd, fd))
 	}
 	return values, nil
 }
@@ -80,15 +74,11 @@ type startRequest struct {
 	done chan<- error
 }
 
-// startFromStarter runs cmd.Start on the starter's thread. The kernel sends
-// the parent-death signal when the thread that made the child exits, not
-// the process (prctl(2) PR_SET_PDEATHSIG; Go issue 27505), and a goroutine
-// that returns while locked to its thread ends that thread: a child made
-// there would be killed with it. So the child's parent thread is one that
-// never ends. Starts are serialized on it, as forks already are (os/exec
-// forks under syscall.ForkLock). What a caller changed on its own thread
-// (a namespace entered with setns, say) does not reach the child; what
-// Cmd.SysProcAttr asks for does.
+// startFromStarter runs cmd.Start on the starter's thread, which never
+// ends, for the parent-death signal follows the thread that made the child
+// (see the package documentation), and a goroutine that returns while
+// locked to its thread ends that thread. Starts are serialized on it, as
+// forks already are (os/exec forks under syscall.ForkLock).
 func startFromStarter(cmd *exec.Cmd) error {
 	starter.once.Do(func() {
 		starter.starts = make(chan startRequest)
@@ -102,13 +92,6 @@ func startFromStarter(cmd *exec.Cmd) error {
 	done := make(chan error, 1)
 	starter.starts <- startRequest{cmd, done}
 	return <-done
-}
-
-func (l *sysLaunch) release() {
-	for _, f := range l.files {
-		f.Close()
-	}
-	l.files = nil
 }
 
 func (l *sysLaunch) close() error { return nil }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,19 +27,13 @@ type sysLaunch struct {
 // and the kernel tells the child the pair was made by its parent.
 func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) ([]uintptr, error) {
 	var values []uintptr
-	add := func(fd int) {
-		f := os.NewFile(uintptr(fd), "handoff")
-		l.files = append(l.files, f)
-		values = append(values, uintptr(3+len(cmd.ExtraFiles)))
-		cmd.ExtraFiles = append(cmd.ExtraFiles, f)
-	}
 	for _, h := range handles {
 		fd, err := dupCloseOnExec(h.fd)
 		if err != nil {
 			l.release()
 			return nil, err
 		}
-		add(fd)
+		values = append(values, l.pass(cmd, fd))
 		if h.give {
 			l.give = append(l.give, h)
 		}
@@ -52,36 +45,32 @@ func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) 
 			return nil, err
 		}
 		l.parent, l.hasParent = p[0], true
-		add(p[1])
+		values = append(values, l.pass(cmd, p[1]))
 	}
 	return values, nil
 }
 
-// dupCloseOnExec returns a close-on-exec duplicate of fd, made and marked
-// under syscall.ForkLock as newPipe does (AIX has no F_DUPFD_CLOEXEC).
+// dupCloseOnExec returns a close-on-exec duplicate of fd, made with
+// closeOnExecLocked (AIX has no F_DUPFD_CLOEXEC).
 func dupCloseOnExec(fd int) (int, error) {
-	syscall.ForkLock.RLock()
-	nfd, err := unix.Dup(fd)
-	if err == nil {
-		unix.CloseOnExec(nfd)
-	}
-	syscall.ForkLock.RUnlock()
+	nfd, err := closeOnExecLocked(func() ([]int, error) {
+		nfd, err := unix.Dup(fd)
+		return []int{nfd}, err
+	})
 	if err != nil {
 		return -1, os.NewSyscallError("dup", err)
 	}
-	return nfd, nil
+	return nfd[0], nil
 }
 
 // newSocketpair returns a connected pair of Unix stream sockets, both
-// close-on-exec, made and marked under syscall.ForkLock as newPipe does.
+// close-on-exec, made with closeOnExecLocked.
 func newSocketpair() ([2]int, error) {
-	syscall.ForkLock.RLock()
-	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err == nil {
-		unix.CloseOnExec(p[0])
-		unix.CloseOnExec(p[1])
-	}
-	syscall.ForkLock.RUnlock()
+	var p [2]int
+	_, err := closeOnExecLocked(func() (_ []int, err error) {
+		p, err = unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+		return p[:], err
+	})
 	if err != nil {
 		return [2]int{-1, -1}, os.NewSyscallError("socketpair", err)
 	}
@@ -116,13 +105,6 @@ func (l *sysLaunch) start(cmd *exec.Cmd) error {
 // descriptor was still inheritable) would hold it open too.
 func (l *sysLaunch) waitReady(ctx context.Context, ready *sysHandle, cmd *exec.Cmd) error {
 	return waitReadyOrExit(ctx, ready, nil, cmd.Process.Pid)
-}
-
-func (l *sysLaunch) release() {
-	for _, f := range l.files {
-		f.Close()
-	}
-	l.files = nil
 }
 
 // close closes this process's end of the lifeline, once the child has

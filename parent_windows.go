@@ -272,11 +272,10 @@ func (l *sysLaunch) waitReady(ctx context.Context, ready *sysHandle, cmd *exec.C
 	return waitReadyOrExit(ctx, ready, &child, cmd.Process.Pid)
 }
 
-// startBroker creates a broker in job: this program's executable, suspended
-// and never to be resumed, detached from any console, inheriting no handle,
-// and born in the job (PROC_THREAD_ATTRIBUTE_JOB_LIST), so that there is no
-// moment when it could outlive this process. A process created with the
-// broker as its parent is born in the job too.
+// startBroker creates the broker (see the package documentation) in job:
+// this program's executable, suspended, detached from any console,
+// inheriting no handle, and in the job from birth
+// (PROC_THREAD_ATTRIBUTE_JOB_LIST).
 func startBroker(job windows.Handle) (windows.Handle, uint32, error) {
 	exe, err := os.Executable()
 	if err != nil {

@@ -38,24 +38,22 @@
 
 static const char synopsis[] = "{[-event] VALUE [-parent VALUE] | -handles LIST} [-timeout D]";
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: %s %s\n\n", cli_name, synopsis);
-	fprintf(f, "Flags:\n"
-		   "  -event VALUE\n\tthe event's VALUE (the parent's {event})\n"
-		   "  -handles LIST\n\tthe handles argument LIST (the parent's {handles}): name=kind:value,... with the event as \"event\", and optionally the lifeline and the ready event\n"
-		   "  -parent VALUE\n\tthe lifeline's VALUE (the parent's {parent}): a handle on the parent process\n"
-		   "  -timeout D\n\tgive up waiting after D; 0 means no limit (default 30s)\n\n");
-	fprintf(f, "Exit codes:\n"
-		   "  0  ok: the event was signaled\n"
-		   "  1  other failure: a system call failed\n"
-		   "  2  usage: bad flags or arguments\n"
-		   "  3  bad value: VALUE is not a well-formed handle value\n"
-		   "  4  not inherited: VALUE names no handle this process inherited, or -handles lists none under a needed name\n"
-		   "  5  wrong type: VALUE names an inherited handle of the wrong type\n"
-		   "  6  parent gone: the parent exited before it set the event (or -parent is not the parent)\n"
-		   "  7  timeout: the event was not set within -timeout\n");
-}
+/* help is the -h text after the synopsis. */
+static const char help[] =
+	"Flags:\n"
+	"  -event VALUE\n\tthe event's VALUE (the parent's {event})\n"
+	"  -handles LIST\n\tthe handles argument LIST (the parent's {handles}): name=kind:value,... with the event as \"event\", and optionally the lifeline and the ready event\n"
+	"  -parent VALUE\n\tthe lifeline's VALUE (the parent's {parent}): a handle on the parent process\n"
+	"  -timeout D\n\tgive up waiting after D; 0 means no limit (default 30s)\n\n"
+	"Exit codes:\n"
+	"  0  ok: the event was signaled\n"
+	"  1  other failure: a system call failed\n"
+	"  2  usage: bad flags or arguments\n"
+	"  3  bad value: VALUE is not a well-formed handle value\n"
+	"  4  not inherited: VALUE names no handle this process inherited, or -handles lists none under a needed name\n"
+	"  5  wrong type: VALUE names an inherited handle of the wrong type\n"
+	"  6  parent gone: the parent exited before it set the event (or -parent is not the parent)\n"
+	"  7  timeout: the event was not set within -timeout\n";
 
 /* show returns a value as given, quoted unless it is all letters and
  * digits, as handoff-child shows it. */
@@ -128,12 +126,8 @@ int main(int argc, char **argv)
 			bare[nbare - 1] = argv[i++];
 		else
 			i++;
-		if (r == 2) {
-			usage(stdout);
-			return 0;
-		}
-		if (r < 0)
-			return cli_usage_error(synopsis, err);
+		if (r == 2 || r < 0)
+			return cli_flag_exit(r, synopsis, help, err);
 		if (r == 0) {
 			for (; i < argc; i++)
 				if (nbare++ < 2)

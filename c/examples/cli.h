@@ -215,4 +215,19 @@ static int cli_flag_parse(cli_flag *flags, int nflags, int argc, char **argv, in
 	return 1;
 }
 
+/* cli_flag_exit returns the exit code for a command line that
+ * cli_flag_parse stopped at: for -h (r 2) it prints the help on standard
+ * output, the synopsis, then help, which lists the flags and the exit
+ * codes, and returns 0; for a bad flag (r -1) it reports err as a misuse
+ * and returns 2. */
+static int cli_flag_exit(int r, const char *synopsis, const char *help, const char *err)
+{
+	if (r == 2) {
+		printf("usage: %s %s\n\n%s", cli_name, synopsis, help);
+		fflush(stdout);
+		return 0;
+	}
+	return cli_usage_error(synopsis, err);
+}
+
 #endif

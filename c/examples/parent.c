@@ -38,26 +38,24 @@
 
 static const char synopsis[] = "[-timeout D] [-ready-timeout D] [-- CHILD ARGS...]";
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: %s %s\n\n", cli_name, synopsis);
-	fprintf(f, "Without --, runs child (next to this program) as\n"
-		   "  child -handles {handles}\n"
-		   "After --, runs CHILD with {event}, {ready} and {parent} in ARGS replaced\n"
-		   "by the child's values of the event, the ready event and the lifeline (a\n"
-		   "handle on this process), and {handles} by the list of them all:\n"
-		   "name=kind:value,... A child that gets {ready} or {handles} must report\n"
-		   "ready before the event is set.\n\n");
-	fprintf(f, "Flags:\n"
-		   "  -ready-timeout D\n\tfail if the child has not reported ready within D of the start; 0 means no limit (default 10s)\n"
-		   "  -timeout D\n\tkill the child if it has not exited D after the event is set; 0 means no limit (default 30s)\n\n");
-	fprintf(f, "Exit codes:\n"
-		   "  0  ok: the child exited 0\n"
-		   "  1  other failure: a system call or the start of the child failed\n"
-		   "  2  usage: bad flags or arguments\n"
-		   "  7  timeout: the child was not ready within -ready-timeout, or did not exit within -timeout; it was killed\n"
-		   "  8  child failed: the child exited non-zero, was killed, or exited before it was ready\n");
-}
+/* help is the -h text after the synopsis. */
+static const char help[] =
+	"Without --, runs child (next to this program) as\n"
+	"  child -handles {handles}\n"
+	"After --, runs CHILD with {event}, {ready} and {parent} in ARGS replaced\n"
+	"by the child's values of the event, the ready event and the lifeline (a\n"
+	"handle on this process), and {handles} by the list of them all:\n"
+	"name=kind:value,... A child that gets {ready} or {handles} must report\n"
+	"ready before the event is set.\n\n"
+	"Flags:\n"
+	"  -ready-timeout D\n\tfail if the child has not reported ready within D of the start; 0 means no limit (default 10s)\n"
+	"  -timeout D\n\tkill the child if it has not exited D after the event is set; 0 means no limit (default 30s)\n\n"
+	"Exit codes:\n"
+	"  0  ok: the child exited 0\n"
+	"  1  other failure: a system call or the start of the child failed\n"
+	"  2  usage: bad flags or arguments\n"
+	"  7  timeout: the child was not ready within -ready-timeout, or did not exit within -timeout; it was killed\n"
+	"  8  child failed: the child exited non-zero, was killed, or exited before it was ready\n";
 
 /* named reports whether an argument of the command names ph. */
 static int named(char **cmd, const char *ph)
@@ -145,12 +143,8 @@ int main(int argc, char **argv)
 	flags[1].ns = &ready_timeout;
 	while (i < argc && argv[i][0] == '-' && argv[i][1] != '\0' && (r = cli_flag_parse(flags, 2, argc, argv, &i, err, sizeof err)) == 1)
 		;
-	if (r == 2) {
-		usage(stdout);
-		return 0;
-	}
-	if (r < 0)
-		return cli_usage_error(synopsis, err);
+	if (r == 2 || r < 0)
+		return cli_flag_exit(r, synopsis, help, err);
 	if (r == 0) {
 		if (i == argc)
 			return cli_usage_error(synopsis, "no child command after --");

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/handoff/handoff"
+	"github.com/handoff/handoff/internal/clitest"
 	"github.com/handoff/handoff/internal/exitcode"
 	"github.com/handoff/handoff/internal/trace"
 )
@@ -56,28 +57,12 @@ func TestUsage(t *testing.T) {
 		{[]string{"-event"}, "flag needs an argument"},
 	}
 	for _, tt := range tests {
-		var stdout, stderr bytes.Buffer
-		err := run(tt.args, &stdout, &stderr)
-		if code := exitcode.Of(err); code != exitcode.Usage || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), synopsis) {
-			t.Errorf("run(%q) = %v (exit %d), want exit %d and %q with the synopsis", tt.args, err, code, exitcode.Usage, tt.want)
-		}
-		if stdout.Len()+stderr.Len() != 0 {
-			t.Errorf("run(%q) printed %q, %q; want nothing", tt.args, stdout.String(), stderr.String())
-		}
+		clitest.Misuse(t, run, synopsis, tt.args, tt.want)
 	}
 }
 
 func TestHelp(t *testing.T) {
-	var stdout bytes.Buffer
-	err := run([]string{"-h"}, &stdout, new(bytes.Buffer))
-	if !errors.Is(err, flag.ErrHelp) || exitcode.Of(err) != 0 {
-		t.Fatalf("run(-h) = %v, want flag.ErrHelp (exit 0)", err)
-	}
-	for _, want := range []string{synopsis, "-event VALUE", "-parent VALUE", "-timeout D", "Exit codes:", exitcode.Table(false)} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("run(-h) printed:\n%s\nwant %q in it", stdout.String(), want)
-		}
-	}
+	clitest.Help(t, run, synopsis, "-event VALUE", "-parent VALUE", "-timeout D", "Exit codes:", exitcode.Table(false))
 }
 
 // TestBadValue runs the child in this process with values that name no

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/handoff/handoff"
+	"github.com/handoff/handoff/internal/clitest"
 	"github.com/handoff/handoff/internal/exitcode"
 	"github.com/handoff/handoff/internal/trace"
 )
@@ -119,12 +119,7 @@ func TestRunJSON(t *testing.T) {
 	var steps []string
 	var started, verified map[string]string
 	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
-		var e struct {
-			T      float64           `json:"t_ms"`
-			Who    string            `json:"who"`
-			Step   string            `json:"step"`
-			Detail map[string]string `json:"detail"`
-		}
+		var e trace.JSONLine
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatalf("stdout line %q: %v", line, err)
 		}
@@ -240,28 +235,12 @@ func TestUsage(t *testing.T) {
 		{[]string{"-x"}, "flag provided but not defined: -x"},
 	}
 	for _, tt := range tests {
-		var stdout, stderr bytes.Buffer
-		err := run(tt.args, &stdout, &stderr)
-		if code := exitcode.Of(err); code != exitcode.Usage || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), synopsis) {
-			t.Errorf("run(%q) = %v (exit %d), want exit %d and %q with the synopsis", tt.args, err, code, exitcode.Usage, tt.want)
-		}
-		if stdout.Len()+stderr.Len() != 0 {
-			t.Errorf("run(%q) printed %q, %q; want nothing", tt.args, stdout.String(), stderr.String())
-		}
+		clitest.Misuse(t, run, synopsis, tt.args, tt.want)
 	}
 }
 
 func TestHelp(t *testing.T) {
-	var stdout bytes.Buffer
-	err := run([]string{"-h"}, &stdout, new(bytes.Buffer))
-	if !errors.Is(err, flag.ErrHelp) || exitcode.Of(err) != 0 {
-		t.Fatalf("run(-h) = %v, want flag.ErrHelp (exit 0)", err)
-	}
-	for _, want := range []string{synopsis, "-timeout D", "-trace", "-json", "handoff-child -handles {handles}", "-children N", "-message TEXT", "Exit codes:", exitcode.Table(true)} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("run(-h) printed:\n%s\nwant %q in it", stdout.String(), want)
-		}
-	}
+	clitest.Help(t, run, synopsis, "-timeout D", "-trace", "-json", "handoff-child -handles {handles}", "-children N", "-message TEXT", "Exit codes:", exitcode.Table(true))
 }
 
 func TestWithoutTrace(t *testing.T) {

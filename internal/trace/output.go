@@ -34,6 +34,15 @@ func Millis(e Event, start int64) string {
 	return fmt.Sprintf("%s%d.%03d", sign, d/1e6, d%1e6/1e3)
 }
 
+// JSONLine is one line of what [WriteJSON] writes, for a reader of that
+// output to decode with [encoding/json].
+type JSONLine struct {
+	T      float64           `json:"t_ms"`
+	Who    string            `json:"who"`
+	Step   string            `json:"step"`
+	Detail map[string]string `json:"detail"`
+}
+
 // WriteJSON writes the events to w as JSON lines, one object per event:
 // {"t_ms":1.234,"who":"child","step":"waiting","detail":{"timeout":"30s"}},
 // with t_ms the time in milliseconds since start, a reading of [Now].

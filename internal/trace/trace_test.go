@@ -2,6 +2,7 @@ package trace
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -365,6 +366,15 @@ func TestWriteJSON(t *testing.T) {
 `
 	if b.String() != want {
 		t.Errorf("WriteJSON:\n%s\nwant:\n%s", b.String(), want)
+	}
+	lines := strings.Split(want, "\n")
+	line := lines[len(lines)-2]
+	var got JSONLine
+	if err := json.Unmarshal([]byte(line), &got); err != nil {
+		t.Fatalf("json.Unmarshal(%q) = %v", line, err)
+	}
+	if w := (JSONLine{T: 1233, Who: "parent", Step: "cleanup-done", Detail: map[string]string{"empty": ""}}); !reflect.DeepEqual(got, w) {
+		t.Errorf("json.Unmarshal(%q) = %+v, want %+v", line, got, w)
 	}
 }
 
