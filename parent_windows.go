@@ -273,9 +273,12 @@ func (l *sysLaunch) waitReady(ctx context.Context, ready *sysHandle, cmd *exec.C
 }
 
 // startBroker creates the broker (see the package documentation) in job:
-// this program's executable, suspended, detached from any console,
-// inheriting no handle, and in the job from birth
-// (PROC_THREAD_ATTRIBUTE_JOB_LIST).
+// this program's executable, suspended, inheriting no handle, and in the job
+// from birth (PROC_THREAD_ATTRIBUTE_JOB_LIST). It shares this process's
+// console, if there is one, so that the child, which may take its console
+// from the broker as it takes its handles, gets the parent's (Wine 10 fails
+// CreateProcess with "Invalid handle" otherwise); without one it is
+// detached, so that no console is made for it.
 func startBroker(job windows.Handle) (windows.Handle, uint32, error) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -300,7 +303,10 @@ func startBroker(job windows.Handle) (windows.Handle, uint32, error) {
 	si := &windows.StartupInfoEx{ProcThreadAttributeList: attrs.List()}
 	si.Cb = uint32(unsafe.Sizeof(*si))
 	var pi windows.ProcessInformation
-	flags := uint32(windows.CREATE_SUSPENDED | windows.DETACHED_PROCESS | windows.EXTENDED_STARTUPINFO_PRESENT)
+	flags := uint32(windows.CREATE_SUSPENDED | windows.EXTENDED_STARTUPINFO_PRESENT)
+	if _, err := windows.GetConsoleCP(); err != nil {
+		flags |= windows.DETACHED_PROCESS // this process has no console
+	}
 	if err := windows.CreateProcess(name, cmdline, nil, nil, false, flags, nil, nil, &si.StartupInfo, &pi); err != nil {
 		return 0, 0, fmt.Errorf("handoff: starting the broker %s in a new kill-on-close job%s: %w", exe, ownJob(), os.NewSyscallError("CreateProcess", err))
 	}

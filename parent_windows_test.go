@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,7 +32,7 @@ func helperOwnJob(args []string) {
 }
 
 // helperStartParent hands an event to a start-child helper and reports on
-// stdout, a line each: "start: error" if Start failed, else "pid N" once the
+// stdout, a line each: "start: error" if Start failed, else "pid N console: X" (see childConsole) once the
 // child is ready, then, after a line "go" on stdin, "wait: error" once it
 // has set the event and waited for the child ("wait: <nil>" when all went
 // well). It first waits for a line on stdin, so that the test can put it
@@ -61,7 +62,7 @@ func helperStartParent(args []string) {
 		fmt.Printf("wait: ready: %v (child: %v)\n", err, h.Wait())
 		return
 	}
-	fmt.Printf("pid %d\n", cmd.Process.Pid)
+	fmt.Printf("pid %d %s\n", cmd.Process.Pid, childConsole(uint32(cmd.Process.Pid)))
 	in.Scan()
 	if err := ev.Set(); err != nil {
 		cmd.Process.Kill()
@@ -69,6 +70,23 @@ func helperStartParent(args []string) {
 		return
 	}
 	fmt.Printf("wait: %v\n", h.Wait())
+}
+
+// childConsole tells whether the process pid is attached to this process's
+// console: "console: none" if this process has none, else "console: shared"
+// or "console: other".
+func childConsole(pid uint32) string {
+	list := make([]uint32, 64)
+	n, err := winapi.GetConsoleProcessList(&list[0], uint32(len(list)))
+	switch {
+	case err != nil:
+		return "console: none"
+	case int(n) > len(list):
+		return fmt.Sprintf("console: %d processes, more than listed", n)
+	case slices.Contains(list[:n], pid):
+		return "console: shared"
+	}
+	return "console: other"
 }
 
 // helperStartChild opens the event, the lifeline and the ready object of
@@ -252,8 +270,10 @@ func TestStartInJob(t *testing.T) {
 	})
 }
 
-// TestStartWithoutConsole: a parent with no console, detached or with a
-// console of no window, hands off as any other.
+// TestStartWithoutConsole: a parent with no console (detached) or with a
+// console of no window hands off as any other. With a console, the broker
+// shares it: detached, Wine 10 fails the child's CreateProcess with "Invalid
+// handle".
 func TestStartWithoutConsole(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
@@ -267,6 +287,10 @@ func TestStartWithoutConsole(t *testing.T) {
 			if !strings.HasPrefix(first, "pid ") {
 				t.Fatalf("parent reported %q, want pid N", first)
 			}
+			// Which console the child gets is the runtime's choice: Windows
+			// is reported to give it the creator's, Wine none (see
+			// docs/windows.md). Shown, not asserted.
+			t.Logf("parent reported %q", first)
 			finishParent(t, stdin, out)
 		})
 	}

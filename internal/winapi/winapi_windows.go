@@ -18,6 +18,7 @@ import (
 //sys	CreateSemaphore(sa *windows.SecurityAttributes, initial int32, max int32, name *uint16) (handle windows.Handle, err error) = kernel32.CreateSemaphoreW
 //sys	ReleaseSemaphore(semaphore windows.Handle, count int32, previous *int32) (err error) = kernel32.ReleaseSemaphore
 //sys	NtQuerySection(section windows.Handle, class uint32, info *SectionBasicInformation, infoLen uintptr, retLen *uintptr) (ntstatus error) = ntdll.NtQuerySection
+//sys	GetConsoleProcessList(list *uint32, count uint32) (n uint32, err error) = kernel32.GetConsoleProcessList
 
 // SectionBasicInformation is NtQuerySection's SECTION_BASIC_INFORMATION,
 // for the information class of the same name (0).

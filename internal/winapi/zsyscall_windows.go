@@ -43,6 +43,7 @@ var (
 	modntdll      = windows.NewLazySystemDLL("ntdll.dll")
 
 	procCreateSemaphoreW          = modkernel32.NewProc("CreateSemaphoreW")
+	procGetConsoleProcessList     = modkernel32.NewProc("GetConsoleProcessList")
 	procGetHandleInformation      = modkernel32.NewProc("GetHandleInformation")
 	procIsProcessInJob            = modkernel32.NewProc("IsProcessInJob")
 	procQueryPerformanceCounter   = modkernel32.NewProc("QueryPerformanceCounter")
@@ -57,6 +58,15 @@ func CreateSemaphore(sa *windows.SecurityAttributes, initial int32, max int32, n
 	r0, _, e1 := syscall.SyscallN(procCreateSemaphoreW.Addr(), uintptr(unsafe.Pointer(sa)), uintptr(initial), uintptr(max), uintptr(unsafe.Pointer(name)))
 	handle = windows.Handle(r0)
 	if handle == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
+func GetConsoleProcessList(list *uint32, count uint32) (n uint32, err error) {
+	r0, _, e1 := syscall.SyscallN(procGetConsoleProcessList.Addr(), uintptr(unsafe.Pointer(list)), uintptr(count))
+	n = uint32(r0)
+	if n == 0 {
 		err = errnoErr(e1)
 	}
 	return
