@@ -167,11 +167,11 @@ func helperPipeChild(args []string) {
 	}
 }
 
-// helperPipeRelay starts "open lifeline 3" with its own descriptor 3
+// helperPipeRelay starts "open - - lifeline 3" with its own descriptor 3
 // passed on as 3, and relays the report: the socket's peer is then this
 // process's parent, not the child's.
 func helperPipeRelay([]string) {
-	cmd := exec.Command(os.Args[0], "lifeline", "3")
+	cmd := exec.Command(os.Args[0], "-", "-", "lifeline", "3")
 	cmd.Env = helperEnv("open")
 	cmd.ExtraFiles = []*os.File{os.NewFile(3, "lifeline")}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -26,7 +25,6 @@ import (
 
 func init() {
 	registerHelper("child", helperChild)
-	registerHelper("open", helperOpen)
 	registerHelper("gone-parent", helperGoneParent, "gone-child")
 	registerHelper("gone-child", helperGoneChild)
 	registerHelper("kill-parent", helperKillParent, "waiting-child")
@@ -372,84 +370,6 @@ func sameAsParents(parentPid int, e *Event, parentEvent, parentOther uintptr) (s
 	}
 	other, err = compare(parentOther)
 	return same, other, err
-}
-
-// openCase is one value that the "open" helper opens.
-type openCase struct {
-	Name  string `json:"name"`
-	Kind  string `json:"kind"`  // "event" or "lifeline"
-	Value string `json:"value"` // with <event>, <parent>, <own-event>... replaced in the child
-}
-
-// openResult is what the "open" helper saw of an openCase.
-type openResult struct {
-	Name    string        `json:"name"`
-	Value   string        `json:"value"`  // as passed to OpenEvent/OpenLifeline
-	Before  handleInfo    `json:"before"` // the parsed value's handle, if it parses
-	Err     string        `json:"err"`
-	Msg     string        `json:"msg,omitempty"`
-	Errno   uint32        `json:"errno,omitempty"` // the system's error in err, if any
-	Elapsed time.Duration `json:"elapsed"`
-}
-
-// helperOpen opens, in order, the openCases that $HANDOFF_CASES holds as
-// JSON, and reports the results as one JSON list. args are {event}
-// {parent}. In the values, it replaces <event> and <parent> by those,
-// <event+N> by the event's value plus N, <event-hex> by it in hexadecimal,
-// <own-event> by an event this process creates, <own-process> by an
-// inheritable handle to this process, and <stdin> by its standard input.
-func helperOpen(args []string) {
-	if len(args) != 2 {
-		helperFatal("want 2 arguments, have %q", args)
-	}
-	var cases []openCase
-	if err := json.Unmarshal([]byte(os.Getenv("HANDOFF_CASES")), &cases); err != nil {
-		helperFatal("$HANDOFF_CASES: %v", err)
-	}
-	ev, err := ParseValue(args[0])
-	if err != nil {
-		helperFatal("%v", err)
-	}
-	own, err := windows.CreateEvent(nil, 1, 0, nil)
-	if err != nil {
-		helperFatal("CreateEvent: %v", err)
-	}
-	var self windows.Handle
-	if err := windows.DuplicateHandle(windows.CurrentProcess(), windows.CurrentProcess(), windows.CurrentProcess(), &self, windows.SYNCHRONIZE|windows.PROCESS_QUERY_LIMITED_INFORMATION, true, 0); err != nil {
-		helperFatal("DuplicateHandle: %v", err)
-	}
-	r := strings.NewReplacer(
-		"<event>", args[0],
-		"<parent>", args[1],
-		"<event-hex>", fmt.Sprintf("0x%X", ev),
-		"<own-event>", FormatValue(uintptr(own)),
-		"<own-process>", FormatValue(uintptr(self)),
-		"<stdin>", FormatValue(stdHandles()[0]),
-	)
-	results := make([]openResult, len(cases))
-	for i, c := range cases {
-		res := &results[i]
-		res.Name, res.Value = c.Name, r.Replace(c.Value)
-		if v, err := ParseValue(res.Value); err == nil {
-			res.Before = probe(v)
-		}
-		start := time.Now()
-		switch c.Kind {
-		case "event":
-			_, err = OpenEvent(res.Value)
-		case "lifeline":
-			_, err = OpenLifeline(res.Value)
-		default:
-			helperFatal("case %q: unknown kind %q", c.Name, c.Kind)
-		}
-		res.Elapsed = time.Since(start)
-		res.Err, res.Msg = errName(err), errString(err)
-		var errno syscall.Errno
-		if errors.As(err, &errno) {
-			res.Errno = uint32(errno)
-		}
-	}
-	emit(results)
 }
 
 // goneReport is what the "gone-parent" helper reports once its child waits.
@@ -1007,90 +927,6 @@ func TestHandoffConcurrent(t *testing.T) {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			t.Parallel()
 			startChild(t, nil).checkChild(t)
-		})
-	}
-}
-
-// TestOpenRefuses passes an event and the lifeline to a child that tries
-// bogus values: each must fail with the right error, within a second.
-func TestOpenRefuses(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name, kind, value string
-		want              error
-	}{
-		{"unused value", "event", "49380", ErrNotInherited}, // 12345*4
-		// The largest value that parses. Sign-extended, it would be -4,
-		// GetCurrentProcessToken's pseudo-handle; it must name nothing.
-		{"0xFFFFFFFC", "event", "0xFFFFFFFC", ErrNotInherited},
-		{"own event", "event", "<own-event>", ErrNotInherited},
-		{"stdin", "event", "<stdin>", ErrWrongType}, // ErrNotInherited if stdin is not inheritable
-		{"lifeline as event", "event", "<parent>", ErrWrongType},
-		{"event as lifeline", "lifeline", "<event>", ErrWrongType},
-		{"stdin as lifeline", "lifeline", "<stdin>", ErrWrongType},
-		{"own process as lifeline", "lifeline", "<own-process>", ErrParentGone},
-		// The real ones, then the same again: accepted once, the handles are
-		// no longer inheritable.
-		{"event in hex", "event", "<event-hex>", nil},
-		{"lifeline", "lifeline", "<parent>", nil},
-		{"event again", "event", "<event>", ErrNotInherited},
-		{"lifeline again", "lifeline", "<parent>", ErrNotInherited},
-	}
-	cases := make([]openCase, len(tests))
-	for i, tt := range tests {
-		cases[i] = openCase{tt.name, tt.kind, tt.value}
-	}
-	b, err := json.Marshal(cases)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := helperCommand("open", "{event}", "{parent}")
-	cmd.Env = append(cmd.Env, "HANDOFF_CASES="+string(b))
-	h := Command(cmd)
-	h.Pass("event", testEvent(t))
-	lines, waited := startHandoff(t, h)
-	var results []openResult
-	readReport(t, lines, &results, helperTimeout)
-	*waited = true
-	if err := h.Wait(); err != nil {
-		t.Errorf("Wait() = %v", err)
-	}
-	if len(results) != len(tests) {
-		t.Fatalf("child reported %d results, want %d", len(results), len(tests))
-	}
-
-	for i, tt := range tests {
-		r := results[i]
-		t.Run(tt.name, func(t *testing.T) {
-			want := errName(tt.want)
-			switch tt.value {
-			case "49380":
-				if r.Before.Valid {
-					t.Fatalf("value %s is in use in the child: %v", r.Value, r.Before)
-				}
-				if r.Errno != uint32(windows.ERROR_INVALID_HANDLE) {
-					t.Errorf("Open %s(%q) = %s, want it to wrap ERROR_INVALID_HANDLE", tt.kind, r.Value, r.Msg)
-				}
-			case "<own-event>":
-				if !r.Before.Valid || r.Before.Inherit || r.Before.Type != "Event" {
-					t.Fatalf("child's own event %s: %v, want a valid Event, not inheritable", r.Value, r.Before)
-				}
-			case "<stdin>":
-				t.Logf("child's stdin %v", r.Before)
-				if !r.Before.Inherit {
-					want = "ErrNotInherited"
-				}
-			case "<parent>", "<event>":
-				if !r.Before.Inherit && tt.want != ErrNotInherited {
-					t.Fatalf("%s %s is not inheritable in the child: %v", tt.kind, r.Value, r.Before)
-				}
-			}
-			if r.Err != want {
-				t.Errorf("Open %s(%q) = %s (%s), want %s", tt.kind, r.Value, r.Err, r.Msg, want)
-			}
-			if r.Elapsed >= time.Second {
-				t.Errorf("Open %s(%q) took %v, want < 1s", tt.kind, r.Value, r.Elapsed)
-			}
 		})
 	}
 }

@@ -1205,8 +1205,7 @@ func extraPidfd(exited bool) *extra {
 		cmd := exec.Command(os.Args[0])
 		cmd.Env = helperEnv("sleep")
 		if exited {
-			cmd.Env = helperEnv("open", "event", "abc")
-			cmd.Args = append(cmd.Args, "event", "abc")
+			cmd.Env = helperEnv("exit-at-once")
 		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
