@@ -21,16 +21,19 @@ import (
 func init() {
 	registerHelper("child", helperChild)
 	parentEnd.modes = []string{"lifeline"}
+	parentEnd.deathSignal = true
 	parentEnd.lifelineAlone = func(cmd *exec.Cmd, _ *Event) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGWINCH}
 	}
-	parentEnd.watch = func(t *testing.T, pid int) func(time.Duration) (int64, bool) {
+	parentEnd.watch = func(t *testing.T, what string, pid int) procWatch {
 		t.Helper()
+		w := unixWatch(t, what, pid)
 		pidfd, err := pidfdOpen(t, pid)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return func(limit time.Duration) (int64, bool) { return waitGone(pidfd, limit) }
+		w.wait = func(limit time.Duration) (int64, bool) { return waitGone(pidfd, limit) }
+		return w
 	}
 }
 

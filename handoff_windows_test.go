@@ -25,10 +25,7 @@ import (
 
 func init() {
 	registerHelper("child", helperChild)
-	registerHelper("gone-parent", helperGoneParent, "gone-child")
 	registerHelper("gone-child", helperGoneChild)
-	registerHelper("kill-parent", helperKillParent, "waiting-child")
-	registerHelper("waiting-child", helperWaitingChild)
 }
 
 // scanLimit bounds the handle values a probe tries: 4, 8, ... below it. The
@@ -372,13 +369,6 @@ func sameAsParents(parentPid int, e *Event, parentEvent, parentOther uintptr) (s
 	return same, other, err
 }
 
-// goneReport is what the "gone-parent" helper reports once its child waits.
-type goneReport struct {
-	ChildPid  int    `json:"child_pid"`
-	BrokerPid int    `json:"broker_pid"`
-	Err       string `json:"err,omitempty"`
-}
-
 // goneChildReport is what the "gone-child" helper writes to $HANDOFF_RESULT.
 type goneChildReport struct {
 	WaitFrom   int64  `json:"wait_from"` // wall clock, ns, just before WaitParent
@@ -386,38 +376,6 @@ type goneChildReport struct {
 	Err        string `json:"err"`
 	Msg        string `json:"msg,omitempty"`
 	EventUnset bool   `json:"event_unset"` // after WaitParent returned
-}
-
-// helperGoneParent starts a "gone-child" with an event and the lifeline,
-// waits until the child waits, reports, and then, on the line "exit" on its
-// standard input, exits 0 without setting the event or waiting for the
-// child, as a parent that returns from main does; it is killed otherwise.
-func helperGoneParent(args []string) {
-	e, err := NewEvent()
-	if err != nil {
-		helperFatal("%v", err)
-	}
-	cmd := exec.Command(os.Args[0], "{event}", "{parent}")
-	cmd.Env = helperEnv("gone-child")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		helperFatal("%v", err)
-	}
-	h := Command(cmd)
-	h.Pass("event", e)
-	if err := h.Start(); err != nil {
-		helperFatal("Start: %v", err)
-	}
-	r := goneReport{ChildPid: cmd.Process.Pid, BrokerPid: int(h.sys.brokerPid)}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if line != "waiting\n" {
-		r.Err = fmt.Sprintf("child said %q, %v", line, err)
-	}
-	emit(r)
-	if in, _ := bufio.NewReader(os.Stdin).ReadString('\n'); in == "exit\n" {
-		os.Exit(0)
-	}
-	time.Sleep(time.Hour) // until killed
 }
 
 // helperGoneChild opens its event and lifeline (args {event} {parent}), says
@@ -450,62 +408,6 @@ func helperGoneChild(args []string) {
 	if err := os.Rename(path+".tmp", path); err != nil {
 		helperFatal("%v", err)
 	}
-}
-
-// killReport is what the "kill-parent" helper reports once its child waits.
-type killReport struct {
-	ChildPid int    `json:"child_pid"`
-	InJob    bool   `json:"in_job"` // the child is in the Handoff's job
-	Err      string `json:"err,omitempty"`
-}
-
-// helperKillParent starts a "waiting-child" that waits for an event that is
-// never set, with no lifeline, reports the child's pid once it waits, and
-// waits for it: it ends only when the test kills it.
-func helperKillParent(args []string) {
-	e, err := NewEvent()
-	if err != nil {
-		helperFatal("%v", err)
-	}
-	cmd := exec.Command(os.Args[0], "{event}")
-	cmd.Env = helperEnv("waiting-child")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		helperFatal("%v", err)
-	}
-	h := Command(cmd)
-	h.Pass("event", e)
-	if err := h.Start(); err != nil {
-		helperFatal("Start: %v", err)
-	}
-	r := killReport{ChildPid: cmd.Process.Pid}
-	// IsProcessInJob: Windows accepts PROCESS_QUERY_LIMITED_INFORMATION,
-	// Wine 8 wants PROCESS_QUERY_INFORMATION.
-	p, err := windows.OpenProcess(windows.PROCESS_QUERY_INFORMATION, false, uint32(r.ChildPid))
-	if err != nil {
-		helperFatal("OpenProcess: %v", err)
-	}
-	if err := winapi.IsProcessInJob(p, h.sys.job, &r.InJob); err != nil {
-		helperFatal("IsProcessInJob: %v", err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if line != "waiting\n" {
-		r.Err = fmt.Sprintf("child said %q, %v", line, err)
-	}
-	emit(r)
-	h.Wait()
-	helperFatal("child exited while its parent lived")
-}
-
-// helperWaitingChild waits without end for the event args[0], never set.
-func helperWaitingChild(args []string) {
-	e, err := OpenEvent(args[0])
-	if err != nil {
-		helperFatal("%v", err)
-	}
-	fmt.Println("waiting")
-	err = e.Wait(context.Background())
-	helperFatal("Wait returned %v", err)
 }
 
 // helperCommand returns a command that runs the named helper.
@@ -931,78 +833,6 @@ func TestHandoffConcurrent(t *testing.T) {
 	}
 }
 
-// TestParentGone: a parent starts a child with an event and the lifeline,
-// and then exits by itself ("exit") or is killed ("kill") without setting
-// the event. The child and its broker must be gone within a second of the
-// parent's end: the parent's job closes with it. The child, which waits on
-// its lifeline, may see ErrParentGone before the job ends it; if it
-// reports anything, it must be that, within the same second, with its event
-// unset. That WaitParent notices the lifeline's end at all is
-// TestLifelineEnds'.
-func TestParentGone(t *testing.T) {
-	t.Parallel()
-	for _, how := range []string{"exit", "kill"} {
-		t.Run(how, func(t *testing.T) {
-			t.Parallel()
-			result := filepath.Join(tempDir(t), "result.json")
-			cmd := helperCommand("gone-parent")
-			cmd.Env = append(cmd.Env, "HANDOFF_RESULT="+result)
-			stdin, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			parent, lines := startWatched(t, cmd)
-			var r goneReport
-			readReport(t, lines, &r, helperTimeout)
-			if r.Err != "" {
-				t.Fatalf("gone-parent helper: %s", r.Err)
-			}
-			child := watch(t, "child", r.ChildPid)
-			broker := watch(t, "broker", r.BrokerPid)
-
-			if how == "exit" {
-				fmt.Fprintln(stdin, "exit")
-			} else if err := windows.TerminateProcess(parent, 0xBAD); err != nil {
-				t.Fatalf("TerminateProcess(parent) = %v", err)
-			}
-			if _, ok := waitGone(parent, helperTimeout); !ok {
-				t.Fatalf("parent still runs %v after it was told to end", helperTimeout)
-			}
-			ended := time.Now()
-			var code uint32
-			windows.GetExitCodeProcess(parent, &code)
-			if want := map[string]uint32{"exit": 0, "kill": 0xBAD}[how]; code != want {
-				t.Errorf("parent's exit code = %#x, want %#x", code, want)
-			}
-			for _, p := range []struct {
-				name string
-				h    windows.Handle
-			}{{"child", child}, {"broker", broker}} {
-				_, ok := waitGone(p.h, 5*gone-time.Since(ended))
-				took := time.Since(ended)
-				switch {
-				case !ok:
-					t.Errorf("the %s still runs %v after its parent's end", p.name, took)
-				case took > gone:
-					t.Errorf("the %s was gone %v after its parent's end, want < %v", p.name, took, gone)
-				default:
-					t.Logf("the %s was gone %v after its parent's end", p.name, took)
-				}
-			}
-
-			b, err := os.ReadFile(result)
-			if errors.Is(err, os.ErrNotExist) {
-				t.Logf("the child was ended before WaitParent returned")
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkGone(t, b, ended, "its parent's end")
-		})
-	}
-}
-
 // TestLifelineEnds: the process a child's lifeline names, its broker, ends
 // while the child waits: WaitParent must return ErrParentGone within a
 // second, with the event unset. The broker ends so when the parent's job
@@ -1066,77 +896,6 @@ func checkGone(t *testing.T, b []byte, ended time.Time, what string) {
 	}
 	if !r.EventUnset {
 		t.Errorf("child's event is set, want unset")
-	}
-}
-
-// TestKillParentKillsChild: killing a parent (TerminateProcess) whose child
-// waits without end must end the child within a second: its job object
-// closes with the parent.
-func TestKillParentKillsChild(t *testing.T) {
-	t.Parallel()
-	cmd := helperCommand("kill-parent")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	var r killReport
-	readReport(t, reports(out), &r, helperTimeout)
-	if r.Err != "" {
-		t.Fatalf("kill-parent helper: %s", r.Err)
-	}
-	child, err := windows.OpenProcess(windows.SYNCHRONIZE|windows.PROCESS_QUERY_INFORMATION|windows.PROCESS_TERMINATE, false, uint32(r.ChildPid))
-	if err != nil {
-		t.Fatalf("OpenProcess(child %d) = %v", r.ChildPid, err)
-	}
-	t.Cleanup(func() {
-		windows.TerminateProcess(child, 1)
-		windows.CloseHandle(child)
-	})
-	if !r.InJob {
-		t.Errorf("child is not in its Handoff's job")
-	}
-	var inJob, selfInJob bool
-	if err := winapi.IsProcessInJob(child, 0, &inJob); err != nil {
-		t.Fatalf("IsProcessInJob(child) = %v", err)
-	}
-	if err := winapi.IsProcessInJob(windows.CurrentProcess(), 0, &selfInJob); err != nil {
-		t.Fatalf("IsProcessInJob(self) = %v", err)
-	}
-	if !inJob || selfInJob {
-		t.Errorf("IsProcessInJob: child %v, test process %v; want true, false", inJob, selfInJob)
-	}
-	if s, err := windows.WaitForSingleObject(child, 0); s != uint32(windows.WAIT_TIMEOUT) {
-		t.Fatalf("child before the kill: WaitForSingleObject = %#x, %v; want WAIT_TIMEOUT", s, err)
-	}
-
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatalf("Kill() = %v", err)
-	}
-	killed := time.Now()
-	cmd.Wait()
-	s, err := windows.WaitForSingleObject(child, 10_000)
-	if s != windows.WAIT_OBJECT_0 {
-		t.Fatalf("child still runs 10s after its parent was killed: WaitForSingleObject = %#x, %v", s, err)
-	}
-	took := time.Since(killed)
-	var code uint32
-	windows.GetExitCodeProcess(child, &code)
-	t.Logf("child ended %v after its parent was killed, exit code %#x", took, code)
-	if took > gone {
-		t.Errorf("child ended %v after its parent was killed, want < %v", took, gone)
-	}
-	// The child ends by itself only through helperFatal, with 3. Killed
-	// with its job, it ends with 0 under Wine 8.
-	if code == 3 {
-		t.Errorf("child's exit code = %d: it ended by itself, want it killed", code)
 	}
 }
 

@@ -45,6 +45,7 @@ func init() {
 	registerHelper("stepwise", helperStepwise)
 	registerHelper("hang", helperHang)
 	registerHelper("open-more", helperOpenMore)
+	registerHelper("sleep", func([]string) { time.Sleep(time.Minute) })
 	fuzzPlatform.fixtures = linuxFuzzFixtures
 	fuzzPlatform.state = fdState
 	fuzzPlatform.open = openDescriptors
