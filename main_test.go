@@ -123,6 +123,19 @@ func helperEnv(helper string, more ...string) []string {
 	return append(env, more...)
 }
 
+// trackedEnv, where set (Linux), returns for a test the environment of the
+// helpers it starts, marked so that any left running fails the test.
+var trackedEnv func(t *testing.T) func(helper string) []string
+
+// testEnv returns for a test the environment of the helpers it starts:
+// trackedEnv's where it is set, else helperEnv's.
+func testEnv(t *testing.T) func(helper string) []string {
+	if trackedEnv != nil {
+		return trackedEnv(t)
+	}
+	return func(helper string) []string { return helperEnv(helper) }
+}
+
 // testEvent returns a new event, closed at the end of the test.
 func testEvent(t *testing.T) *Event {
 	t.Helper()

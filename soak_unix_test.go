@@ -19,10 +19,6 @@ func init() {
 	registerHelper("soak-child", helperSoakChild)
 }
 
-// trackedEnv, where set (Linux), returns for a test the environment of the
-// helpers it starts, marked so that any left running fails the test.
-var trackedEnv func(t *testing.T) func(helper string) []string
-
 // descriptorSet returns this process's open descriptors.
 func descriptorSet() map[int]bool {
 	m := make(map[int]bool)
@@ -58,10 +54,7 @@ func helperSoakChild(args []string) {
 // process holds as many descriptors at the end as after the first 10.
 func TestSoak(t *testing.T) {
 	const n, first, workers = 1000, 10, 4
-	env := func(helper string) []string { return helperEnv(helper) }
-	if trackedEnv != nil {
-		env = trackedEnv(t)
-	}
+	env := testEnv(t)
 	one := func() error {
 		ev, err := NewEvent()
 		if err != nil {

@@ -20,7 +20,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -31,7 +30,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -336,160 +334,7 @@ func fdState(v uintptr) string {
 	return fmt.Sprintf("flags %#x %s", flags, target)
 }
 
-// --- 2. races --------------------------------------------------------------------
-
-// TestConcurrentLaunches starts 50 children at once from 50 goroutines, each
-// with its own event, all 50 events open in this process throughout. Each
-// child reports its descriptors without close-on-exec, which must be stdio,
-// its event and its lifeline; kcmp proves that the child's event is its own
-// parent-side event, and that none of the other 49 events is among any of the
-// child's descriptors (close-on-exec or not).
-func TestConcurrentLaunches(t *testing.T) {
-	const n = 50
-	rounds := 1
-	if os.Getenv("HANDOFF_STRESS") == "full" {
-		rounds = 4
-	}
-	token := newToken(t)
-	leaks, checks := 0, 0
-	start := time.Now()
-	for round := range rounds {
-		l, c := concurrentRound(t, n, fmt.Sprintf("%s.%d", token, round))
-		leaks += l
-		checks += c
-	}
-	t.Logf("cross-leaks: %d of %d checks (%d rounds of %d launches at once, %d*%d checks each) in %v",
-		leaks, checks, rounds, n, n, n-1, time.Since(start).Round(time.Millisecond))
-	if leaks != 0 {
-		t.Errorf("cross-leaks: %d, want 0", leaks)
-	}
-}
-
-type launched struct {
-	h   *Handoff
-	out *bufio.Scanner
-	r   report
-	err error
-}
-
-func concurrentRound(t *testing.T, n int, token string) (leaks, checks int) {
-	t.Helper()
-	events := make([]*Event, n)
-	for i := range events {
-		events[i] = testEvent(t)
-	}
-	kids := make([]launched, n)
-	var ready, done sync.WaitGroup
-	gate := make(chan struct{})
-	for i := range kids {
-		k := &kids[i]
-		cmd := exec.Command(os.Args[0], "{event}", "{parent}")
-		cmd.Env = tokenEnv(token, "child")
-		cmd.Stderr = os.Stderr
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		k.h, k.out = Command(cmd), bufio.NewScanner(out)
-		k.h.Pass("event", events[i])
-		ready.Add(1)
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			ready.Done()
-			<-gate
-			if k.err = k.h.Start(); k.err != nil {
-				return
-			}
-			if !k.out.Scan() {
-				k.err = fmt.Errorf("child wrote no report: %v", k.out.Err())
-				return
-			}
-			k.err = unmarshalReport(k.out.Bytes(), &k.r)
-		}()
-	}
-	ready.Wait()
-	close(gate) // all 50 Start at once
-	done.Wait()
-	defer func() {
-		for i, k := range kids {
-			if k.h.Cmd.Process == nil {
-				continue
-			}
-			events[i].Set()
-			if err := k.h.Wait(); err != nil {
-				t.Errorf("child %d: Wait: %v", i, err)
-			}
-		}
-	}()
-	for i, k := range kids {
-		if k.err != nil {
-			t.Fatalf("child %d: %v", i, k.err)
-		}
-		if k.r.Err != "" {
-			t.Fatalf("child %d: %s", i, k.r.Err)
-		}
-	}
-
-	// All 50 children are running, blocked on their events.
-	me := os.Getpid()
-	for i, k := range kids {
-		same, err := kcmpSame(me, int(events[i].Handle()), k.r.Pid, k.r.Event)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !same {
-			t.Errorf("child %d: its fd %d is not its parent-side event", i, k.r.Event)
-		}
-		if inh := k.r.Inherited; len(inh) != 5 || !strings.HasSuffix(inh[3], "anon_inode:[eventfd]") || !strings.HasSuffix(inh[4], "anon_inode:[pidfd]") {
-			t.Errorf("child %d inherited %q, want stdio, the event and the lifeline only", i, k.r.Inherited)
-		}
-		fds := childFDs(t, k.r.Pid)
-		for j := range kids {
-			if j == i {
-				continue
-			}
-			checks++
-			for _, fd := range fds {
-				same, err := kcmpSame(me, int(events[j].Handle()), k.r.Pid, fd)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if same {
-					leaks++
-					t.Errorf("child %d holds the event of child %d as its fd %d", i, j, fd)
-					break
-				}
-			}
-		}
-	}
-	return leaks, checks
-}
-
-func unmarshalReport(b []byte, r *report) error {
-	if err := json.Unmarshal(b, r); err != nil {
-		return fmt.Errorf("child report %q: %w", b, err)
-	}
-	return nil
-}
-
-// childFDs returns every open descriptor of process pid.
-func childFDs(t *testing.T, pid int) []int {
-	t.Helper()
-	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fds []int
-	for _, e := range entries {
-		if fd, err := strconv.Atoi(e.Name()); err == nil {
-			fds = append(fds, fd)
-		}
-	}
-	return fds
-}
-
-// --- 3. faults -------------------------------------------------------------------
+// --- 2. faults -------------------------------------------------------------------
 
 // faultFigures collects the figures of one fault repeated.
 type faultFigures struct {
