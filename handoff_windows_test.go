@@ -1,5 +1,9 @@
 package handoff
 
+// The whole handoff on Windows: what the child saw (handles, types,
+// identity, inherit flags, job), the lifeline's end, the Event's semantics,
+// Start's errors; and the Windows tests' common tools (probes, reports, pipes).
+
 import (
 	"bufio"
 	"bytes"
@@ -126,6 +130,24 @@ const objInherit = 0x2
 // inheritable, from NtQuerySystemInformation(SystemExtendedHandleInformation):
 // a complete list, unlike a scan, to check the scan against.
 func systemHandles() ([]handleInfo, error) {
+	entries, err := systemHandleEntries()
+	if err != nil {
+		return nil, err
+	}
+	self := uintptr(windows.GetCurrentProcessId())
+	var hs []handleInfo
+	for _, e := range entries {
+		if e.UniqueProcessID == self {
+			hs = append(hs, handleInfo{Value: e.HandleValue, Valid: true, Inherit: e.HandleAttributes&objInherit != 0})
+		}
+	}
+	slices.SortFunc(hs, func(a, b handleInfo) int { return int(a.Value) - int(b.Value) })
+	return hs, nil
+}
+
+// systemHandleEntries returns every handle of every process, from
+// NtQuerySystemInformation(SystemExtendedHandleInformation).
+func systemHandleEntries() ([]systemHandleEntry, error) {
 	buf := make([]byte, 1<<16)
 	for {
 		var n uint32
@@ -141,16 +163,7 @@ func systemHandles() ([]handleInfo, error) {
 	}
 	// SYSTEM_HANDLE_INFORMATION_EX: NumberOfHandles, Reserved, Handles[].
 	count := *(*uintptr)(unsafe.Pointer(&buf[0]))
-	entries := unsafe.Slice((*systemHandleEntry)(unsafe.Pointer(&buf[2*unsafe.Sizeof(uintptr(0))])), count)
-	self := uintptr(windows.GetCurrentProcessId())
-	var hs []handleInfo
-	for _, e := range entries {
-		if e.UniqueProcessID == self {
-			hs = append(hs, handleInfo{Value: e.HandleValue, Valid: true, Inherit: e.HandleAttributes&objInherit != 0})
-		}
-	}
-	slices.SortFunc(hs, func(a, b handleInfo) int { return int(a.Value) - int(b.Value) })
-	return hs, nil
+	return slices.Clone(unsafe.Slice((*systemHandleEntry)(unsafe.Pointer(&buf[2*unsafe.Sizeof(uintptr(0))])), count)), nil
 }
 
 func stdHandles() [3]uintptr {
@@ -378,11 +391,9 @@ type goneChildReport struct {
 	EventUnset bool   `json:"event_unset"` // after WaitParent returned
 }
 
-// helperGoneChild opens its event and lifeline (args {event} {parent}), says
-// "waiting" on stdout, waits for the event and writes a goneChildReport to
-// the file $HANDOFF_RESULT names.
-func helperGoneChild(args []string) {
-	var r goneChildReport
+// mustOpen opens a helper child's event args[0] and lifeline args[1], and
+// ends the child if either fails.
+func mustOpen(args []string) (*Event, *Lifeline) {
 	e, err := OpenEvent(args[0])
 	if err != nil {
 		helperFatal("%v", err)
@@ -391,11 +402,20 @@ func helperGoneChild(args []string) {
 	if err != nil {
 		helperFatal("%v", err)
 	}
+	return e, l
+}
+
+// helperGoneChild opens its event and lifeline (args {event} {parent}), says
+// "waiting" on stdout, waits for the event and writes a goneChildReport to
+// the file $HANDOFF_RESULT names.
+func helperGoneChild(args []string) {
+	var r goneChildReport
+	e, l := mustOpen(args)
 	fmt.Println("waiting")
 	ctx, cancel := context.WithTimeout(context.Background(), wakeTimeout)
 	defer cancel()
 	r.WaitFrom = time.Now().UnixNano()
-	err = e.WaitParent(ctx, l)
+	err := e.WaitParent(ctx, l)
 	r.WokeAt = time.Now().UnixNano()
 	r.Err, r.Msg = errName(err), errString(err)
 	s, _ := windows.WaitForSingleObject(windows.Handle(e.Handle()), 0)

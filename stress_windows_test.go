@@ -1,5 +1,12 @@
 package handoff
 
+// Hardening tests on Windows: the reverse leak, the parent or the child
+// killed at each step, a hanging child, and Wait's output. Each reports its
+// figure with t.Logf; run with -v to see them. HANDOFF_STRESS=full runs the
+// full counts (100 repetitions of each fault); the everyday run does fewer.
+// They do not run in parallel with other tests: they count what other tests
+// would disturb, or time what load would slow.
+
 import (
 	"bufio"
 	"bytes"
@@ -23,14 +30,6 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// The hardening tests of issue 5 on Windows: races, the reverse leak,
-// faults and a soak. Each reports its figure with t.Logf; run with -v to see
-// them. HANDOFF_STRESS=full runs the full counts (1,000 launches, 100
-// repetitions of each fault); the everyday run does fewer. Only TestSoak,
-// whose parent is a process of its own, runs in parallel with other tests:
-// the others count what other tests would disturb, or time what load
-// would slow.
-
 func init() {
 	registerHelper("exit", func([]string) {})
 	registerHelper("legacy-child", helperLegacyChild)
@@ -38,8 +37,6 @@ func init() {
 	registerHelper("fault-child", helperFaultChild)
 	registerHelper("hang-child", helperHangChild, "sleep")
 	registerHelper("sleep", func([]string) { time.Sleep(time.Hour) })
-	registerHelper("soak-parent", helperSoakParent, "soak-child")
-	registerHelper("soak-child", helperSoakChild)
 	registerHelper("say", func([]string) { fmt.Println("said") })
 }
 
@@ -387,18 +384,11 @@ func helperFaultChild(args []string) {
 		fmt.Println("started")
 		time.Sleep(time.Hour)
 	}
-	e, err := OpenEvent(args[0])
-	if err != nil {
-		helperFatal("%v", err)
-	}
-	l, err := OpenLifeline(args[1])
-	if err != nil {
-		helperFatal("%v", err)
-	}
+	e, l := mustOpen(args)
 	fmt.Println("waiting")
 	ctx, cancel := context.WithTimeout(context.Background(), helperTimeout)
 	defer cancel()
-	err = e.WaitParent(ctx, l)
+	err := e.WaitParent(ctx, l)
 	b, _ := json.Marshal(faultChildReport{Err: errName(err), At: time.Now().UnixNano()})
 	path := os.Getenv("HANDOFF_RESULT")
 	if werr := os.WriteFile(path+".tmp", b, 0o666); werr != nil {
@@ -743,305 +733,4 @@ func TestWaitOutput(t *testing.T) {
 	if runningPid(h.sys.brokerPid) {
 		t.Errorf("broker %d runs after Wait returned", h.sys.brokerPid)
 	}
-}
-
-// --- Soak --------------------------------------------------------------------
-
-// soakReport is what a "soak-parent" reports.
-type soakReport struct {
-	Handoffs int `json:"handoffs"`
-	// Handle counts of the soak parent, by SystemExtendedHandleInformation
-	// and by scan, after the first 10 handoffs and at the end.
-	Self10  int `json:"self10"`
-	SelfEnd int `json:"self_end"`
-	Scan10  int `json:"scan10"`
-	ScanEnd int `json:"scan_end"`
-	// ScanDiff lists the handles that differ between the scans after 10
-	// and at the end.
-	ScanDiff []string `json:"scan_diff,omitempty"`
-	// Types10 and TypesEnd count the scanned handles by type name.
-	Types10  map[string]int `json:"types10"`
-	TypesEnd map[string]int `json:"types_end"`
-	// Processes counts the children and brokers still running after their
-	// handoff's Wait returned: 0 when all is well.
-	Processes int `json:"processes"`
-	// GetProcessHandleCount at the end, for the record: 0 under Wine 8.
-	GetProcessHandleCount int           `json:"get_process_handle_count"`
-	Trace                 []int         `json:"trace"` // the parent's handles of handoffTypes, every 100 handoffs
-	Failures              int           `json:"failures"`
-	FirstFailure          string        `json:"first_failure,omitempty"`
-	SystemErr             string        `json:"system_err,omitempty"`
-	Elapsed               time.Duration `json:"elapsed"`
-}
-
-// processHandles counts the handles of process pid in
-// SystemExtendedHandleInformation.
-func processHandles(pid uint32) (int, error) {
-	buf := make([]byte, 1<<16)
-	for {
-		var n uint32
-		err := windows.NtQuerySystemInformation(windows.SystemExtendedHandleInformation, unsafe.Pointer(&buf[0]), uint32(len(buf)), &n)
-		if err == windows.STATUS_INFO_LENGTH_MISMATCH && len(buf) < 1<<26 {
-			buf = make([]byte, max(2*len(buf), int(n)+1<<12))
-			continue
-		}
-		if err != nil {
-			return 0, os.NewSyscallError("NtQuerySystemInformation", err)
-		}
-		break
-	}
-	count := *(*uintptr)(unsafe.Pointer(&buf[0]))
-	entries := unsafe.Slice((*systemHandleEntry)(unsafe.Pointer(&buf[2*unsafe.Sizeof(uintptr(0))])), count)
-	c := 0
-	for _, e := range entries {
-		if e.UniqueProcessID == uintptr(pid) {
-			c++
-		}
-	}
-	return c, nil
-}
-
-// helperSoakParent does $HANDOFF_SOAK handoffs to a "soak-child", one after
-// the other, and reports its handle count after the first 10 and at the
-// end.
-func helperSoakParent(args []string) {
-	n := int(envValue("HANDOFF_SOAK"))
-	r := soakReport{Handoffs: n}
-	// counts samples the counts a few times and keeps the least of each:
-	// a leak stays, while handles of the runtime or of Wine's own threads
-	// come and go (seen here: +1 or +2 for a moment, now and then). It
-	// sleeps before each sample, so that the runtime's timer, which gets
-	// an IoCompletion handle on first use, is in all of them.
-	counts := func() (self int, scan []handleInfo) {
-		self = 1 << 30
-		for range 5 {
-			time.Sleep(20 * time.Millisecond)
-			c, err := processHandles(uint32(os.Getpid()))
-			if err != nil {
-				r.SystemErr = err.Error()
-			}
-			self = min(self, c)
-			if hs := scanHandles(scanLimit); scan == nil || len(hs) < len(scan) {
-				scan = hs
-			}
-		}
-		return self, scan
-	}
-	warmThreads()
-	var first []handleInfo
-	began := time.Now()
-	for i := range n {
-		left, err := soakOnce()
-		r.Processes += left
-		if err != nil {
-			r.Failures++
-			if r.FirstFailure == "" {
-				r.FirstFailure = fmt.Sprintf("handoff %d: %v", i, err)
-			}
-		}
-		switch {
-		case i+1 == soakWarmup:
-			r.Self10, first = counts()
-			r.Scan10 = len(first)
-		case (i+1)%100 == 0:
-			_, scan := counts()
-			c := 0
-			for _, typ := range handoffTypes {
-				c += byType(scan)[typ]
-			}
-			r.Trace = append(r.Trace, c)
-		}
-	}
-	r.Elapsed = time.Since(began)
-	var last []handleInfo
-	r.SelfEnd, last = counts()
-	r.ScanEnd = len(last)
-	r.ScanDiff = diffHandles(first, last)
-	r.Types10, r.TypesEnd = byType(first), byType(last)
-	var hc uint32
-	getProcessHandleCount(windows.CurrentProcess(), &hc)
-	r.GetProcessHandleCount = int(hc)
-	emit(r)
-}
-
-// warmThreads has the runtime start, before the soak, the threads that it
-// might otherwise start in the middle of it, when more goroutines than
-// usual happen to block in system calls at once: each thread of the
-// runtime holds handles of its own (seen: a Thread, a Timer and two
-// Events), and the runtime keeps its threads. 8 goroutines block at once,
-// more than a handoff's Start, Wait and watcher ever do.
-func warmThreads() {
-	ev, err := windows.CreateEvent(nil, 1, 0, nil)
-	if err != nil {
-		helperFatal("CreateEvent: %v", err)
-	}
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			windows.WaitForSingleObject(ev, 200)
-			time.Sleep(time.Millisecond) // and the thread's timer
-		}()
-	}
-	wg.Wait()
-	windows.CloseHandle(ev)
-}
-
-// diffHandles lists the handles of a that b lacks ("-") and those of b
-// that a lacks ("+").
-func diffHandles(a, b []handleInfo) []string {
-	var d []string
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			d = append(d, "-"+x.String())
-		}
-	}
-	for _, x := range b {
-		if !slices.Contains(a, x) {
-			d = append(d, "+"+x.String())
-		}
-	}
-	return d
-}
-
-// soakWarmup is how many handoffs the soak does before its first count: the
-// runtime's threads, timers and Wine's own objects settle in them.
-const soakWarmup = 10
-
-// handoffTypes are the types of the objects that a handoff opens in the
-// parent, and could leak: the events (the ready object, a wait's cancel
-// event), the broker and child processes, the broker's first thread, the
-// job, os/exec's pipes (File), and what the other kinds are.
-var handoffTypes = []string{"Event", "Process", "Thread", "Job", "File", "Semaphore", "Section"}
-
-// byType counts handles by their type name.
-func byType(hs []handleInfo) map[string]int {
-	m := map[string]int{}
-	for _, hi := range hs {
-		m[hi.Type]++
-	}
-	return m
-}
-
-// soakOnce is one whole handoff: create, start, set, wait, close. It
-// returns how many of the child and its broker still run after Wait.
-func soakOnce() (left int, err error) {
-	e, err := NewEvent()
-	if err != nil {
-		return 0, err
-	}
-	defer e.Close()
-	cmd := exec.Command(os.Args[0], "{event}", "{parent}")
-	cmd.Env = helperEnv("soak-child")
-	cmd.Stdout = new(bytes.Buffer) // a pipe, and a copy that Wait waits for
-	h := Command(cmd)
-	h.Pass("event", e)
-	if err := h.Start(); err != nil {
-		return 0, err
-	}
-	var ps []windows.Handle
-	for _, pid := range []uint32{uint32(cmd.Process.Pid), h.sys.brokerPid} {
-		if p, err := windows.OpenProcess(windows.SYNCHRONIZE, false, pid); err == nil {
-			ps = append(ps, p)
-		}
-	}
-	if err = e.Set(); err != nil {
-		h.Cmd.Process.Kill()
-		h.Wait()
-	} else {
-		err = h.Wait()
-	}
-	for _, p := range ps {
-		if running(p) {
-			left++
-		}
-		windows.CloseHandle(p)
-	}
-	return left, err
-}
-
-// helperSoakChild opens its event and lifeline and waits for the event.
-func helperSoakChild(args []string) {
-	e, err := OpenEvent(args[0])
-	if err != nil {
-		helperFatal("%v", err)
-	}
-	l, err := OpenLifeline(args[1])
-	if err != nil {
-		helperFatal("%v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), helperTimeout)
-	defer cancel()
-	if err := e.WaitParent(ctx, l); err != nil {
-		helperFatal("WaitParent: %v", err)
-	}
-}
-
-// TestSoak does 1,000 handoffs from one process (50 in the everyday run),
-// and no child or broker may run once its Wait returned. What handoff could
-// leak is counted by type: the parent's handles of each of handoffTypes must
-// be as many at the end as after the warm-up, and as many every 100
-// handoffs. Handles of other types are not handoff's (under Wine 10 one or
-// two of no type name come and go: Wine's or the runtime's own), so they are
-// only bounded: fewer new ones than half the handoffs after the warm-up,
-// which a leak of one per handoff exceeds. GetProcessHandleCount answers 0
-// under Wine 8, so the handles are counted by a scan, and the total by
-// SystemExtendedHandleInformation is logged.
-func TestSoak(t *testing.T) {
-	t.Parallel()
-	n := count(50, 1000)
-	// A deadline well beyond the ~0.1s a handoff takes here, so that a
-	// Wait that never returns fails the test instead of hanging it.
-	limit := time.Minute + time.Duration(n)*300*time.Millisecond
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0])
-	cmd.Env = helperEnv("soak-parent", "HANDOFF_SOAK="+strconv.Itoa(n))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("soak-parent: %v (deadline %v)", err, limit)
-	}
-	var r soakReport
-	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatalf("soak-parent said %q: %v", out, err)
-	}
-	t.Logf("FIGURE soak: %d handoffs in %v (%v each); handles of the parent after %d: %d, at the end: %d (of handoff's types every 100: %v); by scan: %d, %d %v, by type %v, %v; processes left running: %d; GetProcessHandleCount: %d",
-		r.Handoffs, r.Elapsed, r.Elapsed/time.Duration(max(r.Handoffs, 1)), soakWarmup, r.Self10, r.SelfEnd, r.Trace, r.Scan10, r.ScanEnd, r.ScanDiff, r.Types10, r.TypesEnd, r.Processes, r.GetProcessHandleCount)
-	if r.SystemErr != "" {
-		t.Logf("soak-parent: SystemExtendedHandleInformation: %s", r.SystemErr)
-	}
-	if r.Failures > 0 {
-		t.Errorf("%d of %d handoffs failed; the first: %s", r.Failures, r.Handoffs, r.FirstFailure)
-	}
-	if r.Scan10 == 0 {
-		t.Fatalf("soak parent's scan found no handle after %d handoffs", soakWarmup)
-	}
-	handoffs, other10, otherEnd := 0, r.Scan10, r.ScanEnd
-	for _, typ := range handoffTypes {
-		handoffs += r.TypesEnd[typ]
-		other10 -= r.Types10[typ]
-		otherEnd -= r.TypesEnd[typ]
-		if r.TypesEnd[typ] != r.Types10[typ] {
-			t.Errorf("soak parent's %s handles: %d after %d handoffs, %d after %d, want the same", typ, r.Types10[typ], soakWarmup, r.TypesEnd[typ], r.Handoffs)
-		}
-	}
-	for i, c := range r.Trace {
-		if c != handoffs {
-			t.Errorf("soak parent's handles of handoff's types after %d handoffs: %d, at the end (%d): %d, want the same", 100*(i+1), c, r.Handoffs, handoffs)
-		}
-	}
-	if grew, bound := otherEnd-other10, (r.Handoffs-soakWarmup)/2; grew >= bound {
-		t.Errorf("soak parent's handles of other types grew by %d from %d handoffs to %d, want fewer than %d: %v", grew, soakWarmup, r.Handoffs, bound, r.ScanDiff)
-	}
-	if r.Processes != 0 {
-		t.Errorf("%d children or brokers still ran after their Wait returned, want 0", r.Processes)
-	}
-}
-
-// getProcessHandleCount is kernel32's GetProcessHandleCount, which x/sys
-// lacks; only for the record, as Wine 8 answers 0.
-func getProcessHandleCount(p windows.Handle, n *uint32) {
-	windows.NewLazySystemDLL("kernel32.dll").NewProc("GetProcessHandleCount").Call(uintptr(p), uintptr(unsafe.Pointer(n)))
 }
