@@ -2,6 +2,9 @@
 
 package handoff
 
+// The whole handoff on Linux (eventfd, pidfd): what the child saw and what
+// the parent holds after Start; the Linux fixtures of the parent's-end tests.
+
 import (
 	"context"
 	"encoding/binary"
@@ -196,11 +199,7 @@ func TestHandoff(t *testing.T) {
 	if r.Err != "" {
 		t.Fatalf("child: %s", r.Err)
 	}
-	eventValue, _ := h.Value("event")
-	lifelineValue, _ := h.Value(LifelineName)
-	if r.Event != int(eventValue) || r.Lifeline != int(lifelineValue) {
-		t.Errorf("child got event %d, lifeline %d; parent passed %d, %d", r.Event, r.Lifeline, eventValue, lifelineValue)
-	}
+	checkPassedValues(t, h, r.Event, r.Lifeline)
 	if r.EventType != "anon_inode:[eventfd]" || r.CloexecIn || !r.CloexecOK {
 		t.Errorf("child saw event fd as %q, close-on-exec before %v after %v; want eventfd, false, true", r.EventType, r.CloexecIn, r.CloexecOK)
 	}

@@ -2,6 +2,9 @@
 
 package handoff
 
+// Tools of the Linux and pipe-backend tests: helper commands, JSON reports,
+// the values a child got, the state of a process.
+
 import (
 	"bufio"
 	"encoding/json"
@@ -26,6 +29,17 @@ func helperCommand(t *testing.T, helper string, args ...string) (*Handoff, *bufi
 		t.Fatal(err)
 	}
 	return Command(cmd), bufio.NewScanner(out)
+}
+
+// checkPassedValues checks that a child got, as event and lifeline, the
+// values h passed.
+func checkPassedValues(t *testing.T, h *Handoff, event, lifeline int) {
+	t.Helper()
+	eventValue, _ := h.Value("event")
+	lifelineValue, _ := h.Value(LifelineName)
+	if event != int(eventValue) || lifeline != int(lifelineValue) {
+		t.Errorf("child got event %d, lifeline %d; parent passed %d, %d", event, lifeline, eventValue, lifelineValue)
+	}
 }
 
 // writeReport writes what a helper child observed as one JSON line.

@@ -1,5 +1,8 @@
 package handoff
 
+// TestMain and the helper processes: the test binary as its own child, the
+// registry of helpers, and the tools every test file shares.
+
 import (
 	"context"
 	"errors"

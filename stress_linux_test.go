@@ -2,10 +2,11 @@
 
 package handoff
 
-// Hardening tests (Linux): wrong values beyond TestOpenRefuses, 50 launches
-// at once, the parent or the child killed at each step, a child that hangs,
-// and a soak of 1,000 handoffs. Each test reports its figures with t.Logf;
-// run them with -v to see them:
+// Hardening tests (Linux): wrong values beyond TestOpenRefuses, the parent
+// or the child killed at each step, a child that hangs; and the fuzz
+// fixtures. With TestConcurrentLaunches (launches_test.go) and TestSoak
+// (soak_test.go) they are the stress tests; each reports its figures with
+// t.Logf; run them with -v to see them:
 //
 //	go test -race -v -run '^(TestConcurrentLaunches|TestKillParent|TestKillChild|TestHangingChild|TestSoak)$' .
 //
@@ -22,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -240,10 +242,6 @@ func helperHang(args []string) {
 
 // --- 1. fuzz fixtures ----------------------------------------------------------
 
-// fuzzFixtureMin is where the fuzz fixtures are put: at the same numbers in
-// every process, so that the committed seeds name them.
-const fuzzFixtureMin = 900
-
 // linuxFuzzFixtures makes descriptors that look inherited (no close-on-exec),
 // from fuzzFixtureMin up: an eventfd (event 900), a pidfd of this process's
 // parent (lifeline 901), a pidfd of this process (902: not the parent), a
@@ -258,43 +256,18 @@ func linuxFuzzFixtures(tb testing.TB) []fuzzFixture {
 	var fixtures []fuzzFixture
 	add := func(name string, fd int, err error, event, lifeline error) {
 		tb.Helper()
-		if err != nil {
-			tb.Fatalf("fixture %s: %v", name, err)
-		}
-		// F_DUPFD, not F_DUPFD_CLOEXEC: the copy is not close-on-exec.
-		nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD, fuzzFixtureMin)
-		unix.Close(fd)
-		if err != nil {
-			tb.Fatalf("fixture %s: fcntl(F_DUPFD): %v", name, err)
-		}
-		// Pretend the fixture was inherited: OpenEvent accepts only
-		// descriptors open when the package was initialized.
-		inherited[nfd] = identify(nfd)
-		tb.Cleanup(func() {
-			delete(inherited, nfd)
-			unix.Close(nfd)
-		})
-		var st unix.Stat_t
-		if err := unix.Fstat(nfd, &st); err != nil {
-			tb.Fatalf("fixture %s: %v", name, err)
-		}
-		fixtures = append(fixtures, fuzzFixture{
-			name:     fmt.Sprintf("%s (fd %d)", name, nfd),
-			value:    uintptr(nfd),
-			event:    event,
-			lifeline: lifeline,
-			arm: func() error {
-				_, err := unix.FcntlInt(uintptr(nfd), unix.F_SETFD, 0)
-				return err
+		fixtures = append(fixtures, unixFuzzFixture(tb, name, fd, err, event, lifeline,
+			// Pretend the fixture was inherited: OpenEvent accepts only
+			// descriptors open when the package was initialized.
+			func(nfd int, _ *unix.Stat_t) func() {
+				inherited[nfd] = identify(nfd)
+				return func() { delete(inherited, nfd) }
 			},
-			same: func(h uintptr) bool {
+			func(h uintptr, nfd int, st *unix.Stat_t) bool {
 				var got unix.Stat_t
 				same, err := kcmpSame(os.Getpid(), int(h), os.Getpid(), nfd)
-				return int(h) == nfd && same && err == nil &&
-					unix.Fstat(int(h), &got) == nil && got.Dev == st.Dev && got.Ino == st.Ino
-			},
-			inheritable: func() bool { return !cloexecFlag(nfd) },
-		})
+				return same && err == nil && unix.Fstat(int(h), &got) == nil && got.Dev == st.Dev && got.Ino == st.Ino
+			}))
 	}
 	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	add("an eventfd", fd, err, nil, ErrWrongType)
@@ -675,13 +648,7 @@ func killChildOnce(t *testing.T, token, fifo, step, via string) (time.Duration, 
 		}
 		wait = h.Wait
 	} else {
-		cmd = exec.Command(via, "-timeout", "20s", "--", os.Args[0], "{event}", "{parent}")
-		cmd.Env = env
-		cmd.Stdout = w
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd = startViaProgram(t, via, 20*time.Second, env, w, &stderr)
 		wait = cmd.Wait
 	}
 	w.Close()
@@ -768,6 +735,20 @@ func killChildOnce(t *testing.T, token, fifo, step, via string) (time.Duration, 
 	return took, nil
 }
 
+// startViaProgram starts program (handoff-parent) with -timeout timeout
+// and the test binary as its child, with env, stdout and stderr.
+func startViaProgram(t *testing.T, program string, timeout time.Duration, env []string, stdout io.Writer, stderr *bytes.Buffer) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(program, "-timeout", timeout.String(), "--", os.Args[0], "{event}", "{parent}")
+	cmd.Env = env
+	cmd.Stdout = stdout
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
 // waitWithin runs wait, killing cmd if it has not returned after limit.
 func waitWithin(cmd *exec.Cmd, wait func() error, limit time.Duration) error {
 	timer := time.AfterFunc(limit, func() { cmd.Process.Kill() })
@@ -851,13 +832,7 @@ func hangOnce(t *testing.T, token string, deadline time.Duration, via, program s
 		ev.Set()
 		wait = h.Wait
 	} else {
-		cmd = exec.Command(program, "-timeout", deadline.String(), "--", os.Args[0], "{event}", "{parent}")
-		cmd.Env = tokenEnv(token, "hang")
-		cmd.Stdout = w
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd = startViaProgram(t, program, deadline, tokenEnv(token, "hang"), w, &stderr)
 		wait = cmd.Wait
 	}
 	w.Close()

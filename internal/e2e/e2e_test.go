@@ -2,6 +2,9 @@
 
 package e2e
 
+// The Go programs end to end: the default run, the classic pair, the probe,
+// wrong values and handles, timeouts, traces, and a parent that dies.
+
 import (
 	"encoding/json"
 	"fmt"
@@ -427,15 +430,7 @@ func TestKillParent(t *testing.T) {
 			cmd.Wait()
 			t.Fatalf("the child did not start sleeping:\n%s", out)
 		}
-		var child []int
-		for _, pid := range withToken(t, env) {
-			if pid != cmd.Process.Pid {
-				child = append(child, pid)
-			}
-		}
-		if len(child) == 0 {
-			t.Fatalf("no child process found by its environment; parent %d\n%s", cmd.Process.Pid, out)
-		}
+		child := childrenOf(t, env, cmd, out)
 		if err := cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,9 @@
 
 package e2e
 
+// Go and C programs mixed: each parent with each child, refusals, a
+// grandparent, and a C parent that dies or is killed.
+
 import (
 	"fmt"
 	"os/exec"
@@ -342,15 +345,7 @@ func TestInteropKillCParent(t *testing.T) {
 	bothC(t, func(t *testing.T, p platform) {
 		env, _ := token(t)
 		cmd, out, _ := startUntil(t, p, env, "# sleeping", "cparent", "--", p.path("probe"), "-sleep", "1h", "{event}", "{parent}")
-		var child []int
-		for _, pid := range withToken(t, env) {
-			if pid != cmd.Process.Pid {
-				child = append(child, pid)
-			}
-		}
-		if len(child) == 0 {
-			t.Fatalf("no child process found by its environment; parent %d\n%s", cmd.Process.Pid, out)
-		}
+		child := childrenOf(t, env, cmd, out)
 		killWait(t, cmd)
 		d := gone(t, env, 5*time.Second)
 		t.Logf("child %v gone %v after the parent was killed", child, d)

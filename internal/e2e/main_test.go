@@ -446,6 +446,23 @@ func token(t *testing.T) (env, value string) {
 	return "HANDOFF_E2E_TOKEN=" + value, value
 }
 
+// childrenOf returns the pids of the live processes with the token entry
+// env other than cmd's, and fails t if there is none; out is cmd's output,
+// for the message.
+func childrenOf(t *testing.T, env string, cmd *exec.Cmd, out fmt.Stringer) []int {
+	t.Helper()
+	var child []int
+	for _, pid := range withToken(t, env) {
+		if pid != cmd.Process.Pid {
+			child = append(child, pid)
+		}
+	}
+	if len(child) == 0 {
+		t.Fatalf("no child process found by its environment; parent %d\n%s", cmd.Process.Pid, out)
+	}
+	return child
+}
+
 // withToken returns the pids of the live processes whose environment holds
 // the token entry env: Wine's processes too, whose Linux environment is
 // their Windows one.
