@@ -128,6 +128,14 @@ func TestOpenRefuses(t *testing.T) {
 		// lifeline) is, but never handed over.
 		openRowOf("std as event", "event", "<std>", ErrWrongType),
 		openRowOf("std as lifeline", "lifeline", "<std>", ErrWrongType),
+		// The real ones, then the same again: accepted once, the handles
+		// are no longer inheritable.
+		{"accepted once", []openStep{
+			{"event", "<event>", nil},
+			{"lifeline", "<parent>", nil},
+			{"event", "<event>", ErrNotInherited},
+			{"lifeline", "<parent>", ErrNotInherited},
+		}},
 	}
 	for _, row := range append(rows, openPlatform.rows...) {
 		t.Run(row.name, func(t *testing.T) {
