@@ -6,7 +6,6 @@ package handoff
 // the parent holds after Start; the Linux fixtures of the parent's-end tests.
 
 import (
-	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -125,13 +124,7 @@ func helperChild(args []string) {
 		os.Exit(1)
 	}
 	writeReport(os.Stdout, r)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err = ev.WaitParent(ctx, parent)
-	r.Woke = "signaled"
-	if err != nil {
-		r.Woke = sentinel(err)
-	}
+	r.Woke, err = wokeBy(ev, parent)
 	writeReport(os.Stdout, r)
 	ev.Close()
 	parent.Close()

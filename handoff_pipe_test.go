@@ -153,13 +153,7 @@ func helperPipeChild(args []string) {
 		r.SetErr, r.SetUnsupported = err.Error(), errors.Is(err, errors.ErrUnsupported)
 	}
 	writeReport(os.Stdout, r)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err = ev.WaitParent(ctx, parent)
-	r.Woke = "signaled"
-	if err != nil {
-		r.Woke = sentinel(err)
-	}
+	r.Woke, err = wokeBy(ev, parent)
 	r.Pending, _ = unix.IoctlGetInt(r.Event, fionread)
 	writeReport(os.Stdout, r)
 	if err != nil {

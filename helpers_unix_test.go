@@ -7,6 +7,7 @@ package handoff
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // helperCommand returns a Handoff of the test binary running helper with
@@ -40,6 +42,17 @@ func checkPassedValues(t *testing.T, h *Handoff, event, lifeline int) {
 	if event != int(eventValue) || lifeline != int(lifelineValue) {
 		t.Errorf("child got event %d, lifeline %d; parent passed %d, %d", event, lifeline, eventValue, lifelineValue)
 	}
+}
+
+// wokeBy waits up to 10 s for ev to be set or parent to end, and names
+// what woke it: "signaled", or the sentinel error.
+func wokeBy(ev *Event, parent *Lifeline) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ev.WaitParent(ctx, parent); err != nil {
+		return sentinel(err), err
+	}
+	return "signaled", nil
 }
 
 // writeReport writes what a helper child observed as one JSON line.
