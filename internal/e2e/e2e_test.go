@@ -224,24 +224,30 @@ func TestWrongHandle(t *testing.T) {
 // TestTimeout runs a child that never exits with -timeout 2s: the parent must
 // kill it and exit with the timeout code soon after the deadline.
 func TestTimeout(t *testing.T) {
-	both(t, func(t *testing.T, p platform) {
-		env, _ := token(t)
-		r := p.run(t, limit, []string{env}, "handoff-parent", "-timeout", "2s", "--", p.path("probe"), "-sleep", "1h", "{event}")
-		if r.code != codeTimeout {
-			t.Fatalf("exit %d, want %d (timeout)\n%v", r.code, codeTimeout, r)
-		}
-		if r.elapsed < 2*time.Second || r.elapsed > 8*time.Second {
-			t.Errorf("took %v, want 2s to 8s", r.elapsed)
-		}
-		index(t, r.stdout, "# sleeping 1h0m0s") // the child did run
-		index(t, r.stdout, "[PARENT] timeout: the child did not exit within 2s; killed it")
-		if !strings.Contains(r.stderr, "handoff-parent: timeout") {
-			t.Errorf("stderr %q, want handoff-parent: timeout...", r.stderr)
-		}
-		if d := gone(t, env, 5*time.Second); d > 0 {
-			t.Logf("child gone %v after the parent exited", d)
-		}
-	})
+	both(t, func(t *testing.T, p platform) { checkTimeout(t, p, "handoff-parent") })
+}
+
+// checkTimeout runs parent (handoff-parent or cparent) with -timeout 2s and
+// a child that never exits: the parent must kill it and exit with the
+// timeout code soon after the deadline, and say so.
+func checkTimeout(t *testing.T, p platform, parent string) {
+	t.Helper()
+	env, _ := token(t)
+	r := p.run(t, limit, []string{env}, parent, "-timeout", "2s", "--", p.path("probe"), "-sleep", "1h", "{event}")
+	if r.code != codeTimeout {
+		t.Fatalf("exit %d, want %d (timeout)\n%v", r.code, codeTimeout, r)
+	}
+	if r.elapsed < 2*time.Second || r.elapsed > 8*time.Second {
+		t.Errorf("took %v, want 2s to 8s", r.elapsed)
+	}
+	index(t, r.stdout, "# sleeping 1h0m0s") // the child did run
+	index(t, r.stdout, "[PARENT] timeout: the child did not exit within 2s; killed it")
+	if !strings.Contains(r.stderr, parent+": timeout") {
+		t.Errorf("stderr %q, want %s: timeout...", r.stderr, parent)
+	}
+	if d := gone(t, env, 5*time.Second); d > 0 {
+		t.Logf("child gone %v after the parent exited", d)
+	}
 }
 
 // event is one line of handoff-parent -json.

@@ -448,22 +448,7 @@ func checkProbe(t *testing.T, p platform, out, event, lifeline string) {
 // exit with handoff-parent's code.
 func TestInteropCParentEnds(t *testing.T) {
 	bothC(t, func(t *testing.T, p platform) {
-		t.Run("timeout", func(t *testing.T) {
-			env, _ := token(t)
-			r := p.run(t, limit, []string{env}, "cparent", "-timeout", "2s", "--", p.path("probe"), "-sleep", "1h", "{event}")
-			if r.code != codeTimeout {
-				t.Fatalf("exit %d, want %d (timeout)\n%v", r.code, codeTimeout, r)
-			}
-			if r.elapsed < 2*time.Second || r.elapsed > 8*time.Second {
-				t.Errorf("took %v, want 2s to 8s", r.elapsed)
-			}
-			index(t, r.stdout, "# sleeping 1h0m0s")
-			index(t, r.stdout, "[PARENT] timeout: the child did not exit within 2s; killed it")
-			if !strings.Contains(r.stderr, "cparent: timeout") {
-				t.Errorf("stderr %q, want cparent: timeout...", r.stderr)
-			}
-			gone(t, env, 5*time.Second)
-		})
+		t.Run("timeout", func(t *testing.T) { checkTimeout(t, p, "cparent") })
 		t.Run("not-ready", func(t *testing.T) {
 			r := p.run(t, limit, nil, "cparent", "--", p.path("probe"), "{ready}", "{event}")
 			if r.code != codeChildFailed {
