@@ -1,5 +1,8 @@
 package handoff
 
+// Events in one process, on every backend: set, reset and wait, and the errors
+// of Start.
+
 import (
 	"context"
 	"errors"

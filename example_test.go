@@ -1,5 +1,8 @@
 package handoff_test
 
+// The package's examples: a parent and a child as a user writes them, and
+// ParseHandles.
+
 import (
 	"context"
 	"errors"

@@ -2,8 +2,10 @@
 
 package handoff
 
+// The whole handoff on Linux (eventfd, pidfd): what the child saw and what
+// the parent holds after Start; the Linux fixtures of the parent's-end tests.
+
 import (
-	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -21,16 +23,19 @@ import (
 func init() {
 	registerHelper("child", helperChild)
 	parentEnd.modes = []string{"lifeline"}
+	parentEnd.deathSignal = true
 	parentEnd.lifelineAlone = func(cmd *exec.Cmd, _ *Event) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGWINCH}
 	}
-	parentEnd.watch = func(t *testing.T, pid int) func(time.Duration) (int64, bool) {
+	parentEnd.watch = func(t *testing.T, what string, pid int) procWatch {
 		t.Helper()
+		w := unixWatch(t, what, pid)
 		pidfd, err := pidfdOpen(t, pid)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return func(limit time.Duration) (int64, bool) { return waitGone(pidfd, limit) }
+		w.wait = func(limit time.Duration) (int64, bool) { return waitGone(pidfd, limit) }
+		return w
 	}
 }
 
@@ -119,13 +124,7 @@ func helperChild(args []string) {
 		os.Exit(1)
 	}
 	writeReport(os.Stdout, r)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err = ev.WaitParent(ctx, parent)
-	r.Woke = "signaled"
-	if err != nil {
-		r.Woke = sentinel(err)
-	}
+	r.Woke, err = wokeBy(ev, parent)
 	writeReport(os.Stdout, r)
 	ev.Close()
 	parent.Close()
@@ -193,11 +192,7 @@ func TestHandoff(t *testing.T) {
 	if r.Err != "" {
 		t.Fatalf("child: %s", r.Err)
 	}
-	eventValue, _ := h.Value("event")
-	lifelineValue, _ := h.Value(LifelineName)
-	if r.Event != int(eventValue) || r.Lifeline != int(lifelineValue) {
-		t.Errorf("child got event %d, lifeline %d; parent passed %d, %d", r.Event, r.Lifeline, eventValue, lifelineValue)
-	}
+	checkPassedValues(t, h, r.Event, r.Lifeline)
 	if r.EventType != "anon_inode:[eventfd]" || r.CloexecIn || !r.CloexecOK {
 		t.Errorf("child saw event fd as %q, close-on-exec before %v after %v; want eventfd, false, true", r.EventType, r.CloexecIn, r.CloexecOK)
 	}

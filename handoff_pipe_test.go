@@ -153,13 +153,7 @@ func helperPipeChild(args []string) {
 		r.SetErr, r.SetUnsupported = err.Error(), errors.Is(err, errors.ErrUnsupported)
 	}
 	writeReport(os.Stdout, r)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err = ev.WaitParent(ctx, parent)
-	r.Woke = "signaled"
-	if err != nil {
-		r.Woke = sentinel(err)
-	}
+	r.Woke, err = wokeBy(ev, parent)
 	r.Pending, _ = unix.IoctlGetInt(r.Event, fionread)
 	writeReport(os.Stdout, r)
 	if err != nil {
@@ -167,11 +161,11 @@ func helperPipeChild(args []string) {
 	}
 }
 
-// helperPipeRelay starts "open lifeline 3" with its own descriptor 3
+// helperPipeRelay starts "open - - lifeline 3" with its own descriptor 3
 // passed on as 3, and relays the report: the socket's peer is then this
 // process's parent, not the child's.
 func helperPipeRelay([]string) {
-	cmd := exec.Command(os.Args[0], "lifeline", "3")
+	cmd := exec.Command(os.Args[0], "-", "-", "lifeline", "3")
 	cmd.Env = helperEnv("open")
 	cmd.ExtraFiles = []*os.File{os.NewFile(3, "lifeline")}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
@@ -240,11 +234,7 @@ func TestPipeHandoff(t *testing.T) {
 	if r.Err != "" {
 		t.Fatalf("child: %s", r.Err)
 	}
-	eventValue, _ := h.Value("event")
-	lifelineValue, _ := h.Value(LifelineName)
-	if r.Event != int(eventValue) || r.Lifeline != int(lifelineValue) {
-		t.Errorf("child got event %d, lifeline %d; parent passed %d, %d", r.Event, r.Lifeline, eventValue, lifelineValue)
-	}
+	checkPassedValues(t, h, r.Event, r.Lifeline)
 	want := []string{fmt.Sprintf("%d FIFO r", r.Event), fmt.Sprintf("%d sock", r.Lifeline)}
 	if !slices.Equal(r.Inherited, want) {
 		t.Errorf("child inherited %q from 3 up, want %q: the event and the lifeline only", r.Inherited, want)
@@ -453,10 +443,6 @@ func TestOpenDescriptors(t *testing.T) {
 	}
 }
 
-// fuzzFixtureMin is where the fuzz fixtures are put, as on Linux: at the same
-// numbers in every process, so that the committed seeds name them.
-const fuzzFixtureMin = 900
-
 // pipeFuzzFixtures makes descriptors that look inherited (no close-on-exec,
 // recorded as open at start), from fuzzFixtureMin up: a pipe's read end
 // (event), its write end, a FIFO open for reading and writing, a socket pair
@@ -470,38 +456,15 @@ func pipeFuzzFixtures(tb testing.TB) []fuzzFixture {
 	var fixtures []fuzzFixture
 	add := func(name string, fd int, err error, event, lifeline error) {
 		tb.Helper()
-		if err != nil {
-			tb.Fatalf("fixture %s: %v", name, err)
-		}
-		nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD, fuzzFixtureMin)
-		unix.Close(fd)
-		if err != nil {
-			tb.Fatalf("fixture %s: fcntl(F_DUPFD): %v", name, err)
-		}
-		var st unix.Stat_t
-		if err := unix.Fstat(nfd, &st); err != nil {
-			tb.Fatalf("fixture %s: %v", name, err)
-		}
-		inherited[nfd] = identify(&st)
-		tb.Cleanup(func() {
-			delete(inherited, nfd)
-			unix.Close(nfd)
-		})
-		fixtures = append(fixtures, fuzzFixture{
-			name:     fmt.Sprintf("%s (fd %d)", name, nfd),
-			value:    uintptr(nfd),
-			event:    event,
-			lifeline: lifeline,
-			arm: func() error {
-				_, err := unix.FcntlInt(uintptr(nfd), unix.F_SETFD, 0)
-				return err
+		fixtures = append(fixtures, unixFuzzFixture(tb, name, fd, err, event, lifeline,
+			func(nfd int, st *unix.Stat_t) func() {
+				inherited[nfd] = identify(st)
+				return func() { delete(inherited, nfd) }
 			},
-			same: func(h uintptr) bool {
+			func(h uintptr, nfd int, st *unix.Stat_t) bool {
 				var got unix.Stat_t
-				return int(h) == nfd && unix.Fstat(int(h), &got) == nil && identify(&got) == identify(&st)
-			},
-			inheritable: func() bool { return !cloexecFlag(nfd) },
-		})
+				return unix.Fstat(int(h), &got) == nil && identify(&got) == identify(st)
+			}))
 	}
 	p, err := newPipe()
 	add("a pipe's read end", p[0], err, nil, ErrWrongType)

@@ -1,5 +1,9 @@
 package handoff
 
+// The whole handoff on Windows: what the child saw (handles, types,
+// identity, inherit flags, job), the lifeline's end, the Event's semantics,
+// Start's errors; and the Windows tests' common tools (probes, reports, pipes).
+
 import (
 	"bufio"
 	"bytes"
@@ -15,7 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -26,11 +29,7 @@ import (
 
 func init() {
 	registerHelper("child", helperChild)
-	registerHelper("open", helperOpen)
-	registerHelper("gone-parent", helperGoneParent, "gone-child")
 	registerHelper("gone-child", helperGoneChild)
-	registerHelper("kill-parent", helperKillParent, "waiting-child")
-	registerHelper("waiting-child", helperWaitingChild)
 }
 
 // scanLimit bounds the handle values a probe tries: 4, 8, ... below it. The
@@ -131,6 +130,24 @@ const objInherit = 0x2
 // inheritable, from NtQuerySystemInformation(SystemExtendedHandleInformation):
 // a complete list, unlike a scan, to check the scan against.
 func systemHandles() ([]handleInfo, error) {
+	entries, err := systemHandleEntries()
+	if err != nil {
+		return nil, err
+	}
+	self := uintptr(windows.GetCurrentProcessId())
+	var hs []handleInfo
+	for _, e := range entries {
+		if e.UniqueProcessID == self {
+			hs = append(hs, handleInfo{Value: e.HandleValue, Valid: true, Inherit: e.HandleAttributes&objInherit != 0})
+		}
+	}
+	slices.SortFunc(hs, func(a, b handleInfo) int { return int(a.Value) - int(b.Value) })
+	return hs, nil
+}
+
+// systemHandleEntries returns every handle of every process, from
+// NtQuerySystemInformation(SystemExtendedHandleInformation).
+func systemHandleEntries() ([]systemHandleEntry, error) {
 	buf := make([]byte, 1<<16)
 	for {
 		var n uint32
@@ -146,16 +163,7 @@ func systemHandles() ([]handleInfo, error) {
 	}
 	// SYSTEM_HANDLE_INFORMATION_EX: NumberOfHandles, Reserved, Handles[].
 	count := *(*uintptr)(unsafe.Pointer(&buf[0]))
-	entries := unsafe.Slice((*systemHandleEntry)(unsafe.Pointer(&buf[2*unsafe.Sizeof(uintptr(0))])), count)
-	self := uintptr(windows.GetCurrentProcessId())
-	var hs []handleInfo
-	for _, e := range entries {
-		if e.UniqueProcessID == self {
-			hs = append(hs, handleInfo{Value: e.HandleValue, Valid: true, Inherit: e.HandleAttributes&objInherit != 0})
-		}
-	}
-	slices.SortFunc(hs, func(a, b handleInfo) int { return int(a.Value) - int(b.Value) })
-	return hs, nil
+	return slices.Clone(unsafe.Slice((*systemHandleEntry)(unsafe.Pointer(&buf[2*unsafe.Sizeof(uintptr(0))])), count)), nil
 }
 
 func stdHandles() [3]uintptr {
@@ -374,91 +382,6 @@ func sameAsParents(parentPid int, e *Event, parentEvent, parentOther uintptr) (s
 	return same, other, err
 }
 
-// openCase is one value that the "open" helper opens.
-type openCase struct {
-	Name  string `json:"name"`
-	Kind  string `json:"kind"`  // "event" or "lifeline"
-	Value string `json:"value"` // with <event>, <parent>, <own-event>... replaced in the child
-}
-
-// openResult is what the "open" helper saw of an openCase.
-type openResult struct {
-	Name    string        `json:"name"`
-	Value   string        `json:"value"`  // as passed to OpenEvent/OpenLifeline
-	Before  handleInfo    `json:"before"` // the parsed value's handle, if it parses
-	Err     string        `json:"err"`
-	Msg     string        `json:"msg,omitempty"`
-	Errno   uint32        `json:"errno,omitempty"` // the system's error in err, if any
-	Elapsed time.Duration `json:"elapsed"`
-}
-
-// helperOpen opens, in order, the openCases that $HANDOFF_CASES holds as
-// JSON, and reports the results as one JSON list. args are {event}
-// {parent}. In the values, it replaces <event> and <parent> by those,
-// <event+N> by the event's value plus N, <event-hex> by it in hexadecimal,
-// <own-event> by an event this process creates, <own-process> by an
-// inheritable handle to this process, and <stdin> by its standard input.
-func helperOpen(args []string) {
-	if len(args) != 2 {
-		helperFatal("want 2 arguments, have %q", args)
-	}
-	var cases []openCase
-	if err := json.Unmarshal([]byte(os.Getenv("HANDOFF_CASES")), &cases); err != nil {
-		helperFatal("$HANDOFF_CASES: %v", err)
-	}
-	ev, err := ParseValue(args[0])
-	if err != nil {
-		helperFatal("%v", err)
-	}
-	own, err := windows.CreateEvent(nil, 1, 0, nil)
-	if err != nil {
-		helperFatal("CreateEvent: %v", err)
-	}
-	var self windows.Handle
-	if err := windows.DuplicateHandle(windows.CurrentProcess(), windows.CurrentProcess(), windows.CurrentProcess(), &self, windows.SYNCHRONIZE|windows.PROCESS_QUERY_LIMITED_INFORMATION, true, 0); err != nil {
-		helperFatal("DuplicateHandle: %v", err)
-	}
-	r := strings.NewReplacer(
-		"<event>", args[0],
-		"<parent>", args[1],
-		"<event-hex>", fmt.Sprintf("0x%X", ev),
-		"<own-event>", FormatValue(uintptr(own)),
-		"<own-process>", FormatValue(uintptr(self)),
-		"<stdin>", FormatValue(stdHandles()[0]),
-	)
-	results := make([]openResult, len(cases))
-	for i, c := range cases {
-		res := &results[i]
-		res.Name, res.Value = c.Name, r.Replace(c.Value)
-		if v, err := ParseValue(res.Value); err == nil {
-			res.Before = probe(v)
-		}
-		start := time.Now()
-		switch c.Kind {
-		case "event":
-			_, err = OpenEvent(res.Value)
-		case "lifeline":
-			_, err = OpenLifeline(res.Value)
-		default:
-			helperFatal("case %q: unknown kind %q", c.Name, c.Kind)
-		}
-		res.Elapsed = time.Since(start)
-		res.Err, res.Msg = errName(err), errString(err)
-		var errno syscall.Errno
-		if errors.As(err, &errno) {
-			res.Errno = uint32(errno)
-		}
-	}
-	emit(results)
-}
-
-// goneReport is what the "gone-parent" helper reports once its child waits.
-type goneReport struct {
-	ChildPid  int    `json:"child_pid"`
-	BrokerPid int    `json:"broker_pid"`
-	Err       string `json:"err,omitempty"`
-}
-
 // goneChildReport is what the "gone-child" helper writes to $HANDOFF_RESULT.
 type goneChildReport struct {
 	WaitFrom   int64  `json:"wait_from"` // wall clock, ns, just before WaitParent
@@ -468,43 +391,9 @@ type goneChildReport struct {
 	EventUnset bool   `json:"event_unset"` // after WaitParent returned
 }
 
-// helperGoneParent starts a "gone-child" with an event and the lifeline,
-// waits until the child waits, reports, and then, on the line "exit" on its
-// standard input, exits 0 without setting the event or waiting for the
-// child, as a parent that returns from main does; it is killed otherwise.
-func helperGoneParent(args []string) {
-	e, err := NewEvent()
-	if err != nil {
-		helperFatal("%v", err)
-	}
-	cmd := exec.Command(os.Args[0], "{event}", "{parent}")
-	cmd.Env = helperEnv("gone-child")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		helperFatal("%v", err)
-	}
-	h := Command(cmd)
-	h.Pass("event", e)
-	if err := h.Start(); err != nil {
-		helperFatal("Start: %v", err)
-	}
-	r := goneReport{ChildPid: cmd.Process.Pid, BrokerPid: int(h.sys.brokerPid)}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if line != "waiting\n" {
-		r.Err = fmt.Sprintf("child said %q, %v", line, err)
-	}
-	emit(r)
-	if in, _ := bufio.NewReader(os.Stdin).ReadString('\n'); in == "exit\n" {
-		os.Exit(0)
-	}
-	time.Sleep(time.Hour) // until killed
-}
-
-// helperGoneChild opens its event and lifeline (args {event} {parent}), says
-// "waiting" on stdout, waits for the event and writes a goneChildReport to
-// the file $HANDOFF_RESULT names.
-func helperGoneChild(args []string) {
-	var r goneChildReport
+// mustOpen opens a helper child's event args[0] and lifeline args[1], and
+// ends the child if either fails.
+func mustOpen(args []string) (*Event, *Lifeline) {
 	e, err := OpenEvent(args[0])
 	if err != nil {
 		helperFatal("%v", err)
@@ -513,11 +402,20 @@ func helperGoneChild(args []string) {
 	if err != nil {
 		helperFatal("%v", err)
 	}
+	return e, l
+}
+
+// helperGoneChild opens its event and lifeline (args {event} {parent}), says
+// "waiting" on stdout, waits for the event and writes a goneChildReport to
+// the file $HANDOFF_RESULT names.
+func helperGoneChild(args []string) {
+	var r goneChildReport
+	e, l := mustOpen(args)
 	fmt.Println("waiting")
 	ctx, cancel := context.WithTimeout(context.Background(), wakeTimeout)
 	defer cancel()
 	r.WaitFrom = time.Now().UnixNano()
-	err = e.WaitParent(ctx, l)
+	err := e.WaitParent(ctx, l)
 	r.WokeAt = time.Now().UnixNano()
 	r.Err, r.Msg = errName(err), errString(err)
 	s, _ := windows.WaitForSingleObject(windows.Handle(e.Handle()), 0)
@@ -530,62 +428,6 @@ func helperGoneChild(args []string) {
 	if err := os.Rename(path+".tmp", path); err != nil {
 		helperFatal("%v", err)
 	}
-}
-
-// killReport is what the "kill-parent" helper reports once its child waits.
-type killReport struct {
-	ChildPid int    `json:"child_pid"`
-	InJob    bool   `json:"in_job"` // the child is in the Handoff's job
-	Err      string `json:"err,omitempty"`
-}
-
-// helperKillParent starts a "waiting-child" that waits for an event that is
-// never set, with no lifeline, reports the child's pid once it waits, and
-// waits for it: it ends only when the test kills it.
-func helperKillParent(args []string) {
-	e, err := NewEvent()
-	if err != nil {
-		helperFatal("%v", err)
-	}
-	cmd := exec.Command(os.Args[0], "{event}")
-	cmd.Env = helperEnv("waiting-child")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		helperFatal("%v", err)
-	}
-	h := Command(cmd)
-	h.Pass("event", e)
-	if err := h.Start(); err != nil {
-		helperFatal("Start: %v", err)
-	}
-	r := killReport{ChildPid: cmd.Process.Pid}
-	// IsProcessInJob: Windows accepts PROCESS_QUERY_LIMITED_INFORMATION,
-	// Wine 8 wants PROCESS_QUERY_INFORMATION.
-	p, err := windows.OpenProcess(windows.PROCESS_QUERY_INFORMATION, false, uint32(r.ChildPid))
-	if err != nil {
-		helperFatal("OpenProcess: %v", err)
-	}
-	if err := winapi.IsProcessInJob(p, h.sys.job, &r.InJob); err != nil {
-		helperFatal("IsProcessInJob: %v", err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if line != "waiting\n" {
-		r.Err = fmt.Sprintf("child said %q, %v", line, err)
-	}
-	emit(r)
-	h.Wait()
-	helperFatal("child exited while its parent lived")
-}
-
-// helperWaitingChild waits without end for the event args[0], never set.
-func helperWaitingChild(args []string) {
-	e, err := OpenEvent(args[0])
-	if err != nil {
-		helperFatal("%v", err)
-	}
-	fmt.Println("waiting")
-	err = e.Wait(context.Background())
-	helperFatal("Wait returned %v", err)
 }
 
 // helperCommand returns a command that runs the named helper.
@@ -1011,162 +853,6 @@ func TestHandoffConcurrent(t *testing.T) {
 	}
 }
 
-// TestOpenRefuses passes an event and the lifeline to a child that tries
-// bogus values: each must fail with the right error, within a second.
-func TestOpenRefuses(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name, kind, value string
-		want              error
-	}{
-		{"unused value", "event", "49380", ErrNotInherited}, // 12345*4
-		// The largest value that parses. Sign-extended, it would be -4,
-		// GetCurrentProcessToken's pseudo-handle; it must name nothing.
-		{"0xFFFFFFFC", "event", "0xFFFFFFFC", ErrNotInherited},
-		{"own event", "event", "<own-event>", ErrNotInherited},
-		{"stdin", "event", "<stdin>", ErrWrongType}, // ErrNotInherited if stdin is not inheritable
-		{"lifeline as event", "event", "<parent>", ErrWrongType},
-		{"event as lifeline", "lifeline", "<event>", ErrWrongType},
-		{"stdin as lifeline", "lifeline", "<stdin>", ErrWrongType},
-		{"own process as lifeline", "lifeline", "<own-process>", ErrParentGone},
-		// The real ones, then the same again: accepted once, the handles are
-		// no longer inheritable.
-		{"event in hex", "event", "<event-hex>", nil},
-		{"lifeline", "lifeline", "<parent>", nil},
-		{"event again", "event", "<event>", ErrNotInherited},
-		{"lifeline again", "lifeline", "<parent>", ErrNotInherited},
-	}
-	cases := make([]openCase, len(tests))
-	for i, tt := range tests {
-		cases[i] = openCase{tt.name, tt.kind, tt.value}
-	}
-	b, err := json.Marshal(cases)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := helperCommand("open", "{event}", "{parent}")
-	cmd.Env = append(cmd.Env, "HANDOFF_CASES="+string(b))
-	h := Command(cmd)
-	h.Pass("event", testEvent(t))
-	lines, waited := startHandoff(t, h)
-	var results []openResult
-	readReport(t, lines, &results, helperTimeout)
-	*waited = true
-	if err := h.Wait(); err != nil {
-		t.Errorf("Wait() = %v", err)
-	}
-	if len(results) != len(tests) {
-		t.Fatalf("child reported %d results, want %d", len(results), len(tests))
-	}
-
-	for i, tt := range tests {
-		r := results[i]
-		t.Run(tt.name, func(t *testing.T) {
-			want := errName(tt.want)
-			switch tt.value {
-			case "49380":
-				if r.Before.Valid {
-					t.Fatalf("value %s is in use in the child: %v", r.Value, r.Before)
-				}
-				if r.Errno != uint32(windows.ERROR_INVALID_HANDLE) {
-					t.Errorf("Open %s(%q) = %s, want it to wrap ERROR_INVALID_HANDLE", tt.kind, r.Value, r.Msg)
-				}
-			case "<own-event>":
-				if !r.Before.Valid || r.Before.Inherit || r.Before.Type != "Event" {
-					t.Fatalf("child's own event %s: %v, want a valid Event, not inheritable", r.Value, r.Before)
-				}
-			case "<stdin>":
-				t.Logf("child's stdin %v", r.Before)
-				if !r.Before.Inherit {
-					want = "ErrNotInherited"
-				}
-			case "<parent>", "<event>":
-				if !r.Before.Inherit && tt.want != ErrNotInherited {
-					t.Fatalf("%s %s is not inheritable in the child: %v", tt.kind, r.Value, r.Before)
-				}
-			}
-			if r.Err != want {
-				t.Errorf("Open %s(%q) = %s (%s), want %s", tt.kind, r.Value, r.Err, r.Msg, want)
-			}
-			if r.Elapsed >= time.Second {
-				t.Errorf("Open %s(%q) took %v, want < 1s", tt.kind, r.Value, r.Elapsed)
-			}
-		})
-	}
-}
-
-// TestParentGone: a parent starts a child with an event and the lifeline,
-// and then exits by itself ("exit") or is killed ("kill") without setting
-// the event. The child and its broker must be gone within a second of the
-// parent's end: the parent's job closes with it. The child, which waits on
-// its lifeline, may see ErrParentGone before the job ends it; if it
-// reports anything, it must be that, within the same second, with its event
-// unset. That WaitParent notices the lifeline's end at all is
-// TestLifelineEnds'.
-func TestParentGone(t *testing.T) {
-	t.Parallel()
-	for _, how := range []string{"exit", "kill"} {
-		t.Run(how, func(t *testing.T) {
-			t.Parallel()
-			result := filepath.Join(tempDir(t), "result.json")
-			cmd := helperCommand("gone-parent")
-			cmd.Env = append(cmd.Env, "HANDOFF_RESULT="+result)
-			stdin, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			parent, lines := startWatched(t, cmd)
-			var r goneReport
-			readReport(t, lines, &r, helperTimeout)
-			if r.Err != "" {
-				t.Fatalf("gone-parent helper: %s", r.Err)
-			}
-			child := watch(t, "child", r.ChildPid)
-			broker := watch(t, "broker", r.BrokerPid)
-
-			if how == "exit" {
-				fmt.Fprintln(stdin, "exit")
-			} else if err := windows.TerminateProcess(parent, 0xBAD); err != nil {
-				t.Fatalf("TerminateProcess(parent) = %v", err)
-			}
-			if _, ok := waitGone(parent, helperTimeout); !ok {
-				t.Fatalf("parent still runs %v after it was told to end", helperTimeout)
-			}
-			ended := time.Now()
-			var code uint32
-			windows.GetExitCodeProcess(parent, &code)
-			if want := map[string]uint32{"exit": 0, "kill": 0xBAD}[how]; code != want {
-				t.Errorf("parent's exit code = %#x, want %#x", code, want)
-			}
-			for _, p := range []struct {
-				name string
-				h    windows.Handle
-			}{{"child", child}, {"broker", broker}} {
-				_, ok := waitGone(p.h, 5*gone-time.Since(ended))
-				took := time.Since(ended)
-				switch {
-				case !ok:
-					t.Errorf("the %s still runs %v after its parent's end", p.name, took)
-				case took > gone:
-					t.Errorf("the %s was gone %v after its parent's end, want < %v", p.name, took, gone)
-				default:
-					t.Logf("the %s was gone %v after its parent's end", p.name, took)
-				}
-			}
-
-			b, err := os.ReadFile(result)
-			if errors.Is(err, os.ErrNotExist) {
-				t.Logf("the child was ended before WaitParent returned")
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkGone(t, b, ended, "its parent's end")
-		})
-	}
-}
-
 // TestLifelineEnds: the process a child's lifeline names, its broker, ends
 // while the child waits: WaitParent must return ErrParentGone within a
 // second, with the event unset. The broker ends so when the parent's job
@@ -1230,77 +916,6 @@ func checkGone(t *testing.T, b []byte, ended time.Time, what string) {
 	}
 	if !r.EventUnset {
 		t.Errorf("child's event is set, want unset")
-	}
-}
-
-// TestKillParentKillsChild: killing a parent (TerminateProcess) whose child
-// waits without end must end the child within a second: its job object
-// closes with the parent.
-func TestKillParentKillsChild(t *testing.T) {
-	t.Parallel()
-	cmd := helperCommand("kill-parent")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	var r killReport
-	readReport(t, reports(out), &r, helperTimeout)
-	if r.Err != "" {
-		t.Fatalf("kill-parent helper: %s", r.Err)
-	}
-	child, err := windows.OpenProcess(windows.SYNCHRONIZE|windows.PROCESS_QUERY_INFORMATION|windows.PROCESS_TERMINATE, false, uint32(r.ChildPid))
-	if err != nil {
-		t.Fatalf("OpenProcess(child %d) = %v", r.ChildPid, err)
-	}
-	t.Cleanup(func() {
-		windows.TerminateProcess(child, 1)
-		windows.CloseHandle(child)
-	})
-	if !r.InJob {
-		t.Errorf("child is not in its Handoff's job")
-	}
-	var inJob, selfInJob bool
-	if err := winapi.IsProcessInJob(child, 0, &inJob); err != nil {
-		t.Fatalf("IsProcessInJob(child) = %v", err)
-	}
-	if err := winapi.IsProcessInJob(windows.CurrentProcess(), 0, &selfInJob); err != nil {
-		t.Fatalf("IsProcessInJob(self) = %v", err)
-	}
-	if !inJob || selfInJob {
-		t.Errorf("IsProcessInJob: child %v, test process %v; want true, false", inJob, selfInJob)
-	}
-	if s, err := windows.WaitForSingleObject(child, 0); s != uint32(windows.WAIT_TIMEOUT) {
-		t.Fatalf("child before the kill: WaitForSingleObject = %#x, %v; want WAIT_TIMEOUT", s, err)
-	}
-
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatalf("Kill() = %v", err)
-	}
-	killed := time.Now()
-	cmd.Wait()
-	s, err := windows.WaitForSingleObject(child, 10_000)
-	if s != windows.WAIT_OBJECT_0 {
-		t.Fatalf("child still runs 10s after its parent was killed: WaitForSingleObject = %#x, %v", s, err)
-	}
-	took := time.Since(killed)
-	var code uint32
-	windows.GetExitCodeProcess(child, &code)
-	t.Logf("child ended %v after its parent was killed, exit code %#x", took, code)
-	if took > gone {
-		t.Errorf("child ended %v after its parent was killed, want < %v", took, gone)
-	}
-	// The child ends by itself only through helperFatal, with 3. Killed
-	// with its job, it ends with 0 under Wine 8.
-	if code == 3 {
-		t.Errorf("child's exit code = %d: it ended by itself, want it killed", code)
 	}
 }
 

@@ -2,8 +2,12 @@
 
 package handoff
 
+// Tools of the Linux and pipe-backend tests: helper commands, JSON reports,
+// the values a child got, the state of a process.
+
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // helperCommand returns a Handoff of the test binary running helper with
@@ -26,6 +31,28 @@ func helperCommand(t *testing.T, helper string, args ...string) (*Handoff, *bufi
 		t.Fatal(err)
 	}
 	return Command(cmd), bufio.NewScanner(out)
+}
+
+// checkPassedValues checks that a child got, as event and lifeline, the
+// values h passed.
+func checkPassedValues(t *testing.T, h *Handoff, event, lifeline int) {
+	t.Helper()
+	eventValue, _ := h.Value("event")
+	lifelineValue, _ := h.Value(LifelineName)
+	if event != int(eventValue) || lifeline != int(lifelineValue) {
+		t.Errorf("child got event %d, lifeline %d; parent passed %d, %d", event, lifeline, eventValue, lifelineValue)
+	}
+}
+
+// wokeBy waits up to 10 s for ev to be set or parent to end, and names
+// what woke it: "signaled", or the sentinel error.
+func wokeBy(ev *Event, parent *Lifeline) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ev.WaitParent(ctx, parent); err != nil {
+		return sentinel(err), err
+	}
+	return "signaled", nil
 }
 
 // writeReport writes what a helper child observed as one JSON line.

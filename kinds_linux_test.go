@@ -1,5 +1,8 @@
 package handoff
 
+// The identity check of TestKinds on Linux: kcmp against the parent's
+// descriptor.
+
 import (
 	"os"
 

@@ -2,6 +2,9 @@
 
 package handoff
 
+// Every kind of object, on every backend: events, semaphores, shared memory,
+// the handles argument, and the ready gate.
+
 import (
 	"bufio"
 	"bytes"

@@ -1,5 +1,8 @@
 package handoff
 
+// The identity check of TestKinds on Windows: CompareObjectHandles against
+// the parent's handle.
+
 import (
 	"os"
 	"unsafe"

@@ -1,5 +1,8 @@
 package handoff
 
+// TestMain and the helper processes: the test binary as its own child, the
+// registry of helpers, and the tools every test file shares.
+
 import (
 	"context"
 	"errors"
@@ -121,6 +124,19 @@ func helperEnv(helper string, more ...string) []string {
 	useHelper(helper)
 	env := append(os.Environ(), "HANDOFF_TEST_HELPER="+helper, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
 	return append(env, more...)
+}
+
+// trackedEnv, where set (Linux), returns for a test the environment of the
+// helpers it starts, marked so that any left running fails the test.
+var trackedEnv func(t *testing.T) func(helper string) []string
+
+// testEnv returns for a test the environment of the helpers it starts:
+// trackedEnv's where it is set, else helperEnv's.
+func testEnv(t *testing.T) func(helper string) []string {
+	if trackedEnv != nil {
+		return trackedEnv(t)
+	}
+	return func(helper string) []string { return helperEnv(helper) }
 }
 
 // testEvent returns a new event, closed at the end of the test.

@@ -1,5 +1,8 @@
 package handoff
 
+// Start on Linux: the parent-death signal holds when Start is called from a
+// thread that exits.
+
 import (
 	"errors"
 	"os"

@@ -1,5 +1,8 @@
 package handoff
 
+// Start on Windows: the child in its job, without a console, the SysProcAttr
+// refusals, and the checks of the handle list and the broker.
+
 import (
 	"bufio"
 	"context"

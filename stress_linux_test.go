@@ -2,10 +2,11 @@
 
 package handoff
 
-// Hardening tests (Linux): wrong values beyond TestOpenRefuses, 50 launches
-// at once, the parent or the child killed at each step, a child that hangs,
-// and a soak of 1,000 handoffs. Each test reports its figures with t.Logf;
-// run them with -v to see them:
+// Hardening tests (Linux): wrong values beyond TestOpenRefuses, the parent
+// or the child killed at each step, a child that hangs; and the fuzz
+// fixtures. With TestConcurrentLaunches (launches_test.go) and TestSoak
+// (soak_test.go) they are the stress tests; each reports its figures with
+// t.Logf; run them with -v to see them:
 //
 //	go test -race -v -run '^(TestConcurrentLaunches|TestKillParent|TestKillChild|TestHangingChild|TestSoak)$' .
 //
@@ -20,9 +21,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -31,7 +32,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,6 +45,7 @@ func init() {
 	registerHelper("stepwise", helperStepwise)
 	registerHelper("hang", helperHang)
 	registerHelper("open-more", helperOpenMore)
+	registerHelper("sleep", func([]string) { time.Sleep(time.Minute) })
 	fuzzPlatform.fixtures = linuxFuzzFixtures
 	fuzzPlatform.state = fdState
 	fuzzPlatform.open = openDescriptors
@@ -241,10 +242,6 @@ func helperHang(args []string) {
 
 // --- 1. fuzz fixtures ----------------------------------------------------------
 
-// fuzzFixtureMin is where the fuzz fixtures are put: at the same numbers in
-// every process, so that the committed seeds name them.
-const fuzzFixtureMin = 900
-
 // linuxFuzzFixtures makes descriptors that look inherited (no close-on-exec),
 // from fuzzFixtureMin up: an eventfd (event 900), a pidfd of this process's
 // parent (lifeline 901), a pidfd of this process (902: not the parent), a
@@ -259,43 +256,18 @@ func linuxFuzzFixtures(tb testing.TB) []fuzzFixture {
 	var fixtures []fuzzFixture
 	add := func(name string, fd int, err error, event, lifeline error) {
 		tb.Helper()
-		if err != nil {
-			tb.Fatalf("fixture %s: %v", name, err)
-		}
-		// F_DUPFD, not F_DUPFD_CLOEXEC: the copy is not close-on-exec.
-		nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD, fuzzFixtureMin)
-		unix.Close(fd)
-		if err != nil {
-			tb.Fatalf("fixture %s: fcntl(F_DUPFD): %v", name, err)
-		}
-		// Pretend the fixture was inherited: OpenEvent accepts only
-		// descriptors open when the package was initialized.
-		inherited[nfd] = identify(nfd)
-		tb.Cleanup(func() {
-			delete(inherited, nfd)
-			unix.Close(nfd)
-		})
-		var st unix.Stat_t
-		if err := unix.Fstat(nfd, &st); err != nil {
-			tb.Fatalf("fixture %s: %v", name, err)
-		}
-		fixtures = append(fixtures, fuzzFixture{
-			name:     fmt.Sprintf("%s (fd %d)", name, nfd),
-			value:    uintptr(nfd),
-			event:    event,
-			lifeline: lifeline,
-			arm: func() error {
-				_, err := unix.FcntlInt(uintptr(nfd), unix.F_SETFD, 0)
-				return err
+		fixtures = append(fixtures, unixFuzzFixture(tb, name, fd, err, event, lifeline,
+			// Pretend the fixture was inherited: OpenEvent accepts only
+			// descriptors open when the package was initialized.
+			func(nfd int, _ *unix.Stat_t) func() {
+				inherited[nfd] = identify(nfd)
+				return func() { delete(inherited, nfd) }
 			},
-			same: func(h uintptr) bool {
+			func(h uintptr, nfd int, st *unix.Stat_t) bool {
 				var got unix.Stat_t
 				same, err := kcmpSame(os.Getpid(), int(h), os.Getpid(), nfd)
-				return int(h) == nfd && same && err == nil &&
-					unix.Fstat(int(h), &got) == nil && got.Dev == st.Dev && got.Ino == st.Ino
-			},
-			inheritable: func() bool { return !cloexecFlag(nfd) },
-		})
+				return same && err == nil && unix.Fstat(int(h), &got) == nil && got.Dev == st.Dev && got.Ino == st.Ino
+			}))
 	}
 	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	add("an eventfd", fd, err, nil, ErrWrongType)
@@ -335,160 +307,7 @@ func fdState(v uintptr) string {
 	return fmt.Sprintf("flags %#x %s", flags, target)
 }
 
-// --- 2. races --------------------------------------------------------------------
-
-// TestConcurrentLaunches starts 50 children at once from 50 goroutines, each
-// with its own event, all 50 events open in this process throughout. Each
-// child reports its descriptors without close-on-exec, which must be stdio,
-// its event and its lifeline; kcmp proves that the child's event is its own
-// parent-side event, and that none of the other 49 events is among any of the
-// child's descriptors (close-on-exec or not).
-func TestConcurrentLaunches(t *testing.T) {
-	const n = 50
-	rounds := 1
-	if os.Getenv("HANDOFF_STRESS") == "full" {
-		rounds = 4
-	}
-	token := newToken(t)
-	leaks, checks := 0, 0
-	start := time.Now()
-	for round := range rounds {
-		l, c := concurrentRound(t, n, fmt.Sprintf("%s.%d", token, round))
-		leaks += l
-		checks += c
-	}
-	t.Logf("cross-leaks: %d of %d checks (%d rounds of %d launches at once, %d*%d checks each) in %v",
-		leaks, checks, rounds, n, n, n-1, time.Since(start).Round(time.Millisecond))
-	if leaks != 0 {
-		t.Errorf("cross-leaks: %d, want 0", leaks)
-	}
-}
-
-type launched struct {
-	h   *Handoff
-	out *bufio.Scanner
-	r   report
-	err error
-}
-
-func concurrentRound(t *testing.T, n int, token string) (leaks, checks int) {
-	t.Helper()
-	events := make([]*Event, n)
-	for i := range events {
-		events[i] = testEvent(t)
-	}
-	kids := make([]launched, n)
-	var ready, done sync.WaitGroup
-	gate := make(chan struct{})
-	for i := range kids {
-		k := &kids[i]
-		cmd := exec.Command(os.Args[0], "{event}", "{parent}")
-		cmd.Env = tokenEnv(token, "child")
-		cmd.Stderr = os.Stderr
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		k.h, k.out = Command(cmd), bufio.NewScanner(out)
-		k.h.Pass("event", events[i])
-		ready.Add(1)
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			ready.Done()
-			<-gate
-			if k.err = k.h.Start(); k.err != nil {
-				return
-			}
-			if !k.out.Scan() {
-				k.err = fmt.Errorf("child wrote no report: %v", k.out.Err())
-				return
-			}
-			k.err = unmarshalReport(k.out.Bytes(), &k.r)
-		}()
-	}
-	ready.Wait()
-	close(gate) // all 50 Start at once
-	done.Wait()
-	defer func() {
-		for i, k := range kids {
-			if k.h.Cmd.Process == nil {
-				continue
-			}
-			events[i].Set()
-			if err := k.h.Wait(); err != nil {
-				t.Errorf("child %d: Wait: %v", i, err)
-			}
-		}
-	}()
-	for i, k := range kids {
-		if k.err != nil {
-			t.Fatalf("child %d: %v", i, k.err)
-		}
-		if k.r.Err != "" {
-			t.Fatalf("child %d: %s", i, k.r.Err)
-		}
-	}
-
-	// All 50 children are running, blocked on their events.
-	me := os.Getpid()
-	for i, k := range kids {
-		same, err := kcmpSame(me, int(events[i].Handle()), k.r.Pid, k.r.Event)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !same {
-			t.Errorf("child %d: its fd %d is not its parent-side event", i, k.r.Event)
-		}
-		if inh := k.r.Inherited; len(inh) != 5 || !strings.HasSuffix(inh[3], "anon_inode:[eventfd]") || !strings.HasSuffix(inh[4], "anon_inode:[pidfd]") {
-			t.Errorf("child %d inherited %q, want stdio, the event and the lifeline only", i, k.r.Inherited)
-		}
-		fds := childFDs(t, k.r.Pid)
-		for j := range kids {
-			if j == i {
-				continue
-			}
-			checks++
-			for _, fd := range fds {
-				same, err := kcmpSame(me, int(events[j].Handle()), k.r.Pid, fd)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if same {
-					leaks++
-					t.Errorf("child %d holds the event of child %d as its fd %d", i, j, fd)
-					break
-				}
-			}
-		}
-	}
-	return leaks, checks
-}
-
-func unmarshalReport(b []byte, r *report) error {
-	if err := json.Unmarshal(b, r); err != nil {
-		return fmt.Errorf("child report %q: %w", b, err)
-	}
-	return nil
-}
-
-// childFDs returns every open descriptor of process pid.
-func childFDs(t *testing.T, pid int) []int {
-	t.Helper()
-	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fds []int
-	for _, e := range entries {
-		if fd, err := strconv.Atoi(e.Name()); err == nil {
-			fds = append(fds, fd)
-		}
-	}
-	return fds
-}
-
-// --- 3. faults -------------------------------------------------------------------
+// --- 2. faults -------------------------------------------------------------------
 
 // faultFigures collects the figures of one fault repeated.
 type faultFigures struct {
@@ -829,13 +648,7 @@ func killChildOnce(t *testing.T, token, fifo, step, via string) (time.Duration, 
 		}
 		wait = h.Wait
 	} else {
-		cmd = exec.Command(via, "-timeout", "20s", "--", os.Args[0], "{event}", "{parent}")
-		cmd.Env = env
-		cmd.Stdout = w
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd = startViaProgram(t, via, 20*time.Second, env, w, &stderr)
 		wait = cmd.Wait
 	}
 	w.Close()
@@ -922,6 +735,20 @@ func killChildOnce(t *testing.T, token, fifo, step, via string) (time.Duration, 
 	return took, nil
 }
 
+// startViaProgram starts program (handoff-parent) with -timeout timeout
+// and the test binary as its child, with env, stdout and stderr.
+func startViaProgram(t *testing.T, program string, timeout time.Duration, env []string, stdout io.Writer, stderr *bytes.Buffer) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(program, "-timeout", timeout.String(), "--", os.Args[0], "{event}", "{parent}")
+	cmd.Env = env
+	cmd.Stdout = stdout
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
 // waitWithin runs wait, killing cmd if it has not returned after limit.
 func waitWithin(cmd *exec.Cmd, wait func() error, limit time.Duration) error {
 	timer := time.AfterFunc(limit, func() { cmd.Process.Kill() })
@@ -1005,13 +832,7 @@ func hangOnce(t *testing.T, token string, deadline time.Duration, via, program s
 		ev.Set()
 		wait = h.Wait
 	} else {
-		cmd = exec.Command(program, "-timeout", deadline.String(), "--", os.Args[0], "{event}", "{parent}")
-		cmd.Env = tokenEnv(token, "hang")
-		cmd.Stdout = w
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd = startViaProgram(t, program, deadline, tokenEnv(token, "hang"), w, &stderr)
 		wait = cmd.Wait
 	}
 	w.Close()
@@ -1205,8 +1026,7 @@ func extraPidfd(exited bool) *extra {
 		cmd := exec.Command(os.Args[0])
 		cmd.Env = helperEnv("sleep")
 		if exited {
-			cmd.Env = helperEnv("open", "event", "abc")
-			cmd.Args = append(cmd.Args, "event", "abc")
+			cmd.Env = helperEnv("exit-at-once")
 		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -2,6 +2,8 @@
 
 package handoff
 
+// Start's close-on-exec sweep, on Linux and the pipe backend.
+
 import (
 	"fmt"
 	"os"

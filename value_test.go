@@ -1,5 +1,7 @@
 package handoff
 
+// ParseValue and FormatValue: the strict syntax of a handle value.
+
 import (
 	"errors"
 	"runtime"

@@ -2,6 +2,8 @@
 
 package e2e
 
+// The C pair, built and run through its self-test.
+
 import (
 	"fmt"
 	"os"

@@ -2,6 +2,9 @@
 
 package e2e
 
+// The Go programs end to end: the default run, the classic pair, the probe,
+// wrong values and handles, timeouts, traces, and a parent that dies.
+
 import (
 	"encoding/json"
 	"fmt"
@@ -221,24 +224,30 @@ func TestWrongHandle(t *testing.T) {
 // TestTimeout runs a child that never exits with -timeout 2s: the parent must
 // kill it and exit with the timeout code soon after the deadline.
 func TestTimeout(t *testing.T) {
-	both(t, func(t *testing.T, p platform) {
-		env, _ := token(t)
-		r := p.run(t, limit, []string{env}, "handoff-parent", "-timeout", "2s", "--", p.path("probe"), "-sleep", "1h", "{event}")
-		if r.code != codeTimeout {
-			t.Fatalf("exit %d, want %d (timeout)\n%v", r.code, codeTimeout, r)
-		}
-		if r.elapsed < 2*time.Second || r.elapsed > 8*time.Second {
-			t.Errorf("took %v, want 2s to 8s", r.elapsed)
-		}
-		index(t, r.stdout, "# sleeping 1h0m0s") // the child did run
-		index(t, r.stdout, "[PARENT] timeout: the child did not exit within 2s; killed it")
-		if !strings.Contains(r.stderr, "handoff-parent: timeout") {
-			t.Errorf("stderr %q, want handoff-parent: timeout...", r.stderr)
-		}
-		if d := gone(t, env, 5*time.Second); d > 0 {
-			t.Logf("child gone %v after the parent exited", d)
-		}
-	})
+	both(t, func(t *testing.T, p platform) { checkTimeout(t, p, "handoff-parent") })
+}
+
+// checkTimeout runs parent (handoff-parent or cparent) with -timeout 2s and
+// a child that never exits: the parent must kill it and exit with the
+// timeout code soon after the deadline, and say so.
+func checkTimeout(t *testing.T, p platform, parent string) {
+	t.Helper()
+	env, _ := token(t)
+	r := p.run(t, limit, []string{env}, parent, "-timeout", "2s", "--", p.path("probe"), "-sleep", "1h", "{event}")
+	if r.code != codeTimeout {
+		t.Fatalf("exit %d, want %d (timeout)\n%v", r.code, codeTimeout, r)
+	}
+	if r.elapsed < 2*time.Second || r.elapsed > 8*time.Second {
+		t.Errorf("took %v, want 2s to 8s", r.elapsed)
+	}
+	index(t, r.stdout, "# sleeping 1h0m0s") // the child did run
+	index(t, r.stdout, "[PARENT] timeout: the child did not exit within 2s; killed it")
+	if !strings.Contains(r.stderr, parent+": timeout") {
+		t.Errorf("stderr %q, want %s: timeout...", r.stderr, parent)
+	}
+	if d := gone(t, env, 5*time.Second); d > 0 {
+		t.Logf("child gone %v after the parent exited", d)
+	}
 }
 
 // event is one line of handoff-parent -json.
@@ -427,15 +436,7 @@ func TestKillParent(t *testing.T) {
 			cmd.Wait()
 			t.Fatalf("the child did not start sleeping:\n%s", out)
 		}
-		var child []int
-		for _, pid := range withToken(t, env) {
-			if pid != cmd.Process.Pid {
-				child = append(child, pid)
-			}
-		}
-		if len(child) == 0 {
-			t.Fatalf("no child process found by its environment; parent %d\n%s", cmd.Process.Pid, out)
-		}
+		child := childrenOf(t, env, cmd, out)
 		if err := cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}
@@ -483,13 +484,7 @@ func TestParentDies(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmd.Wait()
-		at := out.waitEOF(time.Now().Add(5 * time.Second))
-		errOut.waitEOF(time.Now().Add(5 * time.Second))
-		if at.IsZero() {
-			t.Fatalf("the child still runs 5s after its parent was killed:\n%s", out)
-		}
-		d := at.Sub(killed)
-		t.Logf("child ended %v after its parent was killed", d)
+		d := endedAfterKill(t, out, errOut, killed)
 		index(t, out.String(), "[CHILD] exiting with code 6")
 		if !strings.Contains(errOut.String(), "handoff-child: wait for event "+ev+": parent gone") {
 			t.Errorf("child's stderr %q, want handoff-child: ... parent gone", errOut)

@@ -2,6 +2,9 @@
 
 package e2e
 
+// Go and C programs mixed: each parent with each child, refusals, a
+// grandparent, and a C parent that dies or is killed.
+
 import (
 	"fmt"
 	"os/exec"
@@ -316,13 +319,7 @@ func TestInteropParentDies(t *testing.T) {
 		ppid := match(t, out.String(), `\[CLASSIC PARENT\] created inheritable lifeline, handle \d+ \(pid (\d+)\)`)[1]
 		index(t, out.String(), fmt.Sprintf("[CHILD] verified lifeline %s: inherited, type %s, parent pid %s", s.lifeline, p.observed(t)["parent"], ppid))
 		killed := killWait(t, cmd)
-		at := out.waitEOF(time.Now().Add(5 * time.Second))
-		errOut.waitEOF(time.Now().Add(5 * time.Second))
-		if at.IsZero() {
-			t.Fatalf("the child still runs 5s after its parent was killed:\n%s", out)
-		}
-		d := at.Sub(killed)
-		t.Logf("child ended %v after its parent was killed", d)
+		d := endedAfterKill(t, out, errOut, killed)
 		index(t, out.String(), "[CHILD] stopped waiting: parent gone")
 		index(t, out.String(), "[CHILD] exiting with code 6")
 		if !strings.Contains(errOut.String(), "cchild: wait for event "+s.event+": parent gone") {
@@ -342,15 +339,7 @@ func TestInteropKillCParent(t *testing.T) {
 	bothC(t, func(t *testing.T, p platform) {
 		env, _ := token(t)
 		cmd, out, _ := startUntil(t, p, env, "# sleeping", "cparent", "--", p.path("probe"), "-sleep", "1h", "{event}", "{parent}")
-		var child []int
-		for _, pid := range withToken(t, env) {
-			if pid != cmd.Process.Pid {
-				child = append(child, pid)
-			}
-		}
-		if len(child) == 0 {
-			t.Fatalf("no child process found by its environment; parent %d\n%s", cmd.Process.Pid, out)
-		}
+		child := childrenOf(t, env, cmd, out)
 		killWait(t, cmd)
 		d := gone(t, env, 5*time.Second)
 		t.Logf("child %v gone %v after the parent was killed", child, d)
@@ -459,22 +448,7 @@ func checkProbe(t *testing.T, p platform, out, event, lifeline string) {
 // exit with handoff-parent's code.
 func TestInteropCParentEnds(t *testing.T) {
 	bothC(t, func(t *testing.T, p platform) {
-		t.Run("timeout", func(t *testing.T) {
-			env, _ := token(t)
-			r := p.run(t, limit, []string{env}, "cparent", "-timeout", "2s", "--", p.path("probe"), "-sleep", "1h", "{event}")
-			if r.code != codeTimeout {
-				t.Fatalf("exit %d, want %d (timeout)\n%v", r.code, codeTimeout, r)
-			}
-			if r.elapsed < 2*time.Second || r.elapsed > 8*time.Second {
-				t.Errorf("took %v, want 2s to 8s", r.elapsed)
-			}
-			index(t, r.stdout, "# sleeping 1h0m0s")
-			index(t, r.stdout, "[PARENT] timeout: the child did not exit within 2s; killed it")
-			if !strings.Contains(r.stderr, "cparent: timeout") {
-				t.Errorf("stderr %q, want cparent: timeout...", r.stderr)
-			}
-			gone(t, env, 5*time.Second)
-		})
+		t.Run("timeout", func(t *testing.T) { checkTimeout(t, p, "cparent") })
 		t.Run("not-ready", func(t *testing.T) {
 			r := p.run(t, limit, nil, "cparent", "--", p.path("probe"), "{ready}", "{event}")
 			if r.code != codeChildFailed {

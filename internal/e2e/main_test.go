@@ -446,6 +446,38 @@ func token(t *testing.T) (env, value string) {
 	return "HANDOFF_E2E_TOKEN=" + value, value
 }
 
+// endedAfterKill waits up to 5 s for the end of the output and error
+// output of a child whose parent was killed at killed, and returns how long
+// after the kill its output ended; it fails t if it did not.
+func endedAfterKill(t *testing.T, out, errOut *lines, killed time.Time) time.Duration {
+	t.Helper()
+	at := out.waitEOF(time.Now().Add(5 * time.Second))
+	errOut.waitEOF(time.Now().Add(5 * time.Second))
+	if at.IsZero() {
+		t.Fatalf("the child still runs 5s after its parent was killed:\n%s", out)
+	}
+	d := at.Sub(killed)
+	t.Logf("child ended %v after its parent was killed", d)
+	return d
+}
+
+// childrenOf returns the pids of the live processes with the token entry
+// env other than cmd's, and fails t if there is none; out is cmd's output,
+// for the message.
+func childrenOf(t *testing.T, env string, cmd *exec.Cmd, out fmt.Stringer) []int {
+	t.Helper()
+	var child []int
+	for _, pid := range withToken(t, env) {
+		if pid != cmd.Process.Pid {
+			child = append(child, pid)
+		}
+	}
+	if len(child) == 0 {
+		t.Fatalf("no child process found by its environment; parent %d\n%s", cmd.Process.Pid, out)
+	}
+	return child
+}
+
 // withToken returns the pids of the live processes whose environment holds
 // the token entry env: Wine's processes too, whose Linux environment is
 // their Windows one.

@@ -2,6 +2,9 @@
 
 package e2e
 
+// Many children at once, their traces, a big message, and children that
+// never say ready.
+
 import (
 	"fmt"
 	"hash/fnv"

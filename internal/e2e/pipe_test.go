@@ -2,4 +2,6 @@
 
 package e2e
 
+// The same tests against the pipe backend's build.
+
 func init() { pipeBackend = true }
