@@ -496,19 +496,6 @@ func pipeFDState(v uintptr) string {
 	return fmt.Sprintf("flags %#x %s %d %d", flags, fdKind(int(v)), dev, ino)
 }
 
-// releasePastMax checks, on a semaphore at 0, what Release promises on the
-// pipe backend: the FIFO holding the count bounds it, far below
-// MaxSemaphore, and a release that does not fit is an error.
-func releasePastMax(t *testing.T, sem *Semaphore) {
-	t.Helper()
-	if err := sem.Release(MaxSemaphore); err == nil {
-		t.Fatalf("Release(MaxSemaphore) at 0 = nil error; a FIFO cannot hold that count")
-	}
-	if err := sem.Release(1); err == nil {
-		t.Errorf("Release(1) on a full FIFO = nil error")
-	}
-}
-
 // holdEventOpen is parentEnd.lifelineAlone of the pipe backend: there is no
 // parent-death signal, but the event's pipe reports its last write end's
 // close, which the parent's end is. A "hold-2s" process keeps a write end
@@ -527,4 +514,10 @@ func holdEventOpen(_ *exec.Cmd, ev *Event) {
 	if err := holder.Start(); err != nil {
 		panic(err)
 	}
+}
+
+// helperStarts adds to the helpers that the registered helper name starts
+// itself: for a helper whose children depend on the platform.
+func helperStarts(name string, starts ...string) {
+	checkedHelpers[name] = append(checkedHelpers[name], starts...)
 }

@@ -66,12 +66,6 @@ func registerHelper(name string, f func(args []string), starts ...string) {
 	checkedHelpers[name] = append(checkedHelpers[name], starts...)
 }
 
-// helperStarts adds to the helpers that the registered helper name starts
-// itself: for a helper whose children depend on the platform.
-func helperStarts(name string, starts ...string) {
-	checkedHelpers[name] = append(checkedHelpers[name], starts...)
-}
-
 // useHelper records that a test starts the named helper, and the helpers it
 // starts in turn.
 func useHelper(name string) {

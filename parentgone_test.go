@@ -64,18 +64,6 @@ type procWatch struct {
 	wait func(limit time.Duration) (at int64, gone bool)
 }
 
-// pollGone is a procWatch.wait for a platform that can only poll running.
-func pollGone(running func() bool) func(time.Duration) (int64, bool) {
-	return func(limit time.Duration) (int64, bool) {
-		for end := time.Now().Add(limit); running(); time.Sleep(5 * time.Millisecond) {
-			if time.Now().After(end) {
-				return monotonic(), false
-			}
-		}
-		return monotonic(), true
-	}
-}
-
 // parentLimit is how soon a child must see its parent's end, or be gone.
 const parentLimit = time.Second
 

@@ -8,6 +8,7 @@ package handoff
 import (
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,3 +37,15 @@ func monotonic() int64 {
 
 // tempDir is t.TempDir.
 func tempDir(t *testing.T) string { return t.TempDir() }
+
+// pollGone is a procWatch.wait for a platform that can only poll running.
+func pollGone(running func() bool) func(time.Duration) (int64, bool) {
+	return func(limit time.Duration) (int64, bool) {
+		for end := time.Now().Add(limit); running(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(end) {
+				return monotonic(), false
+			}
+		}
+		return monotonic(), true
+	}
+}
