@@ -334,7 +334,21 @@ func (r result) String() string {
 	return fmt.Sprintf("exit %d after %v\n--- stdout:\n%s--- stderr:\n%s", r.code, r.elapsed.Round(time.Millisecond), r.stdout, r.stderr)
 }
 
-// run runs program name of p to its end, killing it after limit.
+// wineNoiseLine is a line that Wine 10's client code writes to a process's
+// standard error when its request to the wineserver fails as the process
+// is being torn down ("wine client error:6a0: sendmsg: Socket operation on
+// non-socket"), seen now and then as a job ends its processes: the
+// runtime's words, not the program's, which Windows never writes.
+var wineNoiseLine = regexp.MustCompile(`(?m)^wine client error:[0-9a-f]+: [^\n]*\n?`)
+
+// wineNoise splits stderr into what the program wrote and Wine's own lines.
+func wineNoise(stderr string) (kept, noise string) {
+	noise = strings.Join(wineNoiseLine.FindAllString(stderr, -1), "")
+	return wineNoiseLine.ReplaceAllString(stderr, ""), noise
+}
+
+// run runs program name of p to its end, killing it after limit. Under
+// Wine, Wine's own lines are left out of its standard error, and logged.
 func (p platform) run(t *testing.T, limit time.Duration, env []string, name string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
@@ -345,6 +359,13 @@ func (p platform) run(t *testing.T, limit time.Duration, env []string, name stri
 	start := time.Now()
 	err := cmd.Run()
 	r := result{code: -1, elapsed: time.Since(start), stdout: crlf(stdout.String()), stderr: crlf(stderr.String())}
+	if p.name == "windows" {
+		var noise string
+		r.stderr, noise = wineNoise(r.stderr)
+		if noise != "" {
+			t.Logf("%s %q: Wine's own lines on stderr, left out:\n%s", name, args, noise)
+		}
+	}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
