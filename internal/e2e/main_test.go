@@ -142,7 +142,8 @@ func wineReady() error {
 
 // warmWine starts the Wine session with its standard files on /dev/null and
 // keeps the server running after its last client, so that no Wine service
-// process inherits a test's pipes or environment (WINE.md, trap 2), and
+// process inherits a test's pipes or environment (see the exec wrapper
+// of tools/wine), and
 // checks that a Windows program runs.
 func warmWine(dir string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
