@@ -53,7 +53,7 @@ func running(p windows.Handle) bool {
 
 // leftovers returns the running processes of the test binary, other than
 // this one, that were created since, waiting up to d for them to end: in
-// TestFaults, which runs alone, every such process belongs to the case that
+// the fault tests, which run alone, every such process belongs to the case that
 // began at since.
 func leftovers(t *testing.T, since time.Time, d time.Duration) (time.Duration, []string) {
 	t.Helper()
