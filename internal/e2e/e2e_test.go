@@ -464,18 +464,7 @@ func TestKillParent(t *testing.T) {
 func TestParentDies(t *testing.T) {
 	both(t, func(t *testing.T, p platform) {
 		env, _ := token(t)
-		cmd := p.command(t.Context(), []string{env}, "classicparent", "-lifeline", "-noset", p.path("handoff-child"))
-		out := pipe(t, cmd, "stdout")
-		errOut := pipe(t, cmd, "stderr")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		closeWriters(cmd)
-		if !out.waitFor("[CHILD] waiting for the event", time.Now().Add(limit)) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("the child did not wait:\n%s\n%s", out, errOut)
-		}
+		cmd, out, errOut := startUntil(t, p, env, "[CHILD] waiting for the event", "classicparent", "-lifeline", "-noset", p.path("handoff-child"))
 		ev := match(t, out.String(), `\[CLASSIC PARENT\] created inheritable event, handle (\d+)`)[1]
 		m := match(t, out.String(), `\[CLASSIC PARENT\] created inheritable lifeline, handle (\d+) \(pid (\d+)\)`)
 		index(t, out.String(), fmt.Sprintf("[CHILD] verified lifeline %s: inherited, type %s, parent pid %s", m[1], p.observed(t)["parent"], m[2]))

@@ -315,6 +315,11 @@ func TestInteropParentDies(t *testing.T) {
 	bothC(t, func(t *testing.T, p platform) {
 		env, _ := token(t)
 		cmd, out, errOut := startUntil(t, p, env, "[CHILD] waiting for the event", "classicparent", "-lifeline", "-noset", p.path("cchild"))
+		// The classic parent says whom it started once CreateProcess or
+		// fork has returned, which may be after the child's first lines.
+		if !out.waitFor("[CLASSIC PARENT] started child pid", time.Now().Add(limit)) {
+			t.Fatalf("classicparent never said whom it started:\n%s", out)
+		}
 		s := sentBy(t, out.String(), "classicparent")
 		ppid := match(t, out.String(), `\[CLASSIC PARENT\] created inheritable lifeline, handle \d+ \(pid (\d+)\)`)[1]
 		index(t, out.String(), fmt.Sprintf("[CHILD] verified lifeline %s: inherited, type %s, parent pid %s", s.lifeline, p.observed(t)["parent"], ppid))
