@@ -36,9 +36,6 @@ import (
 // (macOS hashes the pipe's address).
 func checkKind(c *candidate, info *fdInfo) (sysHandle, error) {
 	got := describe(&c.st, info.status)
-	if c.fd <= 2 {
-		return closedHandle, c.fail(ErrWrongType, "descriptor is standard input, output or error (%s), never a handed-over %s", got, c.want)
-	}
 	fifo := c.st.Mode&unix.S_IFMT == unix.S_IFIFO
 	mode := info.status & unix.O_ACCMODE
 	h := sysHandle{fd: c.fd, r: -1, w: -1}
@@ -70,14 +67,6 @@ func checkKind(c *candidate, info *fdInfo) (sysHandle, error) {
 			return closedHandle, err
 		}
 		h.r = c.fd
-	}
-	// Reads and writes must not block: Reset, Acquire and Release count on
-	// EAGAIN. The flag belongs to the open file, shared with the parent's
-	// descriptor, which has it already.
-	if (fifo && c.want != kindFile) && info.status&unix.O_NONBLOCK == 0 {
-		if err := unix.SetNonblock(c.fd, true); err != nil {
-			return closedHandle, c.failed(os.NewSyscallError("fcntl", err))
-		}
 	}
 	return h, nil
 }
@@ -168,6 +157,10 @@ type fdID struct {
 func identify(st *unix.Stat_t) fdID {
 	return fdID{dev: uint64(st.Dev), ino: uint64(st.Ino), mode: uint32(st.Mode) & unix.S_IFMT}
 }
+
+// distinct reports whether id tells its object from every other: it has an
+// inode number (OpenBSD's and DragonFly's pipes have none).
+func (id fdID) distinct() bool { return id.ino != 0 }
 
 // inheritedScanMax bounds the descriptors that inheritedAtStart looks at
 // one by one where it cannot list them (see openDescriptors): a fresh
