@@ -97,7 +97,7 @@ func (h *Handoff) Pass(name string, obj Object) {
 	case h.index(name) >= 0:
 		h.err = fmt.Errorf("handoff: name %q passed twice", name)
 	case obj == nil || isNilObject(obj):
-		h.err = fmt.Errorf("handoff: %q: nil object", name)
+		h.err = fmt.Errorf("handoff: name %q: nil object", name)
 	default:
 		h.passed = append(h.passed, passed{name, obj})
 	}
