@@ -110,16 +110,17 @@ func readFdinfo(fd int) (fdInfo, error) {
 // once the parent has closed its copy of the event too: the kernel then
 // gives the lowest free id, which may be the same, to the next eventfd.
 // Without /proc no record can be made, and every open fails saying so.
-var inherited = recordInherited()
+var inherited = recordInherited(procSelfFds())
 
-func recordInherited() map[int]fdID {
-	fds, err := procSelfFds()
+// recordInherited makes the record from fds, the list of /proc/self/fd,
+// or, if err says it could not be read, keeps why in record.err.
+func recordInherited(fds []int, err error) map[int]fdID {
 	if err != nil {
 		record.err = fmt.Errorf("cannot tell inherited descriptors without /proc (is it mounted?): %w", err)
 		// Still, no descriptor this process inherited goes on to its
 		// children unless handed over.
 		unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
-		return nil
+		return map[int]fdID{}
 	}
 	return inheritedAtStart(fds, identify)
 }
