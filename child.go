@@ -12,8 +12,12 @@ import (
 // [File] passed it, checked like [OpenEvent]'s event. On Windows it must be
 // a File object (a file, a pipe, a console); on Linux any descriptor that is
 // not an eventfd, pidfd or other anonymous inode; on macOS and the BSDs any
-// descriptor, for the kernel cannot tell handoff's pipes from others. The
-// file is no longer inheritable; the caller owns it.
+// descriptor, for the kernel cannot tell handoff's pipes from others. On
+// Unix, 0, 1 and 2 are refused with [ErrWrongType] on every backend: a
+// Handoff never passes them, and the caller would own, and close, its
+// standard input, output or error. The file is no longer inheritable; the
+// caller owns it. Its name, for errors, is "handoff-" and value (and
+// "handoff-" and the name when [Handles.File] opens it).
 func OpenFile(value string) (*os.File, error) {
 	h, err := openInherited(value, kindFile)
 	if err != nil {

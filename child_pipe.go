@@ -14,9 +14,9 @@ import (
 // checkKind is the pipe backend's per-kind check of c, whose file status
 // flags are in info.
 //
-// What the kernel lets a child check: that the descriptor is open, not
-// close-on-exec, and the same file (fstat's device, inode and type) as when
-// the package was initialized (see openInherited and inherited); its file
+// What the kernel lets a child check: that the descriptor was open and not
+// close-on-exec when the package was initialized, and is the same file
+// (fstat's device, inode and type) now (see openInherited and inherited); its file
 // type (fstat) and access mode (F_GETFL); for a socket, its type and the
 // process at its other end. The kinds are made to
 // differ in exactly these: an event is the read end of a pipe (a FIFO open

@@ -35,10 +35,9 @@ import (
 //     Linux, LOCAL_PEERCRED's cr_pid on FreeBSD 13 and later, LOCAL_PEERPID
 //     on macOS).
 //
-// Start passes the handles through ExtraFiles and marks every other
-// descriptor of the parent close-on-exec, one by one (closeOnExecFrom,
-// openDescriptors). What a child checks, and what the kernel cannot tell it,
-// is in child_pipe.go.
+// Start passes the handles through ExtraFiles and changes no other
+// descriptor (see the package documentation). What a child checks, and what
+// the kernel cannot tell it, is in child_pipe.go.
 
 // errReadEnd is what Set returns in a process that holds only the read end
 // of an event's pipe, such as a child that opened it with OpenEvent.
