@@ -242,9 +242,8 @@ func (hs *Handles) open(name string, want kind) (sysHandle, error) {
 	if err != nil {
 		// openInherited's error names the kind and the value; the name
 		// goes in front of them, "handoff:" once.
-		prefix := fmt.Sprintf("handoff: %s %s: ", want, e.value)
-		if msg := err.Error(); strings.HasPrefix(msg, prefix) {
-			return sysHandle{}, &namedError{fmt.Sprintf("handoff: %s %q (value %s): %s", want, name, e.value, msg[len(prefix):]), err}
+		if msg, ok := strings.CutPrefix(err.Error(), "handoff: "); ok {
+			return sysHandle{}, &namedError{fmt.Sprintf("handoff: name %q: %s", name, msg), err}
 		}
 		return sysHandle{}, fmt.Errorf("handoff: %s %q: %w", want, name, err)
 	}

@@ -54,7 +54,7 @@ func TestErrorTexts(t *testing.T) {
 		{what: "a name not listed", err: notListed, want: `handoff: event "nope": no handle passed under that name`, is: []error{ErrNotPassed, ErrNotInherited}},
 		{what: "a name listed with another kind", err: wrongKind, want: `handoff: event "msg": wrong type of object: listed as a shm`, is: []error{ErrWrongType}},
 		{what: "an event listed as a lifeline", err: asLifeline, want: `handoff: lifeline "parent": wrong type of object: listed as an event`, is: []error{ErrWrongType}},
-		{what: "a listed value that names nothing", err: notThere, has: []string{`handoff: event "go" (value 0x7ffffff0): not an inherited handle: `}, is: []error{ErrNotInherited}},
+		{what: "a listed value that names nothing", err: notThere, has: []string{`handoff: name "go": event 0x7ffffff0: not an inherited handle: `}, is: []error{ErrNotInherited}},
 		{what: "a value of another script", err: rune, want: `handoff: value "٣": bad handle value: invalid character '٣'`, is: []error{ErrBadValue}},
 	}
 	for _, tt := range tests {
