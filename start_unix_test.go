@@ -6,6 +6,8 @@ package handoff
 // Windows).
 
 import (
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"sync"
@@ -43,4 +45,26 @@ func TestStartSharedExtraFiles(t *testing.T) {
 	if spare := extra[1:cap(extra)]; spare[0] != nil {
 		t.Errorf("the caller's ExtraFiles has %v past its length after Start, want nothing written there", spare[0])
 	}
+}
+
+// TestWaitReadyAfterReap: WaitReady waits on the child that Start started,
+// not on whatever process its PID names later: after the caller reaped the
+// child with Cmd.Wait, WaitReady still reports that it exited before it
+// was ready (on Linux the pidfd taken at Start says so; one taken now would
+// find no process, or another one).
+func TestWaitReadyAfterReap(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "{ready}")
+	cmd.Env = helperEnv("exit-at-once")
+	h := Command(cmd)
+	h.ExpectReady()
+	if err := h.Start(); err != nil {
+		t.Fatalf("Start() = %v", err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("Cmd.Wait() = %v", err)
+	}
+	if err := h.WaitReady(context.Background()); !errors.Is(err, ErrNotReady) {
+		t.Errorf("WaitReady() after the child was reaped = %v, want %v", err, ErrNotReady)
+	}
+	h.Wait()
 }
