@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -82,5 +83,28 @@ func TestErrorTexts(t *testing.T) {
 	}
 	if errors.Is(ErrNotInherited, ErrNotPassed) {
 		t.Errorf("ErrNotInherited matches ErrNotPassed: a value that names nothing would read as a name not listed")
+	}
+}
+
+// TestOpenFileStd: OpenFile refuses the standard handles' values on every
+// backend, so that a child does not take over, and close, its own standard
+// output: 1 and 2 are never handed over (on Unix they are the wrong type;
+// on Windows not even handle values), and 0 is no value anywhere.
+func TestOpenFileStd(t *testing.T) {
+	for _, v := range []string{"0", "1", "2"} {
+		want := ErrWrongType
+		if runtime.GOOS == "windows" || v == "0" {
+			want = ErrBadValue
+		}
+		f, err := OpenFile(v)
+		if err == nil {
+			f.Close()
+		}
+		if !errors.Is(err, want) {
+			t.Errorf("OpenFile(%q) = %v, want an error wrapping %v", v, err, want)
+		}
+	}
+	if _, err := os.Stdout.Stat(); err != nil {
+		t.Errorf("standard output after OpenFile: %v", err)
 	}
 }
