@@ -55,18 +55,6 @@ func claim(what, value string, id objectID, same func(a, b objectID) bool) error
 	return nil
 }
 
-// opened returns what the value was opened as, "" if it was not.
-func opened(value string) string {
-	claims.Lock()
-	defer claims.Unlock()
-	for _, c := range claims.list {
-		if c.value == value {
-			return c.what
-		}
-	}
-	return ""
-}
-
 // ReadyName is the name under which a [Handoff] passes the ready object
 // when [Handoff.ExpectReady] was called; a child signals it with
 // [SignalReady] or [Handles.Ready].

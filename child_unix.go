@@ -90,6 +90,18 @@ func openInherited(value string, want kind) (sysHandle, error) {
 	return h, nil
 }
 
+// opened returns what the value was opened as, "" if it was not.
+func opened(value string) string {
+	claims.Lock()
+	defer claims.Unlock()
+	for _, c := range claims.list {
+		if c.value == value {
+			return c.what
+		}
+	}
+	return ""
+}
+
 // objectID is what claim compares: the identity of what a descriptor
 // refers to.
 type objectID = fdID
