@@ -68,6 +68,15 @@ func checkKind(c *candidate, info *fdInfo) (sysHandle, error) {
 		}
 		h.r = c.fd
 	}
+	// Reset, Acquire and Release count on EAGAIN, and POSIX has no other
+	// way to read or write a pipe without blocking than O_NONBLOCK, which
+	// belongs to the open file: a handoff parent's pipes have it already;
+	// one from another parent gets it (see the package documentation).
+	if fifo && c.want != kindFile && info.status&unix.O_NONBLOCK == 0 {
+		if err := unix.SetNonblock(c.fd, true); err != nil {
+			return closedHandle, c.failed(os.NewSyscallError("fcntl", err))
+		}
+	}
 	return h, nil
 }
 
