@@ -57,11 +57,23 @@ type Handoff struct {
 	err       error    // first error from Pass
 	ready     *sysHandle
 	wantReady bool
-	sys       sysLaunch
 
-	mu      sync.Mutex     // guards state, and ready once Start has returned
-	state   int            //
-	waiters sync.WaitGroup // WaitReady calls in progress, which Wait lets end before it closes what they use
+	// sys is the platform's part of a start, called in this order:
+	// prepare(cmd, handles, lifeline) makes what the child inherits and
+	// returns the child's values; start(cmd) starts the child and keeps
+	// what waitReady needs of it (Linux: a pidfd taken at once; Windows:
+	// the process handle), or, if it fails, leaves nothing running or
+	// open; waitReady(ctx, ready, cmd) may run in several goroutines at
+	// once; close() runs once, after Cmd.Wait and every waitReady have
+	// returned. Start restores the Cmd it was given after a failure.
+	sys sysLaunch
+
+	// mu guards state, and ready once Start has returned. waiters counts
+	// the WaitReady calls in progress, which Wait lets end before it
+	// closes what they use.
+	mu      sync.Mutex
+	state   int
+	waiters sync.WaitGroup
 }
 
 type passed struct {
