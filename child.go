@@ -4,20 +4,55 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
+	"unicode/utf8"
 )
 
 // OpenFile returns the file that this process inherited under value, as
 // [File] passed it, checked like [OpenEvent]'s event. On Windows it must be
 // a File object (a file, a pipe, a console); on Linux any descriptor that is
 // not an eventfd, pidfd or other anonymous inode; on macOS and the BSDs any
-// descriptor, for the kernel cannot tell handoff's pipes from others. The
-// file is no longer inheritable; the caller owns it.
+// descriptor, for the kernel cannot tell handoff's pipes from others. On
+// Unix, 0, 1 and 2 are refused with [ErrWrongType] on every backend: a
+// Handoff never passes them, and the caller would own, and close, its
+// standard input, output or error. The file is no longer inheritable; the
+// caller owns it. Its name, for errors, is "handoff-" and value (and
+// "handoff-" and the name when [Handles.File] opens it).
 func OpenFile(value string) (*os.File, error) {
 	h, err := openInherited(value, kindFile)
 	if err != nil {
 		return nil, err
 	}
 	return os.NewFile(h.value(), "handoff-"+value), nil
+}
+
+// claims lists what this process has opened with openInherited, so that
+// no object is opened twice, under one value or two: with fd 3 and fd 5 the
+// same event, a child that took 5 for its ready object would signal the
+// event itself.
+var claims struct {
+	sync.Mutex
+	list []claimed
+}
+
+type claimed struct {
+	what  string // the kind and value it was opened as, such as "event 3"
+	value string // its value, formatted
+	id    objectID
+}
+
+// claim records that value, opened as what, names the object id, unless an
+// object that same reports to be id was opened before, under any value.
+func claim(what, value string, id objectID, same func(a, b objectID) bool) error {
+	claims.Lock()
+	defer claims.Unlock()
+	for _, c := range claims.list {
+		if same(c.id, id) {
+			return fmt.Errorf("it names the object already opened as %s: one object is handed over under one value", c.what)
+		}
+	}
+	claims.list = append(claims.list, claimed{what, value, id})
+	return nil
 }
 
 // ReadyName is the name under which a [Handoff] passes the ready object
@@ -189,13 +224,36 @@ func (hs *Handles) open(name string, want kind) (sysHandle, error) {
 		return sysHandle{}, fmt.Errorf("handoff: %s %q: %w", want, name, ErrNotPassed)
 	}
 	if e.kind != want {
-		return sysHandle{}, fmt.Errorf("handoff: %s %q: %w: listed as a %s", want, name, ErrWrongType, e.kind)
+		return sysHandle{}, fmt.Errorf("handoff: %s %q: %w: listed as %s %s", want, name, ErrWrongType, article(e.kind.String()), e.kind)
 	}
 	h, err := openInherited(e.value, want)
 	if err != nil {
+		// openInherited's error names the kind and the value; the name
+		// goes in front of them, "handoff:" once.
+		if msg, ok := strings.CutPrefix(err.Error(), "handoff: "); ok {
+			return sysHandle{}, &namedError{fmt.Sprintf("handoff: name %q: %s", name, msg), err}
+		}
 		return sysHandle{}, fmt.Errorf("handoff: %s %q: %w", want, name, err)
 	}
 	return h, nil
+}
+
+// namedError is an error of openInherited with the name it was opened
+// under in its text.
+type namedError struct {
+	msg string
+	err error
+}
+
+func (e *namedError) Error() string { return e.msg }
+func (e *namedError) Unwrap() error { return e.err }
+
+// article returns "a" or "an", whichever goes before word.
+func article(word string) string {
+	if r, _ := utf8.DecodeRuneInString(word); strings.ContainsRune("aeiouAEIOU", r) {
+		return "an"
+	}
+	return "a"
 }
 
 // Event opens the event listed under name, as [OpenEvent] does.
@@ -204,7 +262,7 @@ func (hs *Handles) Event(name string) (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Event{h: h}, nil
+	return &Event{h: h, objectState: made}, nil
 }
 
 // Semaphore opens the semaphore listed under name, as [OpenSemaphore] does.
@@ -213,7 +271,7 @@ func (hs *Handles) Semaphore(name string) (*Semaphore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Semaphore{h: h}, nil
+	return &Semaphore{h: h, objectState: made}, nil
 }
 
 // SharedMemory opens and maps the shared memory listed under name, as
@@ -242,7 +300,7 @@ func (hs *Handles) Lifeline() (*Lifeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Lifeline{h: h}, nil
+	return &Lifeline{h: h, objectState: made}, nil
 }
 
 // Ready signals the ready object, listed under [ReadyName], as

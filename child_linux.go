@@ -103,25 +103,46 @@ func readFdinfo(fd int) (fdInfo, error) {
 	return info, nil
 }
 
-// inherited is the record of inheritedAtStart, from /proc/self/fd. A
-// reused number still passes on kernels whose fdinfo has no eventfd-id, and
-// on the others once the parent has closed its copy of the event too: the
-// kernel then gives the lowest free id, which may be the same, to the next
-// eventfd.
-var inherited = inheritedAtStart(procSelfFds(), identify)
+// inherited is the record of inheritedAtStart, from /proc/self/fd, made at
+// package init (it costs a few microseconds in a process that holds only
+// its standard descriptors: BenchmarkInheritedAtStart). A reused number
+// still passes on kernels whose fdinfo has no eventfd-id, and on the others
+// once the parent has closed its copy of the event too: the kernel then
+// gives the lowest free id, which may be the same, to the next eventfd.
+// Without /proc no record can be made, and every open fails saying so.
+var inherited = recordInherited(procSelfFds())
+
+// recordInherited makes the record from fds, the list of /proc/self/fd,
+// or, if err says it could not be read, keeps why in record.err.
+func recordInherited(fds []int, err error) map[int]fdID {
+	if err != nil {
+		record.err = fmt.Errorf("cannot tell inherited descriptors without /proc (is it mounted?): %w", err)
+		// Still, no descriptor this process inherited goes on to its
+		// children unless handed over.
+		unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+		return map[int]fdID{}
+	}
+	return inheritedAtStart(fds, identify)
+}
 
 // fdID identifies what a descriptor refers to: its inode and, for an eventfd,
 // whose inode all eventfds share, the eventfd-id of /proc/self/fdinfo.
 type fdID struct {
 	dev, ino uint64
 	id       string
+	anon     bool // an anonymous inode (no file type), shared by many objects
 }
 
 // id is the identity of the descriptor whose fdinfo this is and whose fstat
 // is st.
 func (info *fdInfo) id(st *unix.Stat_t) fdID {
-	return fdID{dev: st.Dev, ino: st.Ino, id: info.eventfdID}
+	return fdID{dev: st.Dev, ino: st.Ino, id: info.eventfdID, anon: st.Mode&unix.S_IFMT == 0}
 }
+
+// distinct reports whether id tells its object from every other: not an
+// anonymous inode without an eventfd-id, which every eventfd shares on
+// kernels without the line, and every pidfd before Linux 6.9.
+func (id fdID) distinct() bool { return !id.anon || id.id != "" }
 
 // identify returns what fd refers to, the zero fdID if it is not open. Only
 // a file with no type, as anonymous inodes such as an eventfd's have, or a
@@ -140,14 +161,18 @@ func identify(fd int) fdID {
 }
 
 // procSelfFds lists the descriptors of /proc/self/fd.
-func procSelfFds() []int {
+func procSelfFds() ([]int, error) {
+	names, err := readProcDir("/proc/self/fd")
+	if err != nil {
+		return nil, err
+	}
 	var fds []int
-	for _, name := range readProcDir("/proc/self/fd") {
+	for _, name := range names {
 		if fd, err := strconv.Atoi(name); err == nil {
 			fds = append(fds, fd)
 		}
 	}
-	return fds
+	return fds, nil
 }
 
 // readProc reads a file of /proc with plain system calls. The os package
@@ -176,22 +201,24 @@ func readProc(path string) ([]byte, error) {
 }
 
 // readProcDir lists a directory of /proc with plain system calls, as
-// readProc reads a file; it returns nil if it cannot.
-func readProcDir(path string) []string {
+// readProc reads a file.
+func readProcDir(path string) ([]string, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
 	var names []string
 	buf := make([]byte, 4096)
 	for {
 		n, err := unix.ReadDirent(fd, buf)
-		if err == unix.EINTR {
+		switch {
+		case err == unix.EINTR:
 			continue
-		}
-		if err != nil || n <= 0 {
-			return names
+		case err != nil:
+			return nil, &os.PathError{Op: "readdirent", Path: path, Err: err}
+		case n <= 0:
+			return names, nil
 		}
 		_, _, names = unix.ParseDirent(buf[:n], -1, names)
 	}

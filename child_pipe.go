@@ -14,9 +14,9 @@ import (
 // checkKind is the pipe backend's per-kind check of c, whose file status
 // flags are in info.
 //
-// What the kernel lets a child check: that the descriptor is open, not
-// close-on-exec, and the same file (fstat's device, inode and type) as when
-// the package was initialized (see openInherited and inherited); its file
+// What the kernel lets a child check: that the descriptor was open and not
+// close-on-exec when the package was initialized, and is the same file
+// (fstat's device, inode and type) now (see openInherited and inherited); its file
 // type (fstat) and access mode (F_GETFL); for a socket, its type and the
 // process at its other end. The kinds are made to
 // differ in exactly these: an event is the read end of a pipe (a FIFO open
@@ -36,9 +36,6 @@ import (
 // (macOS hashes the pipe's address).
 func checkKind(c *candidate, info *fdInfo) (sysHandle, error) {
 	got := describe(&c.st, info.status)
-	if c.fd <= 2 {
-		return closedHandle, c.fail(ErrWrongType, "descriptor is standard input, output or error (%s), never a handed-over %s", got, c.want)
-	}
 	fifo := c.st.Mode&unix.S_IFMT == unix.S_IFIFO
 	mode := info.status & unix.O_ACCMODE
 	h := sysHandle{fd: c.fd, r: -1, w: -1}
@@ -71,10 +68,11 @@ func checkKind(c *candidate, info *fdInfo) (sysHandle, error) {
 		}
 		h.r = c.fd
 	}
-	// Reads and writes must not block: Reset, Acquire and Release count on
-	// EAGAIN. The flag belongs to the open file, shared with the parent's
-	// descriptor, which has it already.
-	if (fifo && c.want != kindFile) && info.status&unix.O_NONBLOCK == 0 {
+	// Reset, Acquire and Release count on EAGAIN, and POSIX has no other
+	// way to read or write a pipe without blocking than O_NONBLOCK, which
+	// belongs to the open file: a handoff parent's pipes have it already;
+	// one from another parent gets it (see the package documentation).
+	if fifo && c.want != kindFile && info.status&unix.O_NONBLOCK == 0 {
 		if err := unix.SetNonblock(c.fd, true); err != nil {
 			return closedHandle, c.failed(os.NewSyscallError("fcntl", err))
 		}
@@ -168,6 +166,10 @@ type fdID struct {
 func identify(st *unix.Stat_t) fdID {
 	return fdID{dev: uint64(st.Dev), ino: uint64(st.Ino), mode: uint32(st.Mode) & unix.S_IFMT}
 }
+
+// distinct reports whether id tells its object from every other: it has an
+// inode number (OpenBSD's and DragonFly's pipes have none).
+func (id fdID) distinct() bool { return id.ino != 0 }
 
 // inheritedScanMax bounds the descriptors that inheritedAtStart looks at
 // one by one where it cannot list them (see openDescriptors): a fresh

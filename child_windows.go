@@ -19,6 +19,10 @@ var objectTypes = [...]struct{ article, name string }{
 	kindLifeline:  {"a", "Process"},
 }
 
+// objectID is what claim compares: a handle, which CompareObjectHandles
+// tells the object of.
+type objectID = windows.Handle
+
 // openInherited checks that value names a handle this process inherited, to
 // an object of the kind wanted, and makes it not inheritable.
 func openInherited(value string, want kind) (sysHandle, error) {
@@ -42,7 +46,7 @@ func openInherited(value string, want kind) (sysHandle, error) {
 		return sysHandle{}, fmt.Errorf("handoff: %s %s: %w", want, value, err)
 	}
 	if wantType := objectTypes[want]; typ != wantType.name {
-		return fail(ErrWrongType, "handle is a %s, want %s %s", typ, wantType.article, wantType.name)
+		return fail(ErrWrongType, "handle is %s %s, want %s %s", article(typ), typ, wantType.article, wantType.name)
 	}
 	if want == kindLifeline {
 		pid, err := windows.GetProcessId(h)
@@ -59,6 +63,9 @@ func openInherited(value string, want kind) (sysHandle, error) {
 		if int(pid) != ppid {
 			return fail(ErrParentGone, "handle names process %d, parent is %d", pid, ppid)
 		}
+	}
+	if err := claim(fmt.Sprintf("%s %s", want, value), FormatValue(v), h, winapi.CompareObjectHandles); err != nil {
+		return fail(ErrNotInherited, "%v", err)
 	}
 	if err := windows.SetHandleInformation(h, windows.HANDLE_FLAG_INHERIT, 0); err != nil {
 		return sysHandle{}, fmt.Errorf("handoff: %s %s: %w", want, value, os.NewSyscallError("SetHandleInformation", err))

@@ -23,9 +23,17 @@ var (
 	ErrParentGone = errors.New("parent gone")
 
 	// ErrNotPassed means a handles argument lists no handle under the name
-	// asked for.
-	ErrNotPassed = errors.New("no handle passed under that name")
+	// asked for. The protocol counts it as not inherited
+	// (docs/protocol.md): an error that wraps it also matches
+	// ErrNotInherited with errors.Is.
+	ErrNotPassed error = notPassedError{}
 )
+
+// notPassedError is the type of ErrNotPassed: it is also ErrNotInherited.
+type notPassedError struct{}
+
+func (notPassedError) Error() string        { return "no handle passed under that name" }
+func (notPassedError) Is(target error) bool { return target == ErrNotInherited }
 
 // ErrNotReady is returned by [Handoff.WaitReady] when the child exited
 // before it signaled the ready object: it failed to verify what it

@@ -9,8 +9,12 @@ import "context"
 // BSDs a pipe, which only the process that made the event can Set. The
 // methods of an Event may be called from several goroutines at once, except
 // Close, which must not run while another method is in progress.
+//
+// The zero Event names no handle: a [Handoff] refuses to pass it, its Close
+// does nothing, and its other methods return an error.
 type Event struct {
 	h sysHandle
+	objectState
 }
 
 // NewEvent creates an unset event that no child process inherits unless a
@@ -20,7 +24,7 @@ func NewEvent() (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Event{h: h}, nil
+	return &Event{h: h, objectState: made}, nil
 }
 
 // OpenEvent returns the event that this process inherited under value, as
@@ -35,26 +39,42 @@ func OpenEvent(value string) (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Event{h: h}, nil
+	return &Event{h: h, objectState: made}, nil
 }
 
 // Set sets the event, waking every waiter.
-func (e *Event) Set() error { return e.h.set() }
+func (e *Event) Set() error {
+	if err := e.check(kindEvent); err != nil {
+		return err
+	}
+	return e.h.set()
+}
 
 // Reset makes the event unset again.
-func (e *Event) Reset() error { return e.h.reset() }
+func (e *Event) Reset() error {
+	if err := e.check(kindEvent); err != nil {
+		return err
+	}
+	return e.h.reset()
+}
 
 // Wait waits until the event is set. If ctx is done first, it returns
 // [context.Cause] of ctx, such as [context.DeadlineExceeded].
 func (e *Event) Wait(ctx context.Context) error {
-	return e.h.wait(ctx, nil)
+	return e.WaitParent(ctx, nil)
 }
 
 // WaitParent is like Wait but also returns [ErrParentGone] as soon as the
 // process that parent refers to exits. If parent is nil, it is Wait.
 func (e *Event) WaitParent(ctx context.Context, parent *Lifeline) error {
+	if err := e.check(kindEvent); err != nil {
+		return err
+	}
 	if parent == nil {
 		return e.h.wait(ctx, nil)
+	}
+	if err := parent.check(kindLifeline); err != nil {
+		return err
 	}
 	return e.h.wait(ctx, &parent.h)
 }
@@ -65,10 +85,10 @@ func (e *Event) WaitParent(ctx context.Context, parent *Lifeline) error {
 func (e *Event) Handle() uintptr { return e.h.value() }
 
 // Close closes the event's handle. Other handles to the same event, such as a
-// child's, stay valid.
-func (e *Event) Close() error { return e.h.close() }
+// child's, stay valid. Close on the zero Event does nothing.
+func (e *Event) Close() error { return e.closeHandle(&e.h) }
 
-func (e *Event) object() (sysHandle, kind, error) { return e.h, kindEvent, nil }
+func (e *Event) object() (sysHandle, kind, error) { return e.h, kindEvent, e.usable() }
 
 // waitList returns what wait waits on, in this order: h, the lifeline if
 // there is one, and, if ctx can be done, a private event that is set once it

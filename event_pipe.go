@@ -35,10 +35,9 @@ import (
 //     Linux, LOCAL_PEERCRED's cr_pid on FreeBSD 13 and later, LOCAL_PEERPID
 //     on macOS).
 //
-// Start passes the handles through ExtraFiles and marks every other
-// descriptor of the parent close-on-exec, one by one (closeOnExecFrom,
-// openDescriptors). What a child checks, and what the kernel cannot tell it,
-// is in child_pipe.go.
+// Start passes the handles through ExtraFiles and changes no other
+// descriptor (see the package documentation). What a child checks, and what
+// the kernel cannot tell it, is in child_pipe.go.
 
 // errReadEnd is what Set returns in a process that holds only the read end
 // of an event's pipe, such as a child that opened it with OpenEvent.
@@ -168,4 +167,14 @@ func (h *sysHandle) wait(ctx context.Context, lifeline *sysHandle) error {
 		// A Reset or an Acquire emptied the pipe since poll returned:
 		// wait on.
 	}
+}
+
+// writeSet writes b to the non-blocking fd of an event, which sets it. An
+// event too full to take b (EAGAIN) is set already.
+func writeSet(fd int, b []byte) error {
+	err := ignoringEINTR(func() error { _, err := unix.Write(fd, b); return err })
+	if err == unix.EAGAIN {
+		return nil
+	}
+	return os.NewSyscallError("write", err)
 }

@@ -51,13 +51,3 @@ func pollList(ctx context.Context, h, lifeline *sysHandle) ([]unix.PollFd, func(
 	}
 	return fds, release, nil
 }
-
-// writeSet writes b to the non-blocking fd of an event, which sets it. An
-// event too full to take b (EAGAIN) is set already.
-func writeSet(fd int, b []byte) error {
-	err := ignoringEINTR(func() error { _, err := unix.Write(fd, b); return err })
-	if err == unix.EAGAIN {
-		return nil
-	}
-	return os.NewSyscallError("write", err)
-}

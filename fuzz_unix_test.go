@@ -7,6 +7,8 @@ package handoff
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -41,6 +43,7 @@ func unixFuzzFixture(tb testing.TB, name string, fd int, err error, event, lifel
 	forget := inherit(nfd, &st)
 	tb.Cleanup(func() {
 		forget()
+		unclaim(uintptr(nfd))
 		unix.Close(nfd)
 	})
 	return fuzzFixture{
@@ -49,10 +52,36 @@ func unixFuzzFixture(tb testing.TB, name string, fd int, err error, event, lifel
 		event:    event,
 		lifeline: lifeline,
 		arm: func() error {
+			// Open took it out of the record, and claimed its object.
+			inherit(nfd, &st)
+			unclaim(uintptr(nfd))
 			_, err := unix.FcntlInt(uintptr(nfd), unix.F_SETFD, 0)
 			return err
 		},
 		same:        func(h uintptr) bool { return int(h) == nfd && same(h, nfd, &st) },
 		inheritable: func() bool { return !cloexecFlag(nfd) },
 	}
+}
+
+// forgetInherited empties the record of what this process inherited until
+// the end of tb, so that only the fixtures look inherited: not, say, a fuzz
+// worker's pipes.
+func forgetInherited(tb testing.TB) {
+	record.Lock()
+	saved := maps.Clone(inherited)
+	clear(inherited)
+	record.Unlock()
+	tb.Cleanup(func() {
+		record.Lock()
+		maps.Copy(inherited, saved)
+		record.Unlock()
+	})
+}
+
+// unclaim forgets that value was opened, so that a fixture can be opened
+// again once re-armed.
+func unclaim(value uintptr) {
+	claims.Lock()
+	defer claims.Unlock()
+	claims.list = slices.DeleteFunc(claims.list, func(c claimed) bool { return c.value == FormatValue(value) })
 }

@@ -45,17 +45,18 @@ type report struct {
 	Event     int      `json:"event"`
 	Lifeline  int      `json:"lifeline"`
 	EventType string   `json:"event_type"`
-	CloexecIn bool     `json:"cloexec_in"`  // before OpenEvent
+	CloexecIn bool     `json:"cloexec_in"`  // not inherited, at exec (see inheritedAtExec)
+	MarkedIn  bool     `json:"marked_in"`   // close-on-exec before OpenEvent, from the record
 	CloexecOK bool     `json:"cloexec_out"` // after OpenEvent
-	Inherited []string `json:"inherited"`   // every descriptor without close-on-exec
+	Inherited []string `json:"inherited"`   // every descriptor inherited at exec
 	Err       string   `json:"err,omitempty"`
 	Sentinel  string   `json:"sentinel,omitempty"`
 	Elapsed   float64  `json:"elapsed_ms"`
 	Woke      string   `json:"woke,omitempty"`
 }
 
-// inheritedFDs lists this process's descriptors that are not close-on-exec,
-// with what /proc says they are.
+// inheritedFDs lists the descriptors this process got at exec, open and not
+// close-on-exec (see inheritedAtExec), with what /proc says they are.
 func inheritedFDs() []string {
 	d, err := os.Open("/proc/self/fd")
 	if err != nil {
@@ -66,8 +67,7 @@ func inheritedFDs() []string {
 	var out []string
 	for _, name := range names {
 		fd, _ := strconv.Atoi(name)
-		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-		if err != nil || flags&unix.FD_CLOEXEC != 0 {
+		if !inheritedAtExec(fd) {
 			continue
 		}
 		target, _ := os.Readlink("/proc/self/fd/" + name)
@@ -108,7 +108,7 @@ func helperChild(args []string) {
 	r.Inherited = inheritedFDs()
 	r.Event, _ = strconv.Atoi(args[0])
 	r.Lifeline, _ = strconv.Atoi(args[1])
-	r.CloexecIn = cloexecFlag(r.Event)
+	r.CloexecIn, r.MarkedIn = !inheritedAtExec(r.Event), cloexecFlag(r.Event)
 	r.EventType, _ = os.Readlink(fmt.Sprintf("/proc/self/fd/%d", r.Event))
 	ev, err := OpenEvent(args[0])
 	if err != nil {
@@ -164,13 +164,6 @@ func openFDs(t *testing.T) map[string]bool {
 func TestHandoff(t *testing.T) {
 	ev := testEvent(t)
 	other := testEvent(t)
-	// A decoy the parent could leak: an eventfd without close-on-exec that
-	// is not passed.
-	decoy, err := unix.Eventfd(0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(decoy) })
 
 	h, out := helperCommand(t, "child", "{event}", "{parent}")
 	h.Pass("event", ev)
@@ -194,7 +187,10 @@ func TestHandoff(t *testing.T) {
 	}
 	checkPassedValues(t, h, r.Event, r.Lifeline)
 	if r.EventType != "anon_inode:[eventfd]" || r.CloexecIn || !r.CloexecOK {
-		t.Errorf("child saw event fd as %q, close-on-exec before %v after %v; want eventfd, false, true", r.EventType, r.CloexecIn, r.CloexecOK)
+		t.Errorf("child saw event fd as %q, close-on-exec at exec %v after Open %v; want eventfd, false, true", r.EventType, r.CloexecIn, r.CloexecOK)
+	}
+	if !r.MarkedIn {
+		t.Errorf("child's event fd was not close-on-exec before OpenEvent: the record at init did not mark it, so a child the child starts would inherit it")
 	}
 	if !kcmpFile(t, os.Getpid(), int(ev.Handle()), r.Pid, r.Event) {
 		t.Errorf("child's fd %d is not the parent's event", r.Event)

@@ -105,24 +105,16 @@ func fdKind(fd int) string {
 	return kind
 }
 
-// inheritable lists the descriptors from 3 up that are not close-on-exec, as
-// "fd kind".
+// inheritable lists the descriptors from 3 up that this process got at
+// exec, open and not close-on-exec (see inheritedAtExec), as "fd kind".
 func inheritable() []string {
 	var out []string
 	for _, fd := range listFDs() {
-		if fd >= 3 && !cloexecFlag(fd) {
+		if fd >= 3 && inheritedAtExec(fd) {
 			out = append(out, fmt.Sprintf("%d %s", fd, fdKind(fd)))
 		}
 	}
 	return out
-}
-
-func fstatID(fd int) (dev, ino uint64) {
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil {
-		return 0, 0
-	}
-	return uint64(st.Dev), uint64(st.Ino)
 }
 
 // helperPipeChild is a well-behaved child: it opens the event and the
@@ -133,7 +125,7 @@ func helperPipeChild(args []string) {
 	r.Event, _ = strconv.Atoi(args[0])
 	r.Lifeline, _ = strconv.Atoi(args[1])
 	r.EventDev, r.EventIno = fstatID(r.Event)
-	r.CloexecIn, r.LifelineIn = cloexecFlag(r.Event), cloexecFlag(r.Lifeline)
+	r.CloexecIn, r.LifelineIn = !inheritedAtExec(r.Event), !inheritedAtExec(r.Lifeline)
 	fail := func(err error) {
 		r.Err, r.Sentinel = err.Error(), sentinel(err)
 		writeReport(os.Stdout, r)
@@ -192,13 +184,6 @@ func fdSet() map[int]bool {
 func TestPipeHandoff(t *testing.T) {
 	ev := testEvent(t)
 	other := testEvent(t)
-	// A decoy the parent could leak: a pipe without close-on-exec that is
-	// not passed.
-	var decoy [2]int
-	if err := unix.Pipe(decoy[:]); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(decoy[0]); unix.Close(decoy[1]) })
 
 	h, out := helperCommand(t, "pipe-child", "{event}", "{parent}")
 	h.Pass("event", ev)
@@ -217,7 +202,7 @@ func TestPipeHandoff(t *testing.T) {
 	if sockets := slices.DeleteFunc(slices.Clone(added), func(s string) bool { return !strings.HasSuffix(s, " sock") && !strings.Contains(s, "FIFO") }); len(sockets) != 1 || !strings.HasSuffix(sockets[0], " sock") {
 		t.Errorf("parent gained %q in Start; want one socket, its end of the lifeline, and no pipe", added)
 	}
-	for _, fd := range []int{int(ev.Handle()), ev.h.w, decoy[0], decoy[1]} {
+	for _, fd := range []int{int(ev.Handle()), ev.h.w} {
 		if !cloexecFlag(fd) {
 			t.Errorf("parent's descriptor %d (%s) is not close-on-exec after Start", fd, fdKind(fd))
 		}
@@ -308,7 +293,7 @@ func TestPipeEventEnds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	child := &Event{h: sysHandle{fd: fd, r: fd, w: -1}}
+	child := &Event{h: sysHandle{fd: fd, r: fd, w: -1}, objectState: made}
 	defer child.Close()
 	if err := child.Set(); !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("Set on the read end alone = %v, want an error wrapping %v", err, errors.ErrUnsupported)
@@ -448,11 +433,11 @@ func TestOpenDescriptors(t *testing.T) {
 // (event), its write end, a FIFO open for reading and writing, a socket pair
 // made by this process (a lifeline whose peer is not the parent), and a
 // regular file. No lifeline can be accepted: its peer would have to be this
-// process's parent. Descriptors this process itself inherited, such as a
-// fuzz worker's pipes, are made close-on-exec first, as Start does.
+// process's parent. The record of what this process itself
+// inherited, such as a fuzz worker's pipes, is emptied first.
 func pipeFuzzFixtures(tb testing.TB) []fuzzFixture {
 	tb.Helper()
-	closeOnExecFrom(3)
+	forgetInherited(tb)
 	var fixtures []fuzzFixture
 	add := func(name string, fd int, err error, event, lifeline error) {
 		tb.Helper()

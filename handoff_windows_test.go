@@ -993,7 +993,7 @@ func TestEventWindows(t *testing.T) {
 	if err := windows.DuplicateHandle(windows.CurrentProcess(), windows.CurrentProcess(), windows.CurrentProcess(), &self, windows.SYNCHRONIZE, false, 0); err != nil {
 		t.Fatal(err)
 	}
-	l := &Lifeline{h: sysHandle{self}}
+	l := &Lifeline{h: sysHandle{self}, objectState: made}
 	defer l.Close()
 	ctx, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel2()

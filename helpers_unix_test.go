@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // helperCommand returns a Handoff of the test binary running helper with
@@ -101,4 +103,20 @@ func running(pid int) bool {
 		return false
 	}
 	return true
+}
+
+// inheritedAtExec reports whether this process got fd at exec, open and not
+// close-on-exec: a standard descriptor by its flag, the others by the record
+// that package init made of them, and marked close-on-exec (so that a
+// descriptor opened since is out of the record, as it is no longer the
+// child's to inherit).
+func inheritedAtExec(fd int) bool {
+	if fd <= 2 {
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		return err == nil && flags&unix.FD_CLOEXEC == 0
+	}
+	record.Lock()
+	defer record.Unlock()
+	_, ok := inherited[fd]
+	return ok
 }

@@ -19,12 +19,11 @@ func init() {
 	launchPlatform.handles = func() []launchHandle {
 		var hs []launchHandle
 		for _, fd := range openDescriptors() {
-			flags, err := unix.FcntlInt(fd, unix.F_GETFD, 0)
-			if err != nil {
+			if _, err := unix.FcntlInt(fd, unix.F_GETFD, 0); err != nil {
 				continue // the listing's own descriptor, closed since
 			}
 			target, _ := os.Readlink("/proc/self/fd/" + strconv.Itoa(int(fd)))
-			hs = append(hs, launchHandle{Value: fd, Inherit: flags&unix.FD_CLOEXEC == 0, What: target})
+			hs = append(hs, launchHandle{Value: fd, Inherit: inheritedAtExec(int(fd)), What: target})
 		}
 		return hs
 	}

@@ -15,7 +15,7 @@ func init() {
 	launchPlatform.handles = func() []launchHandle {
 		var hs []launchHandle
 		for _, fd := range listFDs() {
-			hs = append(hs, launchHandle{Value: uintptr(fd), Inherit: !cloexecFlag(fd), What: fdKind(fd), ID: fdIdentity(fd)})
+			hs = append(hs, launchHandle{Value: uintptr(fd), Inherit: inheritedAtExec(fd), What: fdKind(fd), ID: fdIdentity(fd)})
 		}
 		return hs
 	}

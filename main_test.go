@@ -147,7 +147,7 @@ func testEvent(t *testing.T) *Event {
 // sentinel names the sentinel error err wraps: "" for nil, "other" for an
 // error that wraps none of them.
 func sentinel(err error) string {
-	for _, s := range []error{ErrBadValue, ErrNotInherited, ErrWrongType, ErrNotPassed, ErrParentGone, context.DeadlineExceeded, errors.ErrUnsupported} {
+	for _, s := range []error{ErrBadValue, ErrNotPassed, ErrNotInherited, ErrWrongType, ErrParentGone, context.DeadlineExceeded, errors.ErrUnsupported} {
 		if errors.Is(err, s) {
 			return s.Error()
 		}

@@ -10,10 +10,12 @@ import "fmt"
 // Linux a memfd sealed against growing and shrinking, so that no process
 // can make another's mapping fault; on macOS and the BSDs POSIX shared
 // memory, or a file, whose name is removed at once (see the package
-// documentation). No name outlives it.
+// documentation). No name outlives it. The zero SharedMemory names no
+// handle, as the zero [Event] does, and its Bytes are nil.
 type SharedMemory struct {
 	h    sysHandle
 	data []byte
+	objectState
 }
 
 // NewSharedMemory creates a block of size bytes, at least 1, all zero, and
@@ -46,7 +48,7 @@ func mapShared(h sysHandle) (*SharedMemory, error) {
 		h.close()
 		return nil, err
 	}
-	return &SharedMemory{h: h, data: data}, nil
+	return &SharedMemory{h: h, data: data, objectState: made}, nil
 }
 
 // Bytes returns the mapped memory: its length is the size the block was
@@ -58,14 +60,19 @@ func (m *SharedMemory) Bytes() []byte { return m.data }
 func (m *SharedMemory) Handle() uintptr { return m.h.value() }
 
 // Close unmaps the memory and closes its handle. Other processes' mappings
-// stay valid.
+// stay valid. Close on the zero SharedMemory does nothing.
 func (m *SharedMemory) Close() error {
+	if m.objectState == zero {
+		return nil
+	}
 	err := unmapMemory(m.data)
 	m.data = nil
-	if cerr := m.h.close(); err == nil {
+	if cerr := m.closeHandle(&m.h); err == nil {
 		err = cerr
 	}
 	return err
 }
 
-func (m *SharedMemory) object() (sysHandle, kind, error) { return m.h, kindMemory, nil }
+func (m *SharedMemory) object() (sysHandle, kind, error) {
+	return m.h, kindMemory, m.usable()
+}

@@ -12,8 +12,14 @@ import (
 // shrink it under another's mapping, and keep the seals themselves fixed.
 const memorySeals = unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_SEAL
 
+// newMemory makes a memfd of size bytes, sealed. It asks for
+// MFD_NOEXEC_SEAL (Linux 6.3), which vm.memfd_noexec=2 requires, and
+// without it where the kernel does not know the flag (EINVAL).
 func newMemory(size int) (sysHandle, error) {
-	fd, err := unix.MemfdCreate("handoff", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	fd, err := unix.MemfdCreate("handoff", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_NOEXEC_SEAL)
+	if err == unix.EINVAL {
+		fd, err = unix.MemfdCreate("handoff", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	}
 	if err != nil {
 		return closedHandle, os.NewSyscallError("memfd_create", err)
 	}

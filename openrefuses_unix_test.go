@@ -22,7 +22,9 @@ func init() {
 	openPlatform.rows = []openRow{
 		openRowOf("own inheritable pipe", "event", "<own-inheritable>", ErrNotInherited), // the child's own pipe without close-on-exec
 		openRowOf("closed event", "event", "<closed>", ErrNotInherited),                  // the passed event, closed
-		openRowOf("stdout", "event", "1", ErrWrongType),                                  // a pipe's write end
+		openRowOf("own event without close-on-exec", "event", "<own-inheritable-event>", ErrNotInherited),
+		openRowOf("inherited number reused", "event", "<reused>", ErrNotInherited),
+		openRowOf("stdout", "event", "1", ErrWrongType), // a pipe's write end
 		openRowOf("regular file", "event", "3", ErrWrongType),
 		openRowOf("pipe write end", "event", "5", ErrWrongType),
 		openRowOf("fifo", "event", "6", ErrWrongType), // open for reading and writing
@@ -100,6 +102,32 @@ func openUnixValue(word, event, _ string) (string, bool) {
 			panic(err)
 		}
 		return strconv.Itoa(p[0]), true
+	case "<own-inheritable-event>":
+		// An event of the child's own, of the right type, at a number
+		// that was free when the package was initialized, without
+		// close-on-exec: only the record made then tells it is not
+		// inherited.
+		ev, err := NewEvent()
+		if err != nil {
+			panic(err)
+		}
+		if _, err := unix.FcntlInt(ev.Handle(), unix.F_SETFD, 0); err != nil {
+			panic(err)
+		}
+		return FormatValue(ev.Handle()), true
+	case "<reused>":
+		// The inherited event's number, closed and given to an event of
+		// the child's own, without close-on-exec: only the identity
+		// recorded at init tells them apart.
+		fd, _ := strconv.Atoi(event)
+		ev, err := NewEvent()
+		if err != nil {
+			panic(err)
+		}
+		if err := unix.Dup2(int(ev.Handle()), fd); err != nil {
+			panic(err)
+		}
+		return event, true
 	case "<closed>":
 		ev, err := OpenEvent(event)
 		if err != nil {

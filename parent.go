@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
+	"sync"
+	"syscall"
 )
 
 // LifelineName is the name under which a [Handoff] passes the lifeline: a
@@ -31,12 +34,21 @@ type Object interface {
 // the ready object (see [Handoff.ExpectReady]); and {handles} with the handles
 // argument, which lists them all with their kinds (see [Handles]). The
 // lifeline is passed only if some argument or environment variable names
-// {parent} or {handles}. A Handoff must not be copied or reused after Start.
+// {parent} or {handles}. A Handoff must not be copied.
+//
+// Start never writes into the caller's slices: it gives Cmd new Args, Env
+// and ExtraFiles slices, filled, and a SysProcAttr of its own, a copy of the
+// caller's, so that one environment or one SysProcAttr can serve many
+// commands. If Start fails, Cmd is as the caller gave it, and Start may be
+// called again (with a Cmd that os/exec can still start). [Handoff.Wait] and
+// [Handoff.WaitReady] may be called from different goroutines at once; the
+// other methods must not run concurrently with anything.
 type Handoff struct {
-	// Cmd is the command to start. Start sets fields of Cmd.SysProcAttr
-	// (Windows: AdditionalInheritedHandles and ParentProcess, and it fails
-	// if the caller set either; Linux: Pdeathsig) and appends to
-	// Cmd.ExtraFiles (Unix); other fields are left to the caller.
+	// Cmd is the command to start. After a successful Start, Cmd.Args,
+	// Cmd.Env and Cmd.ExtraFiles (Unix) are new slices holding what the
+	// child got, and Cmd.SysProcAttr a copy of the caller's with the
+	// fields Start sets (Linux: Pdeathsig, if the caller left it 0); other
+	// fields are left to the caller.
 	Cmd *exec.Cmd
 
 	passed    []passed
@@ -45,8 +57,23 @@ type Handoff struct {
 	err       error    // first error from Pass
 	ready     *sysHandle
 	wantReady bool
-	sys       sysLaunch
-	state     int
+
+	// sys is the platform's part of a start, called in this order:
+	// prepare(cmd, handles, lifeline) makes what the child inherits and
+	// returns the child's values; start(cmd) starts the child and keeps
+	// what waitReady needs of it (Linux: a pidfd taken at once; Windows:
+	// the process handle), or, if it fails, leaves nothing running or
+	// open; waitReady(ctx, ready, cmd) may run in several goroutines at
+	// once; close() runs once, after Cmd.Wait and every waitReady have
+	// returned. Start restores the Cmd it was given after a failure.
+	sys sysLaunch
+
+	// mu guards state, and ready once Start has returned. waiters counts
+	// the WaitReady calls in progress, which Wait lets end before it
+	// closes what they use.
+	mu      sync.Mutex
+	state   int
+	waiters sync.WaitGroup
 }
 
 type passed struct {
@@ -110,11 +137,20 @@ func (h *Handoff) ExpectReady() { h.wantReady = true }
 // exits first, it returns an error wrapping [ErrNotReady]; if ctx is done
 // first, [context.Cause] of ctx. Either way the child may still run: end it
 // or Wait for it.
+//
+// WaitReady may run in another goroutine than [Handoff.Wait], which then
+// lets it return (the child has exited) before it releases the ready object.
 func (h *Handoff) WaitReady(ctx context.Context) error {
+	h.mu.Lock()
 	if h.state != stateStarted || h.ready == nil {
-		return errors.New("handoff: WaitReady: not started, or ExpectReady not called")
+		h.mu.Unlock()
+		return errors.New("handoff: WaitReady called before Start, after Wait, or without ExpectReady")
 	}
-	return h.sys.waitReady(ctx, h.ready, h.Cmd)
+	h.waiters.Add(1)
+	ready := h.ready
+	h.mu.Unlock()
+	defer h.waiters.Done()
+	return h.sys.waitReady(ctx, ready, h.Cmd)
 }
 
 func (h *Handoff) index(name string) int {
@@ -146,27 +182,57 @@ func validName(name string) bool {
 // becomes inheritable, whether or not the child starts. Start returns an
 // error if a passed name appears in no argument or environment variable,
 // for the child could not learn that value. After a successful Start, the
-// caller must call Wait.
+// caller must call Wait. After a failed one, Cmd is as the caller gave it
+// and Start may be called again.
 func (h *Handoff) Start() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if h.state != stateNew {
-		return errors.New("handoff: already started")
+		return errors.New("handoff: Start called twice")
 	}
-	h.state = stateStarted
 	if h.err != nil {
 		return h.err
 	}
 	if h.Cmd == nil {
-		return errors.New("handoff: nil Cmd")
+		return errors.New("handoff: Start with a nil Cmd")
 	}
+	saved := *h.Cmd
+	if err := h.start(); err != nil {
+		h.closeReady()
+		// The caller's Cmd as it was, but for what os/exec's own Start
+		// changed in it (its Process, if the child started and a later
+		// step failed, which the platform has ended and waited for).
+		restore(h.Cmd, &saved)
+		h.values, h.handles = nil, nil
+		return err
+	}
+	h.state = stateStarted
+	return nil
+}
+
+// restore puts back in cmd the fields of saved that Start changes.
+func restore(cmd, saved *exec.Cmd) {
+	cmd.Args, cmd.Env, cmd.ExtraFiles, cmd.SysProcAttr = saved.Args, saved.Env, saved.ExtraFiles, saved.SysProcAttr
+}
+
+func (h *Handoff) start() error {
 	list := h.names(HandlesName)
 	entries, handles, err := h.collect(list)
 	if err != nil {
 		return err
 	}
 	lifeline := list || h.names(LifelineName)
+	// What prepare and start write goes into slices and a SysProcAttr of
+	// Start's own: the caller's may be shared with other commands.
+	h.Cmd.ExtraFiles = slices.Clip(h.Cmd.ExtraFiles)
+	if sp := h.Cmd.SysProcAttr; sp != nil {
+		own := *sp
+		h.Cmd.SysProcAttr = &own
+	} else {
+		h.Cmd.SysProcAttr = new(syscall.SysProcAttr)
+	}
 	values, err := h.sys.prepare(h.Cmd, handles, lifeline)
 	if err != nil {
-		h.closeReady()
 		return err
 	}
 	if lifeline {
@@ -179,11 +245,7 @@ func (h *Handoff) Start() error {
 	}
 	h.handles = &Handles{entries: entries}
 	h.fill()
-	if err := h.sys.start(h.Cmd); err != nil {
-		h.closeReady()
-		return err
-	}
-	return nil
+	return h.sys.start(h.Cmd)
 }
 
 // collect returns the entries of the handles argument, without their
@@ -195,11 +257,11 @@ func (h *Handoff) collect(list bool) ([]handleEntry, []*sysHandle, error) {
 	handles := make([]*sysHandle, 0, len(h.passed)+2)
 	for _, p := range h.passed {
 		if !list && !h.names(p.name) {
-			return nil, nil, fmt.Errorf("handoff: no argument or environment variable of %s names {%s} or {%s}", h.Cmd.Path, p.name, HandlesName)
+			return nil, nil, fmt.Errorf("handoff: %q: no argument or environment variable of %s names {%s} or {%s}", p.name, h.Cmd.Path, p.name, HandlesName)
 		}
 		sh, k, err := p.obj.object()
 		if err != nil {
-			return nil, nil, fmt.Errorf("handoff: name %q: %w", p.name, err)
+			return nil, nil, fmt.Errorf("handoff: %s %q: %w", k, p.name, err)
 		}
 		entries, handles = append(entries, handleEntry{name: p.name, kind: k}), append(handles, &sh)
 	}
@@ -241,7 +303,8 @@ func (h *Handoff) names(name string) bool {
 	return false
 }
 
-// fill replaces the placeholders with their values.
+// fill gives Cmd new Args and Env slices, with the placeholders replaced
+// by their values: the caller's may be shared with other commands.
 func (h *Handoff) fill() {
 	pairs := make([]string, 0, 2*len(h.values)+2)
 	for name, v := range h.values {
@@ -249,12 +312,17 @@ func (h *Handoff) fill() {
 	}
 	pairs = append(pairs, "{"+HandlesName+"}", h.handles.String())
 	r := strings.NewReplacer(pairs...)
-	for i, s := range h.Cmd.Args {
-		h.Cmd.Args[i] = r.Replace(s)
+	replace := func(in []string) []string {
+		if in == nil {
+			return nil
+		}
+		out := make([]string, len(in))
+		for i, s := range in {
+			out[i] = r.Replace(s)
+		}
+		return out
 	}
-	for i, s := range h.Cmd.Env {
-		h.Cmd.Env[i] = r.Replace(s)
-	}
+	h.Cmd.Args, h.Cmd.Env = replace(h.Cmd.Args), replace(h.Cmd.Env)
 }
 
 // Value returns the child-side value of the handle passed under name, of
@@ -275,14 +343,19 @@ func (h *Handoff) Handles() *Handles { return h.handles }
 
 // Wait waits for the child to exit, as [exec.Cmd.Wait] does, then releases
 // what Start kept for the child's lifetime (on Windows, the job object, whose
-// closing ends any process the child left behind; the ready object). Call it
-// instead of Cmd.Wait.
+// closing ends any process the child left behind; the ready object), once
+// any [Handoff.WaitReady] in progress has returned. Call it instead of
+// Cmd.Wait, once.
 func (h *Handoff) Wait() error {
-	if h.state != stateStarted || h.Cmd == nil || h.Cmd.Process == nil {
-		return errors.New("handoff: not started")
+	h.mu.Lock()
+	if h.state != stateStarted {
+		h.mu.Unlock()
+		return errors.New("handoff: Wait called before a successful Start, or twice")
 	}
 	h.state = stateDone
+	h.mu.Unlock()
 	err := h.Cmd.Wait()
+	h.waiters.Wait()
 	h.closeReady()
 	if cerr := h.sys.close(); err == nil {
 		err = cerr
@@ -298,7 +371,7 @@ func waitReadyOrExit(ctx context.Context, ready *sysHandle, child *sysHandle, pi
 	case err == nil:
 		return nil
 	case errors.Is(err, ErrParentGone):
-		return fmt.Errorf("handoff: child %d exited before it was ready: %w", pid, ErrNotReady)
+		return fmt.Errorf("handoff: child %d: %w", pid, ErrNotReady)
 	default:
 		return err
 	}

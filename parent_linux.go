@@ -4,19 +4,22 @@ package handoff
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
-	"strconv"
 	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// sysLaunch holds the descriptors that Start duplicates for the child.
+// sysLaunch holds the descriptors that Start duplicates for the child, then
+// a pidfd of the child, from start until close.
 type sysLaunch struct {
-	files []*os.File
+	files    []*os.File
+	child    sysHandle
+	hasChild bool // whether child is open
 }
 
 // prepare appends close-on-exec duplicates of the handles, and a pidfd of
@@ -43,22 +46,27 @@ func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) 
 	return values, nil
 }
 
-// start starts cmd after marking every descriptor of this process from 3 up
-// close-on-exec, so that only cmd.ExtraFiles reach the child, and arranges
-// for the child to be killed when this process dies: with Pdeathsig, from
-// the starter thread (see startFromStarter).
+// start starts cmd, which gets the descriptors of cmd.ExtraFiles and no
+// other of this process's (see the package documentation), and arranges for
+// the child to be killed when this process dies: with Pdeathsig, from the
+// starter thread (see startFromStarter). It then takes a pidfd of the
+// child, before anything can reap it, for waitReady.
 func (l *sysLaunch) start(cmd *exec.Cmd) error {
 	defer l.release()
-	if err := closeOnExecFrom(3); err != nil {
-		return err
-	}
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = new(syscall.SysProcAttr)
-	}
 	if cmd.SysProcAttr.Pdeathsig == 0 {
 		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 	}
-	return startFromStarter(cmd)
+	if err := startFromStarter(cmd); err != nil {
+		return err
+	}
+	fd, err := unix.PidfdOpen(cmd.Process.Pid, 0)
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return fmt.Errorf("handoff: child %d: %w", cmd.Process.Pid, os.NewSyscallError("pidfd_open", err))
+	}
+	l.child, l.hasChild = sysHandle{fd}, true
+	return nil
 }
 
 // starter is the goroutine that starts every child, locked for good to an
@@ -94,47 +102,17 @@ func startFromStarter(cmd *exec.Cmd) error {
 	return <-done
 }
 
-func (l *sysLaunch) close() error { return nil }
-
-// waitReady waits for the ready eventfd and a pidfd of the child, which
-// becomes readable when the child exits.
-func (l *sysLaunch) waitReady(ctx context.Context, ready *sysHandle, cmd *exec.Cmd) error {
-	fd, err := unix.PidfdOpen(cmd.Process.Pid, 0)
-	if err != nil {
-		return os.NewSyscallError("pidfd_open", err)
+// close closes the child's pidfd, once the child has exited.
+func (l *sysLaunch) close() error {
+	if !l.hasChild {
+		return nil
 	}
-	child := sysHandle{fd}
-	defer child.close()
-	return waitReadyOrExit(ctx, ready, &child, cmd.Process.Pid)
+	l.hasChild = false
+	return l.child.close()
 }
 
-// closeOnExecFrom marks every descriptor from first up close-on-exec: with
-// one close_range call where the kernel has CLOSE_RANGE_CLOEXEC (5.11), else
-// one by one from /proc/self/fd.
-func closeOnExecFrom(first int) error {
-	switch err := unix.CloseRange(uint(first), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err {
-	case nil:
-		return nil
-	case unix.ENOSYS, unix.EINVAL:
-		// Older kernel: fall back to /proc.
-	default:
-		return os.NewSyscallError("close_range", err)
-	}
-	d, err := os.Open("/proc/self/fd")
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	names, err := d.Readdirnames(-1)
-	if err != nil {
-		return err
-	}
-	for _, name := range names {
-		fd, err := strconv.Atoi(name)
-		if err != nil || fd < first {
-			continue
-		}
-		unix.CloseOnExec(fd) // fails only for the directory's own, closed, descriptor
-	}
-	return nil
+// waitReady waits for the ready eventfd and the child's pidfd, taken at
+// start, which becomes readable when the child exits.
+func (l *sysLaunch) waitReady(ctx context.Context, ready *sysHandle, cmd *exec.Cmd) error {
+	return waitReadyOrExit(ctx, ready, &l.child, cmd.Process.Pid)
 }

@@ -77,15 +77,15 @@ func newSocketpair() ([2]int, error) {
 	return p, nil
 }
 
-// start starts cmd after marking every descriptor of this process from 3 up
-// close-on-exec, so that only cmd.ExtraFiles reach the child.
+// start starts cmd, which gets the descriptors of cmd.ExtraFiles and no
+// other of this process's (see the package documentation), then closes this
+// process's copies of what goes to the child alone.
 //
 // There is no parent-death signal on macOS and the BSDs: a child learns that
 // its parent died from the lifeline, if it waits on it; one that does not is
 // not killed.
 func (l *sysLaunch) start(cmd *exec.Cmd) error {
 	defer l.release()
-	closeOnExecFrom(3)
 	if err := cmd.Start(); err != nil {
 		l.close()
 		return err
@@ -115,19 +115,4 @@ func (l *sysLaunch) close() error {
 	}
 	l.hasParent = false
 	return os.NewSyscallError("close", unix.Close(l.parent))
-}
-
-// closeOnExecFrom marks every descriptor from first up close-on-exec, one by
-// one: macOS has no close_range. openDescriptors finds them: from /dev/fd
-// where it lists them, else by asking about each number below the soft
-// RLIMIT_NOFILE, above which the kernel makes no descriptor.
-func closeOnExecFrom(first int) {
-	for _, fd := range openDescriptors(0) {
-		if fd < first {
-			continue
-		}
-		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
-			unix.CloseOnExec(fd)
-		}
-	}
 }

@@ -15,8 +15,10 @@ const MaxSemaphore = 1<<31 - 1
 // On Windows it is a semaphore object; on Linux an eventfd in semaphore mode
 // (EFD_SEMAPHORE); on macOS and the BSDs a FIFO holding one byte per count.
 // Its methods may be called from several goroutines at once, except Close.
+// The zero Semaphore names no handle, as the zero [Event] does.
 type Semaphore struct {
 	h sysHandle
+	objectState
 }
 
 // NewSemaphore creates a semaphore holding count, between 0 and
@@ -30,7 +32,7 @@ func NewSemaphore(count int) (*Semaphore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Semaphore{h: h}, nil
+	return &Semaphore{h: h, objectState: made}, nil
 }
 
 // OpenSemaphore returns the semaphore that this process inherited under
@@ -41,12 +43,17 @@ func OpenSemaphore(value string) (*Semaphore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Semaphore{h: h}, nil
+	return &Semaphore{h: h, objectState: made}, nil
 }
 
 // Acquire takes one from the count, waiting until it is above 0. If ctx is
 // done first, it returns [context.Cause] of ctx and takes nothing.
-func (s *Semaphore) Acquire(ctx context.Context) error { return s.h.acquire(ctx) }
+func (s *Semaphore) Acquire(ctx context.Context) error {
+	if err := s.check(kindSemaphore); err != nil {
+		return err
+	}
+	return s.h.acquire(ctx)
+}
 
 // Release adds n, between 1 and [MaxSemaphore], to the count. On Windows a
 // count that would exceed MaxSemaphore is an error, and nothing is added; on
@@ -57,6 +64,9 @@ func (s *Semaphore) Release(n int) error {
 	if n < 1 || n > MaxSemaphore {
 		return fmt.Errorf("handoff: semaphore release of %d out of range [1, %d]", n, MaxSemaphore)
 	}
+	if err := s.check(kindSemaphore); err != nil {
+		return err
+	}
 	return s.h.release(uint32(n))
 }
 
@@ -64,7 +74,10 @@ func (s *Semaphore) Release(n int) error {
 // (Unix). It stays owned by the Semaphore: do not close it.
 func (s *Semaphore) Handle() uintptr { return s.h.value() }
 
-// Close closes the semaphore's handle.
-func (s *Semaphore) Close() error { return s.h.close() }
+// Close closes the semaphore's handle. Close on the zero Semaphore does
+// nothing.
+func (s *Semaphore) Close() error { return s.closeHandle(&s.h) }
 
-func (s *Semaphore) object() (sysHandle, kind, error) { return s.h, kindSemaphore, nil }
+func (s *Semaphore) object() (sysHandle, kind, error) {
+	return s.h, kindSemaphore, s.usable()
+}

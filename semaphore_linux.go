@@ -12,11 +12,7 @@ import (
 )
 
 func newSemaphore(count uint32) (sysHandle, error) {
-	fd, err := unix.Eventfd(uint(count), unix.EFD_SEMAPHORE|unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err != nil {
-		return closedHandle, os.NewSyscallError("eventfd", err)
-	}
-	return sysHandle{fd}, nil
+	return newEventfd(uint(count), unix.EFD_SEMAPHORE)
 }
 
 // acquire reads the semaphore eventfd, which takes 1 from its counter, and
@@ -24,7 +20,7 @@ func newSemaphore(count uint32) (sysHandle, error) {
 // AfterFunc sets, until it is readable.
 func (h *sysHandle) acquire(ctx context.Context) error {
 	var b [8]byte
-	return acquireRead(ctx, h.fd, b[:], func(ctx context.Context) error { return h.wait(ctx, nil) })
+	return acquireRead(ctx, func() error { return readNoWait(h.fd, b[:]) }, func(ctx context.Context) error { return h.wait(ctx, nil) })
 }
 
 // release adds n to the counter. A counter that would overflow makes the
@@ -32,7 +28,7 @@ func (h *sysHandle) acquire(ctx context.Context) error {
 func (h *sysHandle) release(n uint32) error {
 	var b [8]byte
 	binary.NativeEndian.PutUint64(b[:], uint64(n))
-	err := ignoringEINTR(func() error { _, err := unix.Write(h.fd, b[:]); return err })
+	err := writeNoWait(h.fd, b[:])
 	if err == unix.EAGAIN {
 		return errors.New("handoff: semaphore release: count would overflow")
 	}

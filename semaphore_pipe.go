@@ -44,7 +44,8 @@ func newSemaphore(count uint32) (sysHandle, error) {
 // (EAGAIN), polls it until it is readable.
 func (h *sysHandle) acquire(ctx context.Context) error {
 	var b [1]byte
-	return acquireRead(ctx, h.r, b[:], func(ctx context.Context) error { return h.wait(ctx, nil) })
+	read := func() error { _, err := unix.Read(h.r, b[:]); return err }
+	return acquireRead(ctx, read, func(ctx context.Context) error { return h.wait(ctx, nil) })
 }
 
 // release writes n bytes into the semaphore's FIFO. What the FIFO holds

@@ -9,12 +9,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// acquireRead takes one count of a semaphore whose every read of b from the
-// non-blocking fd takes one: it reads, and while there is nothing to read
-// (EAGAIN) waits with wait until fd is readable or ctx is done.
-func acquireRead(ctx context.Context, fd int, b []byte, wait func(context.Context) error) error {
+// acquireRead takes one count of a semaphore whose every read, which does
+// not block, takes one: it reads, and while there is nothing to read
+// (EAGAIN) waits with wait until the semaphore is readable or ctx is done.
+func acquireRead(ctx context.Context, read func() error, wait func(context.Context) error) error {
 	for {
-		err := ignoringEINTR(func() error { _, err := unix.Read(fd, b); return err })
+		err := ignoringEINTR(read)
 		if err != unix.EAGAIN {
 			return os.NewSyscallError("read", err)
 		}

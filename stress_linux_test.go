@@ -38,14 +38,12 @@ func init() {
 // linuxFuzzFixtures makes descriptors that look inherited (no close-on-exec),
 // from fuzzFixtureMin up: an eventfd (event 900), a pidfd of this process's
 // parent (lifeline 901), a pidfd of this process (902: not the parent), a
-// regular file (903) and a socket (904). Descriptors this process itself
-// inherited, such as a fuzz worker's pipes, are made close-on-exec first, as
-// Start does, so that nothing else looks inherited.
+// regular file (903) and a socket (904). The record of what this process itself
+// inherited, such as a fuzz worker's pipes, is emptied first, so that nothing
+// else looks inherited.
 func linuxFuzzFixtures(tb testing.TB) []fuzzFixture {
 	tb.Helper()
-	if err := closeOnExecFrom(3); err != nil {
-		tb.Fatal(err)
-	}
+	forgetInherited(tb)
 	var fixtures []fuzzFixture
 	add := func(name string, fd int, err error, event, lifeline error) {
 		tb.Helper()

@@ -17,6 +17,8 @@ var errUnsupported = fmt.Errorf("handoff: not supported on %s: %w", runtime.GOOS
 
 type sysHandle struct{}
 
+type objectID struct{}
+
 func newEvent() (sysHandle, error)                          { return sysHandle{}, errUnsupported }
 func (h *sysHandle) value() uintptr                         { return ^uintptr(0) }
 func (h *sysHandle) close() error                           { return errUnsupported }

@@ -3,6 +3,7 @@ package handoff
 import (
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 )
 
 // ParseValue parses a handle value as a child receives it on its command
@@ -31,9 +32,9 @@ func parseValue(s string) (uintptr, error) {
 	if digits == "" {
 		return 0, errText("no digits")
 	}
-	for i := 0; i < len(digits); i++ {
-		if !isDigit(digits[i], base) {
-			return 0, errText(fmt.Sprintf("invalid character %q", digits[i]))
+	for i, r := range digits {
+		if r >= utf8.RuneSelf || !isDigit(digits[i], base) {
+			return 0, errText(fmt.Sprintf("invalid character %q", r))
 		}
 	}
 	if base == 10 && len(digits) > 1 && digits[0] == '0' {
