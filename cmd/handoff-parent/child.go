@@ -61,22 +61,16 @@ func (p *parent) connect(c *child, cmd *exec.Cmd) {
 	prefix := fmt.Sprintf("[%d] ", c.index)
 	env := os.Environ()
 	if p.tracing() {
-		c.trace = trace.NewCollector(p.stderr)
+		c.trace = trace.NewCollector(p.stderr.children())
 		cmd.Stdout = c.trace
 		cmd.Env = append(withoutTrace(env), trace.EnvVar+"=1")
 	} else {
-		cmd.Stdout = p.stdout
-		if several {
-			cmd.Stdout = &prefixWriter{w: p.stdout, prefix: prefix}
-		}
+		cmd.Stdout = p.stdout.forChild(several, prefix)
 		if clean := withoutTrace(env); len(clean) < len(env) {
 			cmd.Env = clean
 		}
 	}
-	cmd.Stderr = p.stderr
-	if several {
-		cmd.Stderr = &prefixWriter{w: p.stderr, prefix: prefix}
-	}
+	cmd.Stderr = p.stderr.forChild(several, prefix)
 	// The child's output is copied until every holder of the pipe has
 	// closed it; a grandchild that keeps it must not hold up Wait for long.
 	cmd.WaitDelay = time.Second

@@ -58,7 +58,7 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(os.Args[1:], standardOutput(), os.Stderr); err != nil {
 		code := exitcode.Of(err)
 		if code != exitcode.OK {
 			fmt.Fprintf(os.Stderr, "handoff-parent: %v\n", err)

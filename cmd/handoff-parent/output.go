@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/handoff/handoff/internal/trace"
 )
@@ -84,28 +82,6 @@ func (pw *prefixWriter) Write(b []byte) (int, error) {
 	}
 	_, err := pw.w.Write(out)
 	return n, err
-}
-
-// shared returns w for use by this process and, through os/exec, by the
-// child: a file as it is, for the child to write to directly; any other
-// writer behind a lock, for os/exec copies the child's output to it from
-// goroutines of its own.
-func shared(w io.Writer) io.Writer {
-	if _, ok := w.(*os.File); ok {
-		return w
-	}
-	return &lockedWriter{w: w}
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // withoutTrace returns env without any HANDOFF_TRACE setting, so that a

@@ -22,20 +22,32 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p := &parent{config: cfg, stdout: shared(stdout), stderr: shared(stderr), rec: trace.NewRecorder(trace.Parent)}
+	p := &parent{config: cfg, stdout: newOutlet(stdout), stderr: newOutlet(stderr), rec: trace.NewRecorder(trace.Parent)}
 	if cfg.trace || cfg.json {
 		if p.start, err = trace.Now(); err != nil {
 			return err
 		}
 		p.rec.AddAt(p.start, "start", "pid", os.Getpid())
 	}
-	return p.run()
+	err = p.run()
+	// Standard error has nowhere to report its own failure.
+	stderrDone := make(chan struct{})
+	go func() { p.stderr.finish(); close(stderrDone) }()
+	outErr := p.stdout.finish()
+	<-stderrDone
+	switch {
+	case outErr == nil:
+		return err
+	case err == nil:
+		return fmt.Errorf("standard output: %w", outErr)
+	}
+	return exitcode.Errorf(exitcode.Of(err), "%w; and standard output: %w", err, outErr)
 }
 
 // parent is one run.
 type parent struct {
 	config
-	stdout, stderr io.Writer
+	stdout, stderr *outlet // the run never waits for them
 	rec            *trace.Recorder
 	start          int64 // the first step's time, when tracing
 }

@@ -1,0 +1,127 @@
+//go:build linux
+
+package e2e
+
+// The programs under abuse: an unread or failing standard output, a value
+// used twice, each as the command it is.
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestOutputNotRead runs handoff-parent with its standard output a FIFO
+// whose reader never reads: -timeout and -ready-timeout must still end the
+// run, children included, and the parent must exit 1 or with the run's own
+// code, saying that its output was not read.
+func TestOutputNotRead(t *testing.T) {
+	dir := t.TempDir()
+	msg := filepath.Join(dir, "message")
+	if err := os.WriteFile(msg, []byte(strings.Repeat("x", 1<<20)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	both(t, func(t *testing.T, p platform) {
+		cases := [][]string{{"-message-file", p.hostPath(msg), "-timeout", "2s", "-ready-timeout", "3s"}}
+		if p.name == "linux" {
+			cases = append(cases, []string{"-children", "200", "-timeout", "2s", "-ready-timeout", "3s"})
+		}
+		for _, args := range cases {
+			fifo := filepath.Join(t.TempDir(), "fifo")
+			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// The reader: open, never read.
+			r, err := os.OpenFile(fifo, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env, _ := token(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*limit)
+			cmd := p.command(ctx, []string{env}, "handoff-parent", args...)
+			var stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = w, &stderr
+			err = cmd.Run()
+			timedOut := ctx.Err() != nil
+			cancel()
+			w.Close()
+			r.Close()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || !ee.Exited() || timedOut {
+				t.Fatalf("handoff-parent %q with an unread standard output: %v (not ended by its bounds)\nstderr:\n%s", args, err, stderr.String())
+			}
+			if ee.ExitCode() != 1 && ee.ExitCode() != codeTimeout {
+				t.Errorf("handoff-parent %q: exit %d, want 1 or %d\nstderr:\n%s", args, ee.ExitCode(), codeTimeout, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "standard output: not read") {
+				t.Errorf("handoff-parent %q: stderr %q, want ...standard output: not read...", args, stderr.String())
+			}
+			gone(t, env, 5*time.Second)
+		}
+	})
+}
+
+// TestOutputFails runs handoff-parent with its standard output /dev/full,
+// and closed: its own write error is its own, reported once, exit 1, with
+// one child or two.
+func TestOutputFails(t *testing.T) {
+	both(t, func(t *testing.T, p platform) {
+		for _, children := range []string{"1", "2"} {
+			for _, how := range []string{"full", "closed"} {
+				ctx, cancel := context.WithTimeout(context.Background(), limit)
+				cmd := p.command(ctx, nil, "handoff-parent", "-children", children)
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				if how == "full" {
+					full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					cmd.Stdout = full
+					defer full.Close()
+				} else {
+					closeStdout(cmd)
+				}
+				err := cmd.Run()
+				cancel()
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+					t.Errorf("handoff-parent -children %s >%s: %v, want exit 1\nstderr:\n%s", children, how, err, stderr.String())
+				}
+				if got := strings.Count(stderr.String(), "handoff-parent: "); got != 1 || !strings.Contains(stderr.String(), "handoff-parent: standard output: ") {
+					t.Errorf("handoff-parent -children %s >%s: stderr %q, want one line handoff-parent: standard output: ...", children, how, stderr.String())
+				}
+			}
+		}
+	})
+}
+
+// TestChildValueTwice gives handoff-child one value as the event and as
+// the lifeline: a usage error, not a check of the handle.
+func TestChildValueTwice(t *testing.T) {
+	both(t, func(t *testing.T, p platform) {
+		for _, args := range [][]string{{"8", "-parent", "8"}, {"-event", "0x8", "-parent", "8"}} {
+			r := p.run(t, limit, nil, "handoff-child", args...)
+			if r.code != codeUsage || !strings.Contains(r.stderr, "-parent 8 is the event's value too") {
+				t.Errorf("handoff-child %q: exit %d, stderr %q; want %d, ...-parent 8 is the event's value too...", args, r.code, r.stderr, codeUsage)
+			}
+		}
+	})
+}
+
+// closeStdout makes cmd start with its standard output closed, as a
+// shell's ">&-" does.
+func closeStdout(cmd *exec.Cmd) {
+	cmd.Args = append([]string{"sh", "-c", `exec "$@" >&-`, "sh"}, cmd.Args...)
+	cmd.Path = "/bin/sh"
+}
