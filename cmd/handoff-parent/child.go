@@ -54,21 +54,17 @@ func (p *parent) startChild(c *child, ev *handoff.Event, msg *handoff.SharedMemo
 
 // connect sets where the output of child c, to be run as cmd, goes: its
 // trace lines to its collector when tracing, its lines prefixed with its
-// number when there are several children. A child asked for no trace lines
-// gets no HANDOFF_TRACE setting.
+// number when there are several children. The child's environment is this
+// process's (see setTraceEnv), never filled: cmd.Env stays nil, so that the
+// placeholders are replaced in the arguments only, whatever the tracing.
 func (p *parent) connect(c *child, cmd *exec.Cmd) {
 	several := p.children > 1
 	prefix := fmt.Sprintf("[%d] ", c.index)
-	env := os.Environ()
 	if p.tracing() {
 		c.trace = trace.NewCollector(p.stderr.children())
 		cmd.Stdout = c.trace
-		cmd.Env = append(withoutTrace(env), trace.EnvVar+"=1")
 	} else {
 		cmd.Stdout = p.stdout.forChild(several, prefix)
-		if clean := withoutTrace(env); len(clean) < len(env) {
-			cmd.Env = clean
-		}
 	}
 	cmd.Stderr = p.stderr.forChild(several, prefix)
 	// The child's output is copied until every holder of the pipe has

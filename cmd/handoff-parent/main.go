@@ -22,7 +22,9 @@
 // One argument must name {event} or {handles}. The lifeline is passed only if
 // one names {parent} or {handles}, and the ready handshake is used only if
 // one names {ready} or {handles}. A child written to the classic sample's
-// convention runs as "handoff-parent -- child {event}".
+// convention runs as "handoff-parent -- child {event}". The placeholders are
+// replaced in the arguments only: the environment is passed as it is, with
+// or without tracing.
 //
 // The steps are: create the event (and, with -message or -message-file,
 // shared memory holding the message after its length, a little-endian

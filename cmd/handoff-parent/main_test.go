@@ -243,14 +243,6 @@ func TestHelp(t *testing.T) {
 	clitest.Help(t, run, synopsis, "-timeout D", "-trace", "-json", "handoff-child -handles {handles}", "-children N", "-message TEXT", "Exit codes:", exitcode.Table(true))
 }
 
-func TestWithoutTrace(t *testing.T) {
-	env := []string{"A=1", trace.EnvVar + "=1", "B=" + trace.EnvVar + "=1", trace.EnvVar + "X=2"}
-	want := []string{"A=1", "B=" + trace.EnvVar + "=1", trace.EnvVar + "X=2"}
-	if got := withoutTrace(env); !slices.Equal(got, want) {
-		t.Errorf("withoutTrace(%q) = %q, want %q", env, got, want)
-	}
-}
-
 func TestCommandLine(t *testing.T) {
 	got := commandLine([]string{filepath.Join("dir", "child"), "-event", "12", "a b", ""})
 	if want := `child -event 12 "a b" ""`; got != want {

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/handoff/handoff/internal/trace"
@@ -84,17 +84,16 @@ func (pw *prefixWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// withoutTrace returns env without any HANDOFF_TRACE setting, so that a
-// child asked for no trace lines writes none.
-func withoutTrace(env []string) []string {
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		if !(name == trace.EnvVar || runtime.GOOS == "windows" && strings.EqualFold(name, trace.EnvVar)) {
-			out = append(out, kv)
-		}
+// setTraceEnv sets HANDOFF_TRACE=1 in this process's environment, which the
+// children inherit, when tracing, and removes it otherwise, so that a child
+// asked for no trace lines writes none. It changes the environment of the
+// process rather than set each child's Cmd.Env, in which package handoff
+// would replace the placeholders: the environment is passed as it is.
+func setTraceEnv(tracing bool) error {
+	if tracing {
+		return os.Setenv(trace.EnvVar, "1")
 	}
-	return out
+	return os.Unsetenv(trace.EnvVar)
 }
 
 // commandLine shows a command's arguments, the program by its base name.

@@ -22,6 +22,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := setTraceEnv(cfg.trace || cfg.json); err != nil {
+		return err
+	}
 	p := &parent{config: cfg, stdout: newOutlet(stdout), stderr: newOutlet(stderr), rec: trace.NewRecorder(trace.Parent)}
 	if cfg.trace || cfg.json {
 		if p.start, err = trace.Now(); err != nil {

@@ -125,3 +125,38 @@ func closeStdout(cmd *exec.Cmd) {
 	cmd.Args = append([]string{"sh", "-c", `exec "$@" >&-`, "sh"}, cmd.Args...)
 	cmd.Path = "/bin/sh"
 }
+
+// TestEnvironmentAsIs runs a child that prints FOO, which names {event}
+// and {parent}, with and without tracing: the environment is passed as it
+// is, and no lifeline is passed to a child whose arguments do not ask for
+// one, whatever the tracing.
+func TestEnvironmentAsIs(t *testing.T) {
+	const foo = "x{event}y{parent}"
+	both(t, func(t *testing.T, p platform) {
+		child := []string{"/bin/sh", "-c", `echo "FOO=[$FOO]"`, "sh", "{event}"}
+		if p.name == "windows" {
+			child = []string{"cmd", "/c", "echo", "FOO=[%FOO%]", "{event}"}
+		}
+		for _, mode := range [][]string{{}, {"-trace"}, {"-json"}, {"HANDOFF_TRACE=1"}} {
+			env := []string{"FOO=" + foo}
+			args := append([]string{}, mode...)
+			if len(mode) == 1 && mode[0] == "HANDOFF_TRACE=1" {
+				env, args = append(env, mode[0]), nil
+			}
+			r := p.run(t, limit, env, "handoff-parent", append(append(args, "--"), child...)...)
+			if r.code != 0 {
+				t.Fatalf("handoff-parent %q: exit %d, want 0\n%v", mode, r.code, r)
+			}
+			if out := r.stdout + r.stderr; !strings.Contains(out, "FOO=["+foo+"]") {
+				t.Errorf("handoff-parent %q: the child did not see FOO=%s as it was:\n%v", mode, foo, r)
+			}
+			for _, line := range strings.Split(r.stdout, "\n") {
+				if strings.Contains(line, "started child") || strings.Contains(line, "child-started") {
+					if strings.Contains(line, "parent=") || strings.Contains(line, `"parent":`) {
+						t.Errorf("handoff-parent %q: a lifeline was passed, though no argument names {parent}: %s", mode, line)
+					}
+				}
+			}
+		}
+	})
+}
