@@ -133,9 +133,11 @@ func closeStdout(cmd *exec.Cmd) {
 func TestEnvironmentAsIs(t *testing.T) {
 	const foo = "x{event}y{parent}"
 	both(t, func(t *testing.T, p platform) {
-		child := []string{"/bin/sh", "-c", `echo "FOO=[$FOO]"`, "sh", "{event}"}
+		child := []string{"/bin/sh", "-c", `echo "FOO=[$FOO] TRACE=[$HANDOFF_TRACE]"`, "sh", "{event}"}
+		unset := "" // how the child prints HANDOFF_TRACE when it is not set
 		if p.name == "windows" {
-			child = []string{"cmd", "/c", "echo", "FOO=[%FOO%]", "{event}"}
+			child = []string{"cmd", "/c", "echo", "FOO=[%FOO%]", "TRACE=[%HANDOFF_TRACE%]", "{event}"}
+			unset = "%HANDOFF_TRACE%"
 		}
 		for _, mode := range [][]string{{}, {"-trace"}, {"-json"}, {"HANDOFF_TRACE=1"}} {
 			env := []string{"FOO=" + foo}
@@ -147,8 +149,12 @@ func TestEnvironmentAsIs(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("handoff-parent %q: exit %d, want 0\n%v", mode, r.code, r)
 			}
-			if out := r.stdout + r.stderr; !strings.Contains(out, "FOO=["+foo+"]") {
-				t.Errorf("handoff-parent %q: the child did not see FOO=%s as it was:\n%v", mode, foo, r)
+			trace := unset
+			if len(args) > 0 {
+				trace = "1"
+			}
+			if out := r.stdout + r.stderr; !strings.Contains(out, "FOO=["+foo+"] TRACE=["+trace+"]") {
+				t.Errorf("handoff-parent %q: the child did not see FOO=%s as it was, and HANDOFF_TRACE=%s:\n%v", mode, foo, trace, r)
 			}
 			for _, line := range strings.Split(r.stdout, "\n") {
 				if strings.Contains(line, "started child") || strings.Contains(line, "child-started") {
