@@ -50,7 +50,8 @@ func (r *reporter) step(step, msg string, kv ...any) {
 }
 
 // message prints the message in shared memory msg, with its length and
-// checksum.
+// checksum. The text is written from the mapping as it is, never copied:
+// a message may be large, and every child prints it.
 func (r *reporter) message(msg *handoff.SharedMemory) error {
 	text, err := readMessage(msg.Bytes())
 	if err != nil {
@@ -59,8 +60,13 @@ func (r *reporter) message(msg *handoff.SharedMemory) error {
 	h := fnv.New64a()
 	h.Write(text)
 	sum := fmt.Sprintf("%016x", h.Sum64())
-	r.step("message-read", fmt.Sprintf("message (%d bytes, fnv64a %s): %s", len(text), sum, text),
-		"bytes", len(text), "fnv64a", sum)
+	if r.trace {
+		r.step("message-read", fmt.Sprintf("message (%d bytes, fnv64a %s)", len(text), sum), "bytes", len(text), "fnv64a", sum)
+		return nil
+	}
+	fmt.Fprintf(r.w, "[CHILD] message (%d bytes, fnv64a %s): ", len(text), sum)
+	r.w.Write(text)
+	io.WriteString(r.w, "\n")
 	return nil
 }
 

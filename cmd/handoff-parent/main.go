@@ -5,8 +5,8 @@
 //
 // Usage:
 //
-//	handoff-parent [-children N] [-message TEXT | -message-file FILE] [-timeout D]
-//	               [-ready-timeout D] [-trace | -json] [-- CHILD ARGS...]
+//	handoff-parent [-children N] [-message TEXT | -message-file FILE] [-max-message N]
+//	               [-timeout D] [-ready-timeout D] [-trace | -json] [-- CHILD ARGS...]
 //
 // Without "--" the child is handoff-child, found next to handoff-parent's own
 // executable and then on PATH, run as
@@ -28,7 +28,9 @@
 //
 // The steps are: create the event (and, with -message or -message-file,
 // shared memory holding the message after its length, a little-endian
-// uint64); start -children N children (on Windows each in a job object that
+// uint64: at most -max-message bytes, default 64 MiB, read from the file
+// within -ready-timeout, straight into the shared memory when it is a
+// regular file); start -children N children (on Windows each in a job object that
 // kills it with the parent; on Linux with a parent-death signal); wait until
 // every child has signaled its ready event, within -ready-timeout (default
 // 10s), or else name the first child that was not ready, kill them all and

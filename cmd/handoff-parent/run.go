@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -112,23 +111,6 @@ func (p *parent) newEvent() (*handoff.Event, error) {
 	}
 	p.step(p.now(), "event-created", fmt.Sprintf("created event, handle %d", ev.Handle()), "handle", ev.Handle())
 	return ev, nil
-}
-
-// newMessage returns shared memory holding the message after its length, a
-// little-endian uint64, as handoff-child reads it; nil without -message.
-func (p *parent) newMessage() (*handoff.SharedMemory, error) {
-	if p.message == nil {
-		return nil, nil
-	}
-	m, err := handoff.NewSharedMemory(8 + len(p.message))
-	if err != nil {
-		return nil, fmt.Errorf("create message: %w", err)
-	}
-	binary.LittleEndian.PutUint64(m.Bytes(), uint64(len(p.message)))
-	copy(m.Bytes()[8:], p.message)
-	p.step(p.now(), "message-created", fmt.Sprintf("created shared memory, handle %d, holding a message of %d bytes", m.Handle(), len(p.message)),
-		"handle", m.Handle(), "bytes", len(p.message))
-	return m, nil
 }
 
 // startAll starts the children. If one fails to start, it ends those

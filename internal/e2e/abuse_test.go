@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -165,4 +166,91 @@ func TestEnvironmentAsIs(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestMessageBounds gives handoff-parent messages it must refuse or give
+// up on: an endless file (/dev/zero), one over -max-message, a FIFO that
+// no one writes to: each a clear error and its documented code, never a
+// crash or a hang, and nothing left running.
+func TestMessageBounds(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small")
+	if err := os.WriteFile(small, []byte(strings.Repeat("m", 100)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	both(t, func(t *testing.T, p platform) {
+		type bound struct {
+			args []string
+			code int
+			want string
+			hold bool // a writer holds the FIFO open, and never writes
+		}
+		tests := []bound{
+			{[]string{"-message-file", p.hostPath("/dev/zero")}, codeUsage, "more than -max-message 67108864 bytes", false},
+			{[]string{"-message-file", p.hostPath(small), "-max-message", "99"}, codeUsage, "more than -max-message 99 bytes", false},
+			{[]string{"-message", strings.Repeat("m", 100), "-max-message", "99"}, codeUsage, "100 bytes, more than -max-message 99", false},
+			{[]string{"-message-file", p.hostPath(small), "-max-message", "-1"}, codeUsage, "negative -max-message", false},
+			{[]string{"-message-file", p.hostPath(fifo), "-ready-timeout", "2s"}, codeTimeout, "not read within 2s", true},
+			{[]string{"-message-file", p.hostPath(small), "-max-message", "100"}, 0, "", false},
+		}
+		if p.name == "linux" {
+			// Under Wine a FIFO with no writer reads as empty.
+			tests = append(tests, bound{[]string{"-message-file", fifo, "-ready-timeout", "2s"}, codeTimeout, "not read within 2s", false})
+		}
+		for _, tt := range tests {
+			if tt.hold {
+				w, err := os.OpenFile(fifo, os.O_RDWR, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer w.Close()
+			}
+			env, _ := token(t)
+			r := p.run(t, limit, []string{env}, "handoff-parent", tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) || strings.Contains(r.stderr, "goroutine ") {
+				t.Errorf("handoff-parent %q: exit %d, stderr %q; want exit %d, ...%s...", tt.args, r.code, r.stderr, tt.code, tt.want)
+			}
+			gone(t, env, 5*time.Second)
+		}
+	})
+}
+
+// TestMessageMapped runs handoff-child, with a 32 MiB message, under
+// /usr/bin/time: the child maps the message and prints it from the
+// mapping, so its peak resident size stays well under twice the message
+// (a copy of the text, and one more to format it, took it to four times).
+func TestMessageMapped(t *testing.T) {
+	const size = 32 << 20
+	timeProg, err := exec.LookPath("/usr/bin/time")
+	if err != nil {
+		if inCI() {
+			t.Fatalf("CI=true and: %v", err)
+		}
+		t.Skipf("no GNU time: %v", err)
+	}
+	file := filepath.Join(t.TempDir(), "message")
+	if err := os.WriteFile(file, []byte(strings.Repeat("0123456789abcdef", size/16)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := linux
+	// Not {handles}: the lifeline would name handoff-parent, and time is
+	// the child's parent.
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := p.command(ctx, nil, "handoff-parent", "-message-file", file, "--", timeProg, "-f", "maxrss %M KiB", p.path("handoff-child"), "-handles", "event=event:{event},message=shm:{message}")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr // the 32 MiB of standard output are not kept
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("handoff-parent -message-file (32 MiB) -- time handoff-child: %v\nstderr:\n%s", err, stderr.String())
+	}
+	m := match(t, stderr.String(), `maxrss (\d+) KiB`)
+	kib, _ := strconv.Atoi(m[1])
+	if kib*1024 >= 2*size {
+		t.Errorf("handoff-child's peak resident size %d KiB with a message of %d KiB: the message was copied", kib, size>>10)
+	}
+	t.Logf("handoff-child's peak resident size %d KiB with a message of %d KiB", kib, size>>10)
 }

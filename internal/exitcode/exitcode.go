@@ -11,7 +11,7 @@
 //	4  not inherited: the value names no handle the child inherited, or -handles lists none under a name it needs (handoff.ErrNotInherited, handoff.ErrNotPassed; child only)
 //	5  wrong type: the value names an inherited handle of the wrong type (handoff.ErrWrongType; child only)
 //	6  parent gone: the parent exited before it set the event (handoff.ErrParentGone; child only)
-//	7  timeout: the event was not set (child), or a child was not ready within -ready-timeout or did not exit within -timeout (parent)
+//	7  timeout: the event was not set (child), or a child was not ready within -ready-timeout or did not exit within -timeout, or -message-file was not read within -ready-timeout (parent)
 //	8  child failed: a child exited non-zero, was killed, or exited before it was ready (parent only)
 package exitcode
 
@@ -91,7 +91,7 @@ var table = []struct {
 	{NotInherited, "", "not inherited: VALUE names no handle this process inherited, or -handles lists none under a needed name"},
 	{WrongType, "", "wrong type: VALUE names an inherited handle of the wrong type"},
 	{ParentGone, "", "parent gone: the parent exited before it set the event (or -parent is not the parent)"},
-	{Timeout, "timeout: a child was not ready within -ready-timeout, or did not exit within -timeout; the children were killed", "timeout: the event was not set within -timeout"},
+	{Timeout, "timeout: a child was not ready within -ready-timeout, or did not exit within -timeout (the children were killed), or -message-file was not read within -ready-timeout", "timeout: the event was not set within -timeout"},
 	{ChildFailed, "child failed: a child exited non-zero, was killed, or exited before it was ready", ""},
 }
 
