@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -50,6 +51,17 @@ func helper(mode string, args []string) int {
 	case "fail":
 		fmt.Fprintln(os.Stderr, "helper: failing")
 		return 5
+	case "spam":
+		// Many well-formed steps, and malformed ones: the parent keeps a
+		// bounded part of them.
+		w := bufio.NewWriter(os.Stdout)
+		for i := range spamSteps {
+			trace.WriteLine(w, trace.Event{Mono: int64(i + 1), Step: "spam"})
+			if i%1000 == 0 {
+				fmt.Fprintln(w, trace.Prefix+"{bad")
+			}
+		}
+		w.Flush()
 	case "garbage":
 		fmt.Println("helper: plain line")
 		fmt.Println(trace.Prefix + `{"mono_ns":1,"step":"Bad"}`)
@@ -90,6 +102,46 @@ func runHelper(t *testing.T, mode string, flags ...string) (stdout, stderr strin
 	var out, errOut bytes.Buffer
 	err = run(args, &out, &errOut)
 	return out.String(), errOut.String(), err
+}
+
+// spamSteps is how many trace steps the helper writes in mode spam.
+const spamSteps = 20000
+
+// TestRunTraceBounded runs a child that writes spamSteps trace steps, and
+// malformed lines among them: with -json the parent keeps at most
+// trace.MaxEvents of its steps, and says on standard error and in the
+// timeline how many it dropped.
+func TestRunTraceBounded(t *testing.T) {
+	stdout, stderr, err := runHelper(t, "spam", "-json")
+	if err != nil {
+		t.Fatalf("run = %v\n%s", err, stderr)
+	}
+	var kept int // of the child's spamSteps steps, and event-verified and woke after them
+	var dropped map[string]string
+	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		var e trace.JSONLine
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("stdout line %q: %v", line, err)
+		}
+		switch {
+		case e.Who == trace.Child:
+			kept++
+		case e.Step == "trace-dropped":
+			dropped = e.Detail
+		}
+	}
+	const total = spamSteps + 2
+	if kept == 0 || kept > trace.MaxEvents {
+		t.Errorf("the timeline holds %d of the child's %d steps, want 1 to %d", kept, total, trace.MaxEvents)
+	}
+	if want := fmt.Sprint(total - kept); dropped["steps"] != want {
+		t.Errorf("trace-dropped step %v, want steps=%s", dropped, want)
+	}
+	for _, want := range []string{fmt.Sprintf("dropped the %d after them", total-kept), "20 malformed trace line(s)"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%.2000s", want, stderr)
+		}
+	}
 }
 
 func TestRunSignaled(t *testing.T) {

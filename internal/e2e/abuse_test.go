@@ -254,3 +254,26 @@ func TestMessageMapped(t *testing.T) {
 	}
 	t.Logf("handoff-child's peak resident size %d KiB with a message of %d KiB", kib, size>>10)
 }
+
+// TestTraceBounded runs handoff-parent -json with a child that writes
+// 20000 well-formed trace lines: the timeline keeps a bounded part of them
+// and says, there and on standard error, how many were dropped. (The
+// Windows programs are checked by handoff-parent's own TestRunTraceBounded
+// under Wine.)
+func TestTraceBounded(t *testing.T) {
+	const n = 20000
+	p := linux
+	script := `i=0; while [ $i -lt ` + strconv.Itoa(n) + ` ]; do i=$((i+1)); echo 'handoff-trace: {"mono_ns":'$i',"step":"spam"}'; done`
+	r := p.run(t, limit, nil, "handoff-parent", "-json", "--", "/bin/sh", "-c", script, "sh", "{event}")
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0\n%.3000v", r.code, r)
+	}
+	kept := strings.Count(r.stdout, `"who":"child","step":"spam"`)
+	if kept == 0 || kept > 1024 {
+		t.Errorf("the timeline holds %d of the child's %d steps, want some and a bounded number", kept, n)
+	}
+	match(t, r.stdout, `\{"t_ms":-?[0-9.]+,"who":"parent","step":"trace-dropped","detail":\{"child":"1","steps":"`+strconv.Itoa(n-kept)+`"\}\}`)
+	if want := "dropped the " + strconv.Itoa(n-kept) + " after them"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr %q, want ...%s...", r.stderr, want)
+	}
+}
