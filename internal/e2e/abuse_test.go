@@ -277,3 +277,50 @@ func TestTraceBounded(t *testing.T) {
 		t.Errorf("stderr %q, want ...%s...", r.stderr, want)
 	}
 }
+
+// TestSetuidChildLifeline runs a set-uid handoff-child (owned by nobody)
+// under handoff-parent and kills the parent before it sets the event. The
+// kernel clears the parent-death signal on a set-uid exec, so the lifeline
+// is the child's only guard: the child must see the parent gone, say so,
+// and exit 6, not be killed by a signal, nor wait on.
+func TestSetuidChildLifeline(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if inCI() {
+			t.Fatal("CI=true and not root: cannot make a set-uid program of another user")
+		}
+		t.Skip("not root: cannot make a set-uid program of another user")
+	}
+	p := linux
+	nobody := 65534
+	bin := filepath.Join(t.TempDir(), "handoff-child")
+	b, err := os.ReadFile(p.path("handoff-child"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, bin, string(b))
+	if err := os.Chown(bin, nobody, -1); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(bin, 0o755|os.ModeSetuid); err != nil {
+		t.Fatal(err)
+	}
+	env, _ := token(t)
+	// sh execs the child, which stays handoff-parent's; {ready} in sh's $0
+	// makes the parent wait for a ready object that the child, not given
+	// it, never sets: the parent is killed while it waits.
+	cmd, out, errOut := startUntil(t, p, env, "[CHILD] waiting for the event", "handoff-parent", "-ready-timeout", "0",
+		"--", "/bin/sh", "-c", `exec "$@"`, "{ready}", bin, "-handles", "event=event:{event},parent=lifeline:{parent}")
+	if m := match(t, out.String(), `\[CHILD\] pid (\d+): .*`); m != nil {
+		status, err := os.ReadFile("/proc/" + m[1] + "/status")
+		if err != nil || !strings.Contains(string(status), "\nUid:\t0\t65534\t") {
+			t.Fatalf("the child does not run set-uid nobody: %v\n%s", err, status)
+		}
+	}
+	killed := killWait(t, cmd)
+	endedAfterKill(t, out, errOut, killed)
+	index(t, out.String(), "[CHILD] exiting with code 6")
+	if !strings.Contains(errOut.String(), "parent gone") {
+		t.Errorf("child's stderr %q, want ...parent gone...", errOut)
+	}
+	gone(t, env, 5*time.Second)
+}
