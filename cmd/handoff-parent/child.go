@@ -103,7 +103,40 @@ func (p *parent) childCommand() (*exec.Cmd, error) {
 	if err != nil {
 		return nil, err
 	}
-	return exec.Command(path, "-handles", "{"+handoff.HandlesName+"}"), nil
+	args := []string{"-handles", "{" + handoff.HandlesName + "}"}
+	if d, ok := p.childTimeout(); ok {
+		args = append(args, "-timeout", d.String())
+	}
+	return exec.Command(path, args...), nil
+}
+
+// childDefaultTimeout is handoff-child's own -timeout default.
+const childDefaultTimeout = 30 * time.Second
+
+// setMargin is what the parent allows, beyond its deadlines, for setting
+// the event once every child is ready.
+const setMargin = 5 * time.Second
+
+// childTimeout returns the -timeout for handoff-child about to be started,
+// and whether it differs from the child's default. The child's wait runs
+// from its own start, but the parent sets the event only after it has
+// started all the children (by p.startBy) and they are all ready (within
+// -ready-timeout): so the parent passes each child a deadline that outlasts
+// its own, never shorter than the child's default, and none when it has
+// none (-ready-timeout 0). The parent, not the child, then bounds the wait
+// before the set; the child's lifeline ends it if the parent dies. Many
+// children under Wine take tens of seconds to start, more than the child's
+// default of 30 s.
+func (p *parent) childTimeout() (time.Duration, bool) {
+	if p.readyTimeout == 0 {
+		return 0, true
+	}
+	d := time.Until(p.startBy) + p.readyTimeout + setMargin
+	d = (d + time.Second - 1).Truncate(time.Second)
+	if d <= childDefaultTimeout {
+		return 0, false
+	}
+	return d, true
 }
 
 // findChild returns the path of handoff-child: next to this program's

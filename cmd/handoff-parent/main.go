@@ -13,6 +13,18 @@
 //
 //	handoff-child -handles {handles}
 //
+// with, when its default of 30s would not do, a -timeout that outlasts the
+// parent's own deadline for the set: the children are started one after
+// another, within 1s each (else the run fails with a timeout), and the
+// event is set once all are ready, within -ready-timeout of the last start;
+// so each child may have to wait for the starts after its own. Under Wine,
+// where a start takes a tenth of a second or more, 1024 children take
+// minutes to start. The parent, not the child, then bounds the wait: it
+// kills the children at its deadlines, and its death ends them through the
+// lifeline. (Overlapping starts would not do it: under Wine the
+// wineserver, one process, serializes them; nor a child deadline counted
+// from the set, which the child learns only when it happens.)
+//
 // After "--" any command can be given. In its arguments, {event} is replaced
 // by the child's value of the event's handle (Windows) or file descriptor
 // (Linux), in decimal; {parent} by the value of the lifeline, a handle on

@@ -51,7 +51,8 @@ type parent struct {
 	config
 	stdout, stderr *outlet // the run never waits for them
 	rec            *trace.Recorder
-	start          int64 // the first step's time, when tracing
+	start          int64     // the first step's time, when tracing
+	startBy        time.Time // when the children must all have started
 }
 
 // run takes the steps that the command's documentation lists: create, start,
@@ -113,18 +114,34 @@ func (p *parent) newEvent() (*handoff.Event, error) {
 	return ev, nil
 }
 
-// startAll starts the children. If one fails to start, it ends those
-// already started and returns why.
+// startAllowance is the time the parent allows itself to start each child:
+// about ten times what a start takes under Wine, where it is slowest. The
+// start of N children must be done within N times it.
+const startAllowance = time.Second
+
+// startAll starts the children, within startAllowance each. If one fails
+// to start, or the starts overrun, it ends those already started and
+// returns why.
 func (p *parent) startAll(ev *handoff.Event, msg *handoff.SharedMemory) ([]*child, error) {
 	children := make([]*child, 0, p.children)
+	budget := time.Duration(p.children) * startAllowance
+	began := time.Now()
+	p.startBy = began.Add(budget)
 	for i := range p.children {
 		c := &child{index: i + 1}
-		if err := p.startChild(c, ev, msg); err != nil {
+		err := p.startChild(c, ev, msg)
+		if err == nil {
+			children = append(children, c)
+			if i+1 < p.children && time.Now().After(p.startBy) {
+				err = exitcode.Errorf(exitcode.Timeout, "timeout: %d of %d children started in %v, longer than the %v allowed (%v each); killed them; the event was not set",
+					i+1, p.children, time.Since(began).Round(time.Millisecond), budget, startAllowance)
+			}
+		}
+		if err != nil {
 			killAll(children)
 			waitAll(children)
 			return nil, err
 		}
-		children = append(children, c)
 	}
 	return children, nil
 }

@@ -7,6 +7,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -323,4 +324,72 @@ func TestSetuidChildLifeline(t *testing.T) {
 		t.Errorf("child's stderr %q, want ...parent gone...", errOut)
 	}
 	gone(t, env, 5*time.Second)
+}
+
+// TestChildrenOutlastParent runs handoff-parent's own child, three of them,
+// with -json: each child's wait for the event (the timeout it reports)
+// must outlast the parent's own deadline for the set, -ready-timeout after
+// the last start, so that no child gives up while the parent still may set
+// the event; with -ready-timeout 0 the parent has no deadline, and neither
+// has the child.
+func TestChildrenOutlastParent(t *testing.T) {
+	both(t, func(t *testing.T, p platform) {
+		for _, ready := range []string{"40s", "0"} {
+			r := p.run(t, limit, nil, "handoff-parent", "-children", "3", "-ready-timeout", ready, "-json")
+			if r.code != 0 {
+				t.Fatalf("exit %d, want 0\n%v", r.code, r)
+			}
+			want, err := time.ParseDuration(ready)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waits := 0
+			for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+				var e struct {
+					Who, Step string
+					Detail    map[string]string
+				}
+				if err := json.Unmarshal([]byte(line), &e); err != nil {
+					t.Fatalf("stdout line %q: %v", line, err)
+				}
+				if !strings.HasPrefix(e.Who, "child") || e.Step != "waiting" {
+					continue
+				}
+				waits++
+				got, err := time.ParseDuration(e.Detail["timeout"])
+				switch {
+				case err != nil:
+					t.Errorf("-ready-timeout %s: %s waits with timeout %q: %v", ready, e.Who, e.Detail["timeout"], err)
+				case want == 0 && got != 0:
+					t.Errorf("-ready-timeout 0: %s waits with timeout %v, want none (0)", e.Who, got)
+				case want > 0 && got <= want:
+					t.Errorf("-ready-timeout %s: %s waits with timeout %v, which ends before the parent's own deadline", ready, e.Who, got)
+				}
+			}
+			if waits != 3 {
+				t.Errorf("-ready-timeout %s: %d children reported their wait, want 3:\n%s", ready, waits, r.stdout)
+			}
+		}
+	})
+}
+
+// TestManyChildren runs handoff-parent -children 1024, the top of its
+// documented range, with the defaults: natively and under Wine, where the
+// starts alone take longer than a child's default timeout. Only with
+// HANDOFF_STRESS=full: under Wine it takes minutes and gigabytes.
+func TestManyChildren(t *testing.T) {
+	if os.Getenv("HANDOFF_STRESS") != "full" {
+		t.Skip("HANDOFF_STRESS=full runs it (1024 children; TestChildrenOutlastParent checks the deadlines)")
+	}
+	both(t, func(t *testing.T, p platform) {
+		env, _ := token(t)
+		r := p.run(t, 30*time.Minute, []string{env}, "handoff-parent", "-children", "1024")
+		if r.code != 0 {
+			t.Fatalf("exit %d, want 0\n%.4000s\n%.4000s", r.code, r.stdout, r.stderr)
+		}
+		if got := strings.Count(r.stdout, "] [CHILD] Event signaled\n"); got != 1024 {
+			t.Errorf("%d children say Event signaled, want 1024", got)
+		}
+		gone(t, env, time.Minute)
+	})
 }
