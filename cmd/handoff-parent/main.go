@@ -54,6 +54,16 @@
 // is the parent's. The parent exits 0 only if every child exited 0. The exit
 // codes are listed by -h and in internal/exitcode.
 //
+// The parent's own output never holds up the run: its lines are written by
+// a goroutine of their own, so -ready-timeout and -timeout end the run,
+// children included, whatever the reader of standard output does. Once the
+// run has ended, the parent waits for its output to be written as long as
+// writes return, and gives up after 10s of a stuck write. A failing
+// standard output (a full disk, a closed pipe or descriptor) is the
+// parent's own error: the rest of the output is dropped, so the children
+// are not blocked or killed by it, and the parent reports the error once
+// and exits 1 (or with the run's own code, if the run failed too).
+//
 // -trace and -json replace the "[PARENT]" lines with a timeline printed after
 // the run: every process's steps on one time axis, in milliseconds since the
 // parent started, read from the system's monotonic clock in each process,
