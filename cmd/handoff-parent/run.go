@@ -114,25 +114,28 @@ func (p *parent) newEvent() (*handoff.Event, error) {
 	return ev, nil
 }
 
-// startAllowance is the time the parent allows itself to start each child:
-// about ten times what a start takes under Wine, where it is slowest. The
-// start of N children must be done within N times it.
+// startAllowance is the time the parent allows itself to start each of its
+// own children: about ten times what a start takes under Wine, where it is
+// slowest.
 const startAllowance = time.Second
 
-// startAll starts the children, within startAllowance each. If one fails
-// to start, or the starts overrun, it ends those already started and
-// returns why.
+// startAll starts the children. If one fails to start, it ends those
+// already started and returns why. Its own children (handoff-child) it
+// must start by p.startBy, on which their deadlines depend (see
+// childTimeout), else it ends them all with a timeout.
 func (p *parent) startAll(ev *handoff.Event, msg *handoff.SharedMemory) ([]*child, error) {
 	children := make([]*child, 0, p.children)
-	budget := time.Duration(p.children) * startAllowance
 	began := time.Now()
-	p.startBy = began.Add(budget)
+	budget := p.startBudget()
+	if budget > 0 {
+		p.startBy = began.Add(budget)
+	}
 	for i := range p.children {
 		c := &child{index: i + 1}
 		err := p.startChild(c, ev, msg)
 		if err == nil {
 			children = append(children, c)
-			if i+1 < p.children && time.Now().After(p.startBy) {
+			if budget > 0 && time.Now().After(p.startBy) {
 				err = exitcode.Errorf(exitcode.Timeout, "timeout: %d of %d children started in %v, longer than the %v allowed (%v each); killed them; the event was not set",
 					i+1, p.children, time.Since(began).Round(time.Millisecond), budget, startAllowance)
 			}
@@ -144,6 +147,24 @@ func (p *parent) startAll(ev *handoff.Event, msg *handoff.SharedMemory) ([]*chil
 		}
 	}
 	return children, nil
+}
+
+// minStartBudget is the least time the parent allows itself for the
+// starts: a cold Wine takes seconds for its first. With the default
+// -ready-timeout it leaves up to 15 children their default timeout (see
+// childTimeout), so that they need no -timeout of their own.
+const minStartBudget = 15 * time.Second
+
+// startBudget returns the time the parent allows itself to start its own
+// children: startAllowance each, and at least minStartBudget. It returns
+// 0, no budget, for a child command after "--", whose deadlines are its
+// own, and with -ready-timeout 0, when the parent's own children wait
+// without one.
+func (p *parent) startBudget() time.Duration {
+	if p.command != nil || p.readyTimeout == 0 {
+		return 0
+	}
+	return max(time.Duration(p.children)*startAllowance, minStartBudget)
 }
 
 // awaitReady waits until every child has signaled that it verified what it
