@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -299,5 +301,44 @@ func TestCommandLine(t *testing.T) {
 	got := commandLine([]string{filepath.Join("dir", "child"), "-event", "12", "a b", ""})
 	if want := `child -event 12 "a b" ""`; got != want {
 		t.Errorf("commandLine = %s, want %s", got, want)
+	}
+}
+
+// stuckWriter is a standard output whose reader never reads.
+type stuckWriter struct{ never chan struct{} }
+
+func (w stuckWriter) Write(p []byte) (int, error) {
+	<-w.never
+	return 0, nil
+}
+
+// failingWriter is a standard output that fails, as a full disk does.
+type failingWriter struct{}
+
+func (failingWriter) Write(p []byte) (int, error) { return 0, errors.New("no space left") }
+
+// TestRunStdout runs handoff-parent with a standard output that never takes
+// a byte, and with one that fails: the run must end by itself, the child's
+// output must not hold it up, and the error is the parent's, once, exit 1.
+func TestRunStdout(t *testing.T) {
+	t.Setenv(helperEnv, "ok")
+	t.Setenv("GORACE", "atexit_sleep_ms=0")
+	args := []string{"--", os.Args[0], "-test.run=^TestHelperProcess$", "--", "{event}"}
+	for _, tt := range []struct {
+		name   string
+		stdout io.Writer
+		want   string
+	}{
+		{"stuck", stuckWriter{make(chan struct{})}, "standard output: not read: a write did not return within 10s"},
+		{"failing", failingWriter{}, "standard output: no space left"},
+	} {
+		var stderr bytes.Buffer
+		err := run(args, tt.stdout, &stderr)
+		if exitcode.Of(err) != exitcode.Failure || err.Error() != tt.want && !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%s: run = %v (exit %d), want %s... (exit 1)", tt.name, err, exitcode.Of(err), tt.want)
+		}
+		if stderr.Len() > 0 {
+			t.Errorf("%s: stderr %q, want nothing: the error is run's to report", tt.name, stderr.String())
+		}
 	}
 }

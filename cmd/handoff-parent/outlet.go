@@ -101,6 +101,7 @@ func (o *outlet) loop() {
 		b := o.queue
 		o.queue = nil
 		o.writing, o.since = len(b), time.Now()
+		o.changed.Broadcast() // finish times the write from now
 		o.mu.Unlock()
 		_, err := o.w.Write(b)
 		o.mu.Lock()
@@ -132,6 +133,10 @@ func (o *outlet) finish() error {
 			return nil
 		case o.writing > 0 && time.Since(o.since) >= stallLimit:
 			return fmt.Errorf("%w: a write did not return within %v; %d bytes not written", errStalled, stallLimit, o.writing+len(o.queue))
+		}
+		if o.writing == 0 {
+			o.changed.Wait() // for the loop to take the queue
+			continue
 		}
 		wake := time.AfterFunc(stallLimit-time.Since(o.since), func() {
 			o.mu.Lock()
