@@ -14,10 +14,11 @@ import (
 
 // child is one of the children of a run.
 type child struct {
-	index int // from 1
-	h     *handoff.Handoff
-	trace *trace.Collector
-	err   error // from Wait
+	index   int // from 1
+	h       *handoff.Handoff
+	trace   *trace.Collector
+	err     error     // from Wait
+	started time.Time // when Start returned
 }
 
 // name is how the child is called in messages: "child", or "child 3" when
@@ -48,6 +49,7 @@ func (p *parent) startChild(c *child, ev *handoff.Event, msg *handoff.SharedMemo
 	if err := c.h.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", c.name(p.children), err)
 	}
+	c.started = time.Now()
 	p.reportStarted(c, t)
 	return nil
 }

@@ -53,6 +53,7 @@ type parent struct {
 	rec            *trace.Recorder
 	start          int64     // the first step's time, when tracing
 	startBy        time.Time // when the children must all have started
+	setWall        time.Time // when the event was set
 }
 
 // run takes the steps that the command's documentation lists: create, start,
@@ -78,6 +79,7 @@ func (p *parent) run() error {
 		return p.notReady(children, failed, err)
 	}
 	stopDeadline := p.startDeadline(children)
+	p.setWall = time.Now()
 	setAt, setErr := p.set(ev, children)
 	waitAll(children)
 	t := p.now()
@@ -313,6 +315,21 @@ func (p *parent) close(ev *handoff.Event, msg *handoff.SharedMemory) error {
 	return err
 }
 
+// waitedLong returns, for child c that exited with the code of a timeout,
+// how long before the set it was started, when that is more than a second:
+// a child that gives up on its own timeout while the parent still starts
+// others, or waits for them to be ready, learns of the set too late.
+func (p *parent) waitedLong(c *child) string {
+	if c.h.Cmd.ProcessState.ExitCode() != exitcode.Timeout {
+		return ""
+	}
+	d := p.setWall.Sub(c.started)
+	if d <= time.Second {
+		return ""
+	}
+	return fmt.Sprintf(" (the code of a timeout: it was started %v before the event was set, once every child had started and was ready)", d.Round(time.Millisecond))
+}
+
 // exitError returns the error to exit with for the first child that did not
 // exit 0, or could not be waited for; timedOut tells that the deadline
 // killed a child.
@@ -328,7 +345,7 @@ func (p *parent) exitError(children []*child, timedOut bool) error {
 		case !state.Exited():
 			return exitcode.Errorf(exitcode.ChildFailed, "%s failed: %v", name, state)
 		case !state.Success():
-			return exitcode.Errorf(exitcode.ChildFailed, "%s failed: exit code %d", name, state.ExitCode())
+			return exitcode.Errorf(exitcode.ChildFailed, "%s failed: exit code %d%s", name, state.ExitCode(), p.waitedLong(c))
 		case c.err != nil && !errors.Is(c.err, exec.ErrWaitDelay):
 			return fmt.Errorf("wait for %s: %w", name, c.err)
 		}

@@ -420,3 +420,22 @@ func memAvailable(t *testing.T) int {
 	t.Fatal("/proc/meminfo has no MemAvailable")
 	return 0
 }
+
+// TestChildTimedOutWaiting runs two children of a command of one's own:
+// the first to start waits with -timeout 1s, the other starts
+// handoff-child only once the first has given up. The parent's error must
+// name the cause: how long before the set the first was started.
+func TestChildTimedOutWaiting(t *testing.T) {
+	p := linux
+	dir := t.TempDir()
+	// No lifeline: sh stays the first child's parent.
+	script := `if mkdir "$0/first" 2>/dev/null; then "$@" -timeout 1s; rc=$?; touch "$0/done"; exit $rc; fi
+while [ ! -e "$0/done" ]; do sleep 0.05; done
+exec "$@"`
+	r := p.run(t, limit, nil, "handoff-parent", "-children", "2", "--", "/bin/sh", "-c", script, dir,
+		p.path("handoff-child"), "-handles", "event=event:{event},ready=ready:{ready}")
+	if r.code != codeChildFailed {
+		t.Fatalf("exit %d, want %d\n%v", r.code, codeChildFailed, r)
+	}
+	match(t, r.stderr, `handoff-parent: child \d failed: exit code 7 \(the code of a timeout: it was started \d+(\.\d+)?s before the event was set, once every child had started and was ready\)`)
+}
