@@ -2,8 +2,11 @@
 
 package e2e
 
-// The programs under abuse: an unread or failing standard output, a value
-// used twice, each as the command it is.
+// The programs under abuse, each case as the command it is: an unread or
+// failing standard output, a value used twice, placeholders in the
+// environment, unbounded or stuck messages, a flood of trace lines, a
+// set-uid child whose parent is killed, and many children, or a child's
+// own deadline, against the parent's.
 
 import (
 	"context"
