@@ -161,6 +161,15 @@ int main(int argc, char **argv)
 		return cli_usage_error(synopsis, err);
 	}
 	has_parent = flags[1].set;
+	if (has_parent) {
+		/* One value names one handle: as the event and the lifeline it is a
+		 * misuse, not a handle to check. */
+		unsigned long long ve, vp;
+		if (handoff_parse_value(event, &ve, &e) == 0 && handoff_parse_value(parent, &vp, &e) == 0 && ve == vp) {
+			snprintf(err, sizeof err, "-parent %s is the event's value too: one value names one handle", parent);
+			return cli_usage_error(synopsis, err);
+		}
+	}
 
 	ppid = handoff_parent_pid();
 	if (handles != NULL) {

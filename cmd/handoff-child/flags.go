@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/handoff/handoff"
 	"github.com/handoff/handoff/internal/exitcode"
 )
 
@@ -114,7 +115,19 @@ func (cfg *config) checkValue(bare []string, set map[string]bool) error {
 		return usageError(fmt.Errorf("negative -timeout %v", cfg.timeout))
 	}
 	cfg.hasParent = set["parent"]
+	if cfg.hasParent && sameValue(cfg.event, cfg.parent) {
+		return usageError(fmt.Errorf("-parent %s is the event's value too: one value names one handle", cfg.parent))
+	}
 	return nil
+}
+
+// sameValue reports whether a and b are well-formed values of the same
+// number, such as 3 and 0x3. A value that is not well formed is the
+// event's or the lifeline's own fault, reported when it is opened.
+func sameValue(a, b string) bool {
+	va, erra := handoff.ParseValue(a)
+	vb, errb := handoff.ParseValue(b)
+	return erra == nil && errb == nil && va == vb
 }
 
 func usageError(err error) error {

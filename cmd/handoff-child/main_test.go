@@ -55,6 +55,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"-timeout", "soon", "12"}, "invalid value"},
 		{[]string{"-timeout", "-1s", "12"}, "negative -timeout"},
 		{[]string{"-event"}, "flag needs an argument"},
+		{[]string{"8", "-parent", "8"}, "-parent 8 is the event's value too"},
+		{[]string{"-event", "0x8", "-parent", "8"}, "-parent 8 is the event's value too"},
 	}
 	for _, tt := range tests {
 		clitest.Misuse(t, run, synopsis, tt.args, tt.want)

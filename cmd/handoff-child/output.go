@@ -49,8 +49,14 @@ func (r *reporter) step(step, msg string, kv ...any) {
 	}
 }
 
+// maxMessageHead is how much of a message is copied to be written with the
+// start of its line; the rest is written from the mapping as it is.
+const maxMessageHead = 64 << 10
+
 // message prints the message in shared memory msg, with its length and
-// checksum.
+// checksum. The text is written from the mapping, not copied, but for its
+// first maxMessageHead bytes: a message may be large, and every child
+// prints it.
 func (r *reporter) message(msg *handoff.SharedMemory) error {
 	text, err := readMessage(msg.Bytes())
 	if err != nil {
@@ -59,8 +65,22 @@ func (r *reporter) message(msg *handoff.SharedMemory) error {
 	h := fnv.New64a()
 	h.Write(text)
 	sum := fmt.Sprintf("%016x", h.Sum64())
-	r.step("message-read", fmt.Sprintf("message (%d bytes, fnv64a %s): %s", len(text), sum, text),
-		"bytes", len(text), "fnv64a", sum)
+	if r.trace {
+		r.step("message-read", fmt.Sprintf("message (%d bytes, fnv64a %s)", len(text), sum), "bytes", len(text), "fnv64a", sum)
+		return nil
+	}
+	// One write for the line's start, so that no other process's line
+	// lands inside it; the rest of a long text from the mapping.
+	line := fmt.Appendf(nil, "[CHILD] message (%d bytes, fnv64a %s): ", len(text), sum)
+	head := min(len(text), maxMessageHead)
+	line = append(line, text[:head]...)
+	if head == len(text) {
+		r.w.Write(append(line, '\n'))
+		return nil
+	}
+	r.w.Write(line)
+	r.w.Write(text[head:])
+	io.WriteString(r.w, "\n")
 	return nil
 }
 

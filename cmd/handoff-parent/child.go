@@ -14,10 +14,11 @@ import (
 
 // child is one of the children of a run.
 type child struct {
-	index int // from 1
-	h     *handoff.Handoff
-	trace *trace.Collector
-	err   error // from Wait
+	index   int // from 1
+	h       *handoff.Handoff
+	trace   *trace.Collector
+	err     error     // from Wait
+	started time.Time // when Start returned
 }
 
 // name is how the child is called in messages: "child", or "child 3" when
@@ -48,35 +49,26 @@ func (p *parent) startChild(c *child, ev *handoff.Event, msg *handoff.SharedMemo
 	if err := c.h.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", c.name(p.children), err)
 	}
+	c.started = time.Now()
 	p.reportStarted(c, t)
 	return nil
 }
 
 // connect sets where the output of child c, to be run as cmd, goes: its
 // trace lines to its collector when tracing, its lines prefixed with its
-// number when there are several children. A child asked for no trace lines
-// gets no HANDOFF_TRACE setting.
+// number when there are several children. The child's environment is this
+// process's (see setTraceEnv), never filled: cmd.Env stays nil, so that the
+// placeholders are replaced in the arguments only, whatever the tracing.
 func (p *parent) connect(c *child, cmd *exec.Cmd) {
 	several := p.children > 1
 	prefix := fmt.Sprintf("[%d] ", c.index)
-	env := os.Environ()
 	if p.tracing() {
-		c.trace = trace.NewCollector(p.stderr)
+		c.trace = trace.NewCollector(p.stderr.children())
 		cmd.Stdout = c.trace
-		cmd.Env = append(withoutTrace(env), trace.EnvVar+"=1")
 	} else {
-		cmd.Stdout = p.stdout
-		if several {
-			cmd.Stdout = &prefixWriter{w: p.stdout, prefix: prefix}
-		}
-		if clean := withoutTrace(env); len(clean) < len(env) {
-			cmd.Env = clean
-		}
+		cmd.Stdout = p.stdout.forChild(several, prefix)
 	}
-	cmd.Stderr = p.stderr
-	if several {
-		cmd.Stderr = &prefixWriter{w: p.stderr, prefix: prefix}
-	}
+	cmd.Stderr = p.stderr.forChild(several, prefix)
 	// The child's output is copied until every holder of the pipe has
 	// closed it; a grandchild that keeps it must not hold up Wait for long.
 	cmd.WaitDelay = time.Second
@@ -113,7 +105,40 @@ func (p *parent) childCommand() (*exec.Cmd, error) {
 	if err != nil {
 		return nil, err
 	}
-	return exec.Command(path, "-handles", "{"+handoff.HandlesName+"}"), nil
+	args := []string{"-handles", "{" + handoff.HandlesName + "}"}
+	if d, ok := p.childTimeout(); ok {
+		args = append(args, "-timeout", d.String())
+	}
+	return exec.Command(path, args...), nil
+}
+
+// childDefaultTimeout is handoff-child's own -timeout default.
+const childDefaultTimeout = 30 * time.Second
+
+// setMargin is what the parent allows, beyond its deadlines, for setting
+// the event once every child is ready.
+const setMargin = 5 * time.Second
+
+// childTimeout returns the -timeout for handoff-child about to be started,
+// and whether it differs from the child's default. The child's wait runs
+// from its own start, but the parent sets the event only after it has
+// started all the children (by p.startBy) and they are all ready (within
+// -ready-timeout): so the parent passes each child a deadline that outlasts
+// its own, never shorter than the child's default, and none when it has
+// none (-ready-timeout 0). The parent, not the child, then bounds the wait
+// before the set; the child's lifeline ends it if the parent dies. Many
+// children under Wine take tens of seconds to start, more than the child's
+// default of 30 s.
+func (p *parent) childTimeout() (time.Duration, bool) {
+	if p.readyTimeout == 0 {
+		return 0, true
+	}
+	d := time.Until(p.startBy) + p.readyTimeout + setMargin
+	d = (d + time.Second - 1).Truncate(time.Second)
+	if d <= childDefaultTimeout {
+		return 0, false
+	}
+	return d, true
 }
 
 // findChild returns the path of handoff-child: next to this program's

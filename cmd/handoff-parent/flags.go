@@ -5,17 +5,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/handoff/handoff/internal/exitcode"
 )
 
-const synopsis = "handoff-parent [-children N] [-message TEXT | -message-file FILE] [-timeout D] [-ready-timeout D] [-trace | -json] [-- CHILD ARGS...]"
+const synopsis = "handoff-parent [-children N] [-message TEXT | -message-file FILE] [-max-message N] [-timeout D] [-ready-timeout D] [-trace | -json] [-- CHILD ARGS...]"
 
 // maxChildren bounds -children.
 const maxChildren = 1024
+
+// defaultMaxMessage is -max-message's default: 64 MiB.
+const defaultMaxMessage = 64 << 20
 
 // config is what the command line asks for.
 type config struct {
@@ -23,8 +25,9 @@ type config struct {
 	readyTimeout time.Duration
 	trace, json  bool
 	children     int
-	message      []byte   // nil: no -message
-	command      []string // after "--"; nil for the default child
+	message      []byte       // nil: no -message
+	messageFile  *messageFile // nil: no -message-file
+	command      []string     // after "--"; nil for the default child
 }
 
 // parse parses the command line. On -h it prints the help on stdout and
@@ -32,7 +35,8 @@ type config struct {
 func parse(args []string, stdout io.Writer) (config, error) {
 	var cfg config
 	var text, file string
-	fs := newFlagSet(&cfg, &text, &file)
+	max := int64(defaultMaxMessage)
+	fs := newFlagSet(&cfg, &text, &file, &max)
 	err := fs.Parse(args)
 	if err == flag.ErrHelp {
 		printHelp(stdout, fs)
@@ -46,11 +50,11 @@ func parse(args []string, stdout io.Writer) (config, error) {
 	if err := cfg.check(dashdash, rest); err != nil {
 		return cfg, err
 	}
-	if cfg.message, err = message(fs, text, file); err != nil {
+	if cfg.message, cfg.messageFile, err = message(fs, text, file, max); err != nil {
 		return cfg, err
 	}
 	if dashdash {
-		if err := checkCommand(rest, cfg.message != nil); err != nil {
+		if err := checkCommand(rest, cfg.message != nil || cfg.messageFile != nil); err != nil {
 			return cfg, err
 		}
 		cfg.command = rest
@@ -58,16 +62,17 @@ func parse(args []string, stdout io.Writer) (config, error) {
 	return cfg, nil
 }
 
-// newFlagSet returns the flags, which set cfg, and the -message and
-// -message-file texts.
-func newFlagSet(cfg *config, text, file *string) *flag.FlagSet {
+// newFlagSet returns the flags, which set cfg, the -message and
+// -message-file texts and -max-message.
+func newFlagSet(cfg *config, text, file *string, max *int64) *flag.FlagSet {
 	fs := flag.NewFlagSet("handoff-parent", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "kill the children if they have not exited `D` after the event is set; 0 means no limit")
 	fs.DurationVar(&cfg.readyTimeout, "ready-timeout", 10*time.Second, "fail if a child has not reported ready within `D` of the start; 0 means no limit")
 	fs.IntVar(&cfg.children, "children", 1, fmt.Sprintf("start `N` children, 1 to %d, behind the one event", maxChildren))
 	fs.StringVar(text, "message", "", "also pass shared memory holding `TEXT`, which each child prints once woken")
-	fs.StringVar(file, "message-file", "", "like -message, with the text read from `FILE` (- for standard input)")
+	fs.StringVar(file, "message-file", "", "like -message, with the text read from `FILE` (- for standard input), within -ready-timeout")
+	fs.Int64Var(max, "max-message", defaultMaxMessage, "refuse a message of more than `N` bytes")
 	fs.BoolVar(&cfg.trace, "trace", false, "print both processes' steps as a table on one time axis, after the run")
 	fs.BoolVar(&cfg.json, "json", false, "print both processes' steps as JSON lines, and nothing else on standard output")
 	return fs
@@ -109,33 +114,25 @@ func (cfg *config) check(dashdash bool, rest []string) error {
 	return nil
 }
 
-// message returns the message that -message (text) or -message-file (file)
-// gives: nil if neither is set.
-func message(fs *flag.FlagSet, text, file string) ([]byte, error) {
+// message returns the message that -message (text) gives, or the file
+// that -message-file (file) names, to be read at most max bytes: nil for
+// none.
+func message(fs *flag.FlagSet, text, file string, max int64) ([]byte, *messageFile, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	switch {
 	case set["message"] && set["message-file"]:
-		return nil, usageError(errors.New("-message and -message-file exclude each other"))
+		return nil, nil, usageError(errors.New("-message and -message-file exclude each other"))
+	case max < 0:
+		return nil, nil, usageError(fmt.Errorf("negative -max-message %d", max))
+	case set["message"] && int64(len(text)) > max:
+		return nil, nil, usageError(fmt.Errorf("-message: %d bytes, more than -max-message %d", len(text), max))
 	case set["message"]:
-		return []byte(text), nil
-	case !set["message-file"]:
-		return nil, nil
+		return []byte(text), nil, nil
+	case set["message-file"]:
+		return nil, &messageFile{name: file, max: max}, nil
 	}
-	var b []byte
-	var err error
-	if file == "-" {
-		b, err = io.ReadAll(os.Stdin)
-	} else {
-		b, err = os.ReadFile(file)
-	}
-	if err != nil {
-		return nil, usageError(fmt.Errorf("-message-file: %w", err))
-	}
-	if b == nil {
-		b = []byte{}
-	}
-	return b, nil
+	return nil, nil, nil
 }
 
 // checkCommand refuses a child command that would not get the event, or the

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -50,6 +53,17 @@ func helper(mode string, args []string) int {
 	case "fail":
 		fmt.Fprintln(os.Stderr, "helper: failing")
 		return 5
+	case "spam":
+		// Many well-formed steps, and malformed ones: the parent keeps a
+		// bounded part of them.
+		w := bufio.NewWriter(os.Stdout)
+		for i := range spamSteps {
+			trace.WriteLine(w, trace.Event{Mono: int64(i + 1), Step: "spam"})
+			if i%1000 == 0 {
+				fmt.Fprintln(w, trace.Prefix+"{bad")
+			}
+		}
+		w.Flush()
 	case "garbage":
 		fmt.Println("helper: plain line")
 		fmt.Println(trace.Prefix + `{"mono_ns":1,"step":"Bad"}`)
@@ -90,6 +104,46 @@ func runHelper(t *testing.T, mode string, flags ...string) (stdout, stderr strin
 	var out, errOut bytes.Buffer
 	err = run(args, &out, &errOut)
 	return out.String(), errOut.String(), err
+}
+
+// spamSteps is how many trace steps the helper writes in mode spam.
+const spamSteps = 20000
+
+// TestRunTraceBounded runs a child that writes spamSteps trace steps, and
+// malformed lines among them: with -json the parent keeps at most
+// trace.MaxEvents of its steps, and says on standard error and in the
+// timeline how many it dropped.
+func TestRunTraceBounded(t *testing.T) {
+	stdout, stderr, err := runHelper(t, "spam", "-json")
+	if err != nil {
+		t.Fatalf("run = %v\n%s", err, stderr)
+	}
+	var kept int // of the child's spamSteps steps, and event-verified and woke after them
+	var dropped map[string]string
+	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		var e trace.JSONLine
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("stdout line %q: %v", line, err)
+		}
+		switch {
+		case e.Who == trace.Child:
+			kept++
+		case e.Step == "trace-dropped":
+			dropped = e.Detail
+		}
+	}
+	const total = spamSteps + 2
+	if kept == 0 || kept > trace.MaxEvents {
+		t.Errorf("the timeline holds %d of the child's %d steps, want 1 to %d", kept, total, trace.MaxEvents)
+	}
+	if want := fmt.Sprint(total - kept); dropped["steps"] != want {
+		t.Errorf("trace-dropped step %v, want steps=%s", dropped, want)
+	}
+	for _, want := range []string{fmt.Sprintf("dropped the %d after them", total-kept), "20 malformed trace line(s)"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%.2000s", want, stderr)
+		}
+	}
 }
 
 func TestRunSignaled(t *testing.T) {
@@ -243,17 +297,48 @@ func TestHelp(t *testing.T) {
 	clitest.Help(t, run, synopsis, "-timeout D", "-trace", "-json", "handoff-child -handles {handles}", "-children N", "-message TEXT", "Exit codes:", exitcode.Table(true))
 }
 
-func TestWithoutTrace(t *testing.T) {
-	env := []string{"A=1", trace.EnvVar + "=1", "B=" + trace.EnvVar + "=1", trace.EnvVar + "X=2"}
-	want := []string{"A=1", "B=" + trace.EnvVar + "=1", trace.EnvVar + "X=2"}
-	if got := withoutTrace(env); !slices.Equal(got, want) {
-		t.Errorf("withoutTrace(%q) = %q, want %q", env, got, want)
-	}
-}
-
 func TestCommandLine(t *testing.T) {
 	got := commandLine([]string{filepath.Join("dir", "child"), "-event", "12", "a b", ""})
 	if want := `child -event 12 "a b" ""`; got != want {
 		t.Errorf("commandLine = %s, want %s", got, want)
+	}
+}
+
+// stuckWriter is a standard output whose reader never reads.
+type stuckWriter struct{ never chan struct{} }
+
+func (w stuckWriter) Write(p []byte) (int, error) {
+	<-w.never
+	return 0, nil
+}
+
+// failingWriter is a standard output that fails, as a full disk does.
+type failingWriter struct{}
+
+func (failingWriter) Write(p []byte) (int, error) { return 0, errors.New("no space left") }
+
+// TestRunStdout runs handoff-parent with a standard output that never takes
+// a byte, and with one that fails: the run must end by itself, the child's
+// output must not hold it up, and the error is the parent's, once, exit 1.
+func TestRunStdout(t *testing.T) {
+	t.Setenv(helperEnv, "ok")
+	t.Setenv("GORACE", "atexit_sleep_ms=0")
+	args := []string{"--", os.Args[0], "-test.run=^TestHelperProcess$", "--", "{event}"}
+	for _, tt := range []struct {
+		name   string
+		stdout io.Writer
+		want   string
+	}{
+		{"stuck", stuckWriter{make(chan struct{})}, "standard output: not read: a write did not return within 10s"},
+		{"failing", failingWriter{}, "standard output: no space left"},
+	} {
+		var stderr bytes.Buffer
+		err := run(args, tt.stdout, &stderr)
+		if exitcode.Of(err) != exitcode.Failure || err.Error() != tt.want && !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%s: run = %v (exit %d), want %s... (exit 1)", tt.name, err, exitcode.Of(err), tt.want)
+		}
+		if stderr.Len() > 0 {
+			t.Errorf("%s: stderr %q, want nothing: the error is run's to report", tt.name, stderr.String())
+		}
 	}
 }

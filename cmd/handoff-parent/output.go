@@ -6,9 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/handoff/handoff/internal/trace"
 )
@@ -86,39 +84,16 @@ func (pw *prefixWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// shared returns w for use by this process and, through os/exec, by the
-// child: a file as it is, for the child to write to directly; any other
-// writer behind a lock, for os/exec copies the child's output to it from
-// goroutines of its own.
-func shared(w io.Writer) io.Writer {
-	if _, ok := w.(*os.File); ok {
-		return w
+// setTraceEnv sets HANDOFF_TRACE=1 in this process's environment, which the
+// children inherit, when tracing, and removes it otherwise, so that a child
+// asked for no trace lines writes none. It changes the environment of the
+// process rather than set each child's Cmd.Env, in which package handoff
+// would replace the placeholders: the environment is passed as it is.
+func setTraceEnv(tracing bool) error {
+	if tracing {
+		return os.Setenv(trace.EnvVar, "1")
 	}
-	return &lockedWriter{w: w}
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-// withoutTrace returns env without any HANDOFF_TRACE setting, so that a
-// child asked for no trace lines writes none.
-func withoutTrace(env []string) []string {
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		if !(name == trace.EnvVar || runtime.GOOS == "windows" && strings.EqualFold(name, trace.EnvVar)) {
-			out = append(out, kv)
-		}
-	}
-	return out
+	return os.Unsetenv(trace.EnvVar)
 }
 
 // commandLine shows a command's arguments, the program by its base name.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -22,22 +21,39 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p := &parent{config: cfg, stdout: shared(stdout), stderr: shared(stderr), rec: trace.NewRecorder(trace.Parent)}
+	if err := setTraceEnv(cfg.trace || cfg.json); err != nil {
+		return err
+	}
+	p := &parent{config: cfg, stdout: newOutlet(stdout), stderr: newOutlet(stderr), rec: trace.NewRecorder(trace.Parent)}
 	if cfg.trace || cfg.json {
 		if p.start, err = trace.Now(); err != nil {
 			return err
 		}
 		p.rec.AddAt(p.start, "start", "pid", os.Getpid())
 	}
-	return p.run()
+	err = p.run()
+	// Standard error has nowhere to report its own failure.
+	stderrDone := make(chan struct{})
+	go func() { p.stderr.finish(); close(stderrDone) }()
+	outErr := p.stdout.finish()
+	<-stderrDone
+	switch {
+	case outErr == nil:
+		return err
+	case err == nil:
+		return fmt.Errorf("standard output: %w", outErr)
+	}
+	return exitcode.Errorf(exitcode.Of(err), "%w; and standard output: %w", err, outErr)
 }
 
 // parent is one run.
 type parent struct {
 	config
-	stdout, stderr io.Writer
+	stdout, stderr *outlet // the run never waits for them
 	rec            *trace.Recorder
-	start          int64 // the first step's time, when tracing
+	start          int64     // the first step's time, when tracing
+	startBy        time.Time // when the children must all have started
+	setWall        time.Time // when the event was set
 }
 
 // run takes the steps that the command's documentation lists: create, start,
@@ -63,6 +79,7 @@ func (p *parent) run() error {
 		return p.notReady(children, failed, err)
 	}
 	stopDeadline := p.startDeadline(children)
+	p.setWall = time.Now()
 	setAt, setErr := p.set(ev, children)
 	waitAll(children)
 	t := p.now()
@@ -99,37 +116,57 @@ func (p *parent) newEvent() (*handoff.Event, error) {
 	return ev, nil
 }
 
-// newMessage returns shared memory holding the message after its length, a
-// little-endian uint64, as handoff-child reads it; nil without -message.
-func (p *parent) newMessage() (*handoff.SharedMemory, error) {
-	if p.message == nil {
-		return nil, nil
-	}
-	m, err := handoff.NewSharedMemory(8 + len(p.message))
-	if err != nil {
-		return nil, fmt.Errorf("create message: %w", err)
-	}
-	binary.LittleEndian.PutUint64(m.Bytes(), uint64(len(p.message)))
-	copy(m.Bytes()[8:], p.message)
-	p.step(p.now(), "message-created", fmt.Sprintf("created shared memory, handle %d, holding a message of %d bytes", m.Handle(), len(p.message)),
-		"handle", m.Handle(), "bytes", len(p.message))
-	return m, nil
-}
+// startAllowance is the time the parent allows itself to start each of its
+// own children: about ten times what a start takes under Wine, where it is
+// slowest.
+const startAllowance = time.Second
 
 // startAll starts the children. If one fails to start, it ends those
-// already started and returns why.
+// already started and returns why. Its own children (handoff-child) it
+// must start by p.startBy, on which their deadlines depend (see
+// childTimeout), else it ends them all with a timeout.
 func (p *parent) startAll(ev *handoff.Event, msg *handoff.SharedMemory) ([]*child, error) {
 	children := make([]*child, 0, p.children)
+	began := time.Now()
+	budget := p.startBudget()
+	if budget > 0 {
+		p.startBy = began.Add(budget)
+	}
 	for i := range p.children {
 		c := &child{index: i + 1}
-		if err := p.startChild(c, ev, msg); err != nil {
+		err := p.startChild(c, ev, msg)
+		if err == nil {
+			children = append(children, c)
+			if budget > 0 && time.Now().After(p.startBy) {
+				err = exitcode.Errorf(exitcode.Timeout, "timeout: %d of %d children started in %v, longer than the %v allowed (%v each); killed them; the event was not set",
+					i+1, p.children, time.Since(began).Round(time.Millisecond), budget, startAllowance)
+			}
+		}
+		if err != nil {
 			killAll(children)
 			waitAll(children)
 			return nil, err
 		}
-		children = append(children, c)
 	}
 	return children, nil
+}
+
+// minStartBudget is the least time the parent allows itself for the
+// starts: a cold Wine takes seconds for its first. With the default
+// -ready-timeout it leaves up to 15 children their default timeout (see
+// childTimeout), so that they need no -timeout of their own.
+const minStartBudget = 15 * time.Second
+
+// startBudget returns the time the parent allows itself to start its own
+// children: startAllowance each, and at least minStartBudget. It returns
+// 0, no budget, for a child command after "--", whose deadlines are its
+// own, and with -ready-timeout 0, when the parent's own children wait
+// without one.
+func (p *parent) startBudget() time.Duration {
+	if p.command != nil || p.readyTimeout == 0 {
+		return 0
+	}
+	return max(time.Duration(p.children)*startAllowance, minStartBudget)
 }
 
 // awaitReady waits until every child has signaled that it verified what it
@@ -278,6 +315,21 @@ func (p *parent) close(ev *handoff.Event, msg *handoff.SharedMemory) error {
 	return err
 }
 
+// waitedLong returns, for child c that exited with the code of a timeout,
+// how long before the set it was started, when that is more than a second:
+// a child that gives up on its own timeout while the parent still starts
+// others, or waits for them to be ready, learns of the set too late.
+func (p *parent) waitedLong(c *child) string {
+	if c.h.Cmd.ProcessState.ExitCode() != exitcode.Timeout {
+		return ""
+	}
+	d := p.setWall.Sub(c.started)
+	if d <= time.Second {
+		return ""
+	}
+	return fmt.Sprintf(" (the code of a timeout: it was started %v before the event was set, once every child had started and was ready)", d.Round(time.Millisecond))
+}
+
 // exitError returns the error to exit with for the first child that did not
 // exit 0, or could not be waited for; timedOut tells that the deadline
 // killed a child.
@@ -293,7 +345,7 @@ func (p *parent) exitError(children []*child, timedOut bool) error {
 		case !state.Exited():
 			return exitcode.Errorf(exitcode.ChildFailed, "%s failed: %v", name, state)
 		case !state.Success():
-			return exitcode.Errorf(exitcode.ChildFailed, "%s failed: exit code %d", name, state.ExitCode())
+			return exitcode.Errorf(exitcode.ChildFailed, "%s failed: exit code %d%s", name, state.ExitCode(), p.waitedLong(c))
 		case c.err != nil && !errors.Is(c.err, exec.ErrWaitDelay):
 			return fmt.Errorf("wait for %s: %w", name, c.err)
 		}

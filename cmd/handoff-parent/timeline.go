@@ -52,10 +52,11 @@ func (p *parent) timeline(children []*child, setAt int64) error {
 // childSteps returns the steps that child c, one of n, reported, each named
 // after it when n > 1. A signaled "woke" step gets its latency after the set
 // at setAt, which w counts. Malformed trace lines, forwarded to standard
-// error as they came, are counted there.
+// error as they came, are counted there; steps beyond what the collector
+// keeps are counted there too, and in a last "trace-dropped" step.
 func (p *parent) childSteps(c *child, n int, setAt int64, w *wakes) []trace.Event {
 	if bad := c.trace.Bad(); len(bad) > 0 {
-		fmt.Fprintf(p.stderr, "handoff-parent: %d malformed trace line(s) from %s, forwarded above; first: %v\n", len(bad), c.name(n), bad[0])
+		fmt.Fprintf(p.stderr, "handoff-parent: %d malformed trace line(s) from %s, forwarded above; first: %v\n", c.trace.Malformed(), c.name(n), bad[0])
 	}
 	events := c.trace.Events()
 	for i := range events {
@@ -67,6 +68,15 @@ func (p *parent) childSteps(c *child, n int, setAt int64, w *wakes) []trace.Even
 			e.Detail = append(e.Detail, trace.Field{Key: "after_set_ms", Value: trace.Millis(trace.Event{Mono: e.Mono}, setAt)})
 			w.add(e.Mono - setAt)
 		}
+	}
+	if d := c.trace.Dropped(); d > 0 {
+		fmt.Fprintf(p.stderr, "handoff-parent: %s wrote more trace steps than are kept (%d steps, %d bytes): kept its first %d, dropped the %d after them\n",
+			c.name(n), trace.MaxEvents, trace.MaxKept, len(events), d)
+		at := p.now()
+		if len(events) > 0 {
+			at = events[len(events)-1].Mono
+		}
+		events = append(events, trace.Event{Mono: at, Who: trace.Parent, Step: "trace-dropped", Detail: trace.Fields("child", c.index, "steps", d)})
 	}
 	return events
 }

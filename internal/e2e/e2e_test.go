@@ -174,7 +174,8 @@ func TestBogusValues(t *testing.T) {
 		// child's own objects, if anything.
 		{[]string{"1"}, codeWrongType, codeBadValue, wrongType, bad},
 		{[]string{"4"}, codeNotInherited, codeNotInherited, notInherited, notInherited},
-		{[]string{"-parent", "12344", "-event", "12344"}, codeNotInherited, codeNotInherited, notInherited, notInherited},
+		// One value as the event and the lifeline: a misuse.
+		{[]string{"-parent", "12344", "-event", "12344"}, codeUsage, codeUsage, "-parent 12344 is the event's value too", "-parent 12344 is the event's value too"},
 		{[]string{}, codeUsage, codeUsage, "no VALUE", "no VALUE"},
 		{[]string{"8", "12"}, codeUsage, codeUsage, "more than one VALUE", "more than one VALUE"},
 		{[]string{"-bogus", "8"}, codeUsage, codeUsage, "flag provided but not defined", "flag provided but not defined"},

@@ -11,7 +11,7 @@
 //	4  not inherited: the value names no handle the child inherited, or -handles lists none under a name it needs (handoff.ErrNotInherited, handoff.ErrNotPassed; child only)
 //	5  wrong type: the value names an inherited handle of the wrong type (handoff.ErrWrongType; child only)
 //	6  parent gone: the parent exited before it set the event (handoff.ErrParentGone; child only)
-//	7  timeout: the event was not set (child), or a child was not ready within -ready-timeout or did not exit within -timeout (parent)
+//	7  timeout: the event was not set (child), or a child was not ready within -ready-timeout or did not exit within -timeout, or the starts took over 1s per child, or -message-file was not read within -ready-timeout (parent)
 //	8  child failed: a child exited non-zero, was killed, or exited before it was ready (parent only)
 package exitcode
 
@@ -85,13 +85,13 @@ var table = []struct {
 	parent, child string
 }{
 	{OK, "ok: the child exited 0", "ok: the event was signaled"},
-	{Failure, "other failure: a system call or the start of the child failed", "other failure: a system call failed"},
+	{Failure, "other failure: a system call or the start of the child failed, or standard output failed or was not read for 10s", "other failure: a system call failed"},
 	{Usage, "usage: bad flags or arguments", "usage: bad flags or arguments"},
 	{BadValue, "", "bad value: VALUE is not a well-formed handle value"},
 	{NotInherited, "", "not inherited: VALUE names no handle this process inherited, or -handles lists none under a needed name"},
 	{WrongType, "", "wrong type: VALUE names an inherited handle of the wrong type"},
 	{ParentGone, "", "parent gone: the parent exited before it set the event (or -parent is not the parent)"},
-	{Timeout, "timeout: a child was not ready within -ready-timeout, or did not exit within -timeout; the children were killed", "timeout: the event was not set within -timeout"},
+	{Timeout, "timeout: a child was not ready within -ready-timeout, or did not exit within -timeout, or the starts took over 1s per child (the children were killed), or -message-file was not read within -ready-timeout", "timeout: the event was not set within -timeout"},
 	{ChildFailed, "child failed: a child exited non-zero, was killed, or exited before it was ready", ""},
 }
 

@@ -11,6 +11,16 @@ import (
 // longer line cannot be a trace line and is forwarded as it comes.
 const maxBuffered = 64 << 10
 
+// Bounds of what a Collector keeps of one child's trace: a child that
+// writes more cannot grow its parent's memory. A trace line beyond them is
+// counted and dropped (see [Collector.Dropped]), and only the errors of the
+// first maxBadKept malformed lines are kept (see [Collector.Bad]).
+const (
+	MaxEvents  = 256      // steps kept
+	MaxKept    = 64 << 10 // bytes of the kept steps' lines
+	maxBadKept = 16
+)
+
 // A Collector is the writer for a child's standard output: it keeps the
 // child's trace lines as events and forwards every other line, unchanged, to
 // another writer. A line that starts with [Prefix] but does not parse is
@@ -22,7 +32,10 @@ type Collector struct {
 	buf     []byte
 	long    bool // forwarding the rest of a line longer than maxBuffered
 	events  []Event
+	kept    int // bytes of the lines of events
+	dropped int // well-formed trace lines beyond MaxEvents or MaxKept
 	bad     []error
+	nbad    int // malformed trace lines
 }
 
 // NewCollector returns a Collector that forwards what is not a trace line
@@ -78,16 +91,28 @@ func (c *Collector) line() {
 	}
 	e, err := ParseLine(c.buf)
 	if err != nil {
-		c.bad = append(c.bad, err)
+		c.addBad(err)
 		c.forward.Write(c.buf)
 		return
 	}
+	if len(c.events) == MaxEvents || c.kept+len(c.buf) > MaxKept {
+		c.dropped++
+		return
+	}
 	c.events = append(c.events, e)
+	c.kept += len(c.buf)
+}
+
+func (c *Collector) addBad(err error) {
+	c.nbad++
+	if len(c.bad) < maxBadKept {
+		c.bad = append(c.bad, err)
+	}
 }
 
 func (c *Collector) forwardLong() {
 	if !c.long && bytes.HasPrefix(c.buf, []byte(Prefix)) {
-		c.bad = append(c.bad, errLong)
+		c.addBad(errLong)
 	}
 	c.long = true
 	c.forward.Write(c.buf)
@@ -104,10 +129,25 @@ func (c *Collector) Events() []Event {
 	return append([]Event(nil), c.events...)
 }
 
-// Bad returns the errors of the lines that started with [Prefix] but did not
-// parse.
+// Bad returns the errors of the first lines (at most 16) that started with
+// [Prefix] but did not parse; [Collector.Malformed] counts them all.
 func (c *Collector) Bad() []error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]error(nil), c.bad...)
+}
+
+// Malformed returns how many lines started with [Prefix] but did not parse.
+func (c *Collector) Malformed() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nbad
+}
+
+// Dropped returns how many well-formed trace lines were dropped, unkept,
+// once the Collector held [MaxEvents] steps or [MaxKept] bytes of them.
+func (c *Collector) Dropped() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.dropped
 }

@@ -27,7 +27,9 @@
 // rejects anything else with an error; it never panics. A line that does not
 // start with [Prefix] is not a trace line: the Collector forwards it
 // untouched, so that a child that knows nothing of tracing simply contributes
-// no steps.
+// no steps. A Collector keeps at most [MaxEvents] steps of a child, within
+// [MaxKept] bytes of their lines, and counts the well-formed lines beyond
+// them as dropped, so that a child cannot grow its parent's memory.
 //
 // # Output
 //

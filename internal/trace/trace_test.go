@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"reflect"
 	"strconv"
 	"strings"
@@ -422,5 +423,41 @@ func TestRecorder(t *testing.T) {
 	}
 	if _, ok := got[0].Get("nope"); ok {
 		t.Errorf("Get(nope) found something")
+	}
+}
+
+// TestCollectorBounds feeds a Collector more steps than it keeps, short
+// ones (the count bounds them) and long ones (the size does): it keeps the
+// first, counts the others as dropped, and counts every malformed line
+// while keeping the errors of only the first.
+func TestCollectorBounds(t *testing.T) {
+	long := strings.Repeat("v", 500)
+	for _, tt := range []struct {
+		name  string
+		value string
+	}{{"short", "x"}, {"long", long}} {
+		const n = 1000
+		c := NewCollector(io.Discard)
+		var size int
+		for i := range n {
+			b, err := AppendLine(nil, Event{Mono: int64(i + 1), Step: "spam", Detail: Fields("v", tt.value)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Write(b)
+			c.Write([]byte(Prefix + "{bad\n"))
+			size = len(b)
+		}
+		c.Close()
+		kept := len(c.Events())
+		if want := min(MaxEvents, MaxKept/size); kept != want {
+			t.Errorf("%s steps: kept %d, want %d", tt.name, kept, want)
+		}
+		if c.Dropped() != n-kept {
+			t.Errorf("%s steps: Dropped() = %d, want %d", tt.name, c.Dropped(), n-kept)
+		}
+		if c.Malformed() != n || len(c.Bad()) == 0 || len(c.Bad()) > 16 {
+			t.Errorf("%s steps: Malformed() = %d, %d errors kept; want %d, 1 to 16", tt.name, c.Malformed(), len(c.Bad()), n)
+		}
 	}
 }

@@ -7,11 +7,13 @@
 #                                            runs CMD in it, from the current
 #                                            folder, with Wine 10's wine and
 #                                            wineserver, and Go, on PATH
+#   bash tools/wine/wine10.sh mirror         prints the Debian mirror that
+#                                            setup takes from the host's apt
 #
 # setup (root; idempotent, each step skipped when its result is there):
 #   1. installs debootstrap on the host (apt-get) if missing;
 #   2. debootstrap --variant=minbase trixie into the cache folder, from the
-#      Debian mirror apt already uses (about 45 s, 215 MB);
+#      Debian mirror apt already uses, and no other (about 45 s, 215 MB);
 #   3. inside it: apt-get install --no-install-recommends wine wine64 and
 #      the mingw-w64 C compiler (about 40 s), with which internal/e2e builds the
 #      C programs for Windows (as Wine 8 gets from tools/wine/setup.sh); no
@@ -34,7 +36,8 @@
 # non-zero on the first step that fails.
 #
 # Settings: HANDOFF_WINE10_DIR   (default $HOME/.cache/handoff/wine10)
-#           HANDOFF_DEBIAN_MIRROR (default: the mirror of the host's apt)
+#           HANDOFF_DEBIAN_MIRROR (default: the mirror of the host's apt;
+#                                  setup fails if apt names none)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -61,11 +64,16 @@ die() {
 trap 'die "line $LINENO: \"$BASH_COMMAND\" failed"' ERR
 
 usage() {
-	echo "usage: bash tools/wine/wine10.sh setup | run CMD [ARG...]" >&2
+	echo "usage: bash tools/wine/wine10.sh setup | run CMD [ARG...] | mirror" >&2
 	exit 2
 }
 
-# mirror prints the Debian mirror the host's apt uses for its own release.
+# mirror prints the Debian mirror the host's apt uses for its own release
+# (VERSION_CODENAME of /etc/os-release): the first source, one-line
+# (sources.list) or deb822 (.sources), whose suite is that codename, as
+# `apt-get indextargets` reads apt's configuration (APT_CONFIG included).
+# No address is written here and there is no fallback: when apt names none,
+# it fails, saying so.
 mirror() {
 	if [[ -n ${HANDOFF_DEBIAN_MIRROR:-} ]]; then
 		echo "$HANDOFF_DEBIAN_MIRROR"
@@ -75,10 +83,13 @@ mirror() {
 	if [[ -r /etc/os-release ]]; then
 		codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 	fi
+	[[ -n $codename ]] || die "no VERSION_CODENAME in /etc/os-release: cannot tell which of apt's sources is the host's Debian mirror; set HANDOFF_DEBIAN_MIRROR"
 	# shellcheck disable=SC2016 # apt's format, not the shell's
-	site=$(apt-get indextargets --no-release-info --format '$(SITE) $(RELEASE)' 2>/dev/null |
-		awk -v c="$codename" '$2 == c { print $1; exit }') || true
-	echo "${site:-http://deb.debian.org/debian}"
+	site=$(apt-get indextargets --no-release-info --format '$(SITE) $(RELEASE)' |
+		awk -v c="$codename" '$2 == c { print $1; exit }') ||
+		die "apt-get indextargets failed: cannot read apt's sources"
+	[[ -n $site ]] || die "apt names no source for $codename (apt-get indextargets, from /etc/apt/sources.list and /etc/apt/sources.list.d): add the Debian mirror this machine uses to apt's sources, or set HANDOFF_DEBIAN_MIRROR"
+	echo "$site"
 }
 
 # host_go_env prints NAME=VALUE lines of the host's Go settings that the
@@ -158,7 +169,7 @@ setup() {
 	step="2. debootstrap --variant=minbase $suite"
 	if [[ ! -f $root/etc/debian_version || ! -x $root/usr/bin/apt-get || -e $root.partial ]]; then
 		local m
-		m=$(mirror)
+		m=$(mirror) || exit 1
 		log "$step $root $m (about 45 s)"
 		t=$SECONDS
 		rm -rf "$root" "$root.partial"
@@ -276,6 +287,12 @@ run)
 	step="run $*"
 	trap - ERR
 	run "$@"
+	;;
+mirror)
+	shift
+	[[ $# -eq 0 ]] || usage
+	step="mirror"
+	mirror
 	;;
 *) usage ;;
 esac
