@@ -1882,7 +1882,7 @@ static void handoff__exec(const handoff__spawn *s)
 static pthread_mutex_t handoff__lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t handoff__cond = PTHREAD_COND_INITIALIZER;
 static handoff__spawn *handoff__request; /* the start asked for, or NULL */
-static int handoff__starter_up;
+static int handoff__starter_up, handoff__atfork;
 
 /* handoff__starter is the start thread: it forks for every start, so that
  * the children's parent-death signal follows the process, not the thread
@@ -1907,6 +1907,18 @@ static void *handoff__starter(void *arg)
 	return NULL;
 }
 
+/* handoff__forked runs in the child of any fork of this process: the start
+ * thread is not there, and the lock may be held by it. */
+static void handoff__forked(void)
+{
+	static const pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static const pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+	memcpy(&handoff__lock, &lock, sizeof lock);
+	memcpy(&handoff__cond, &cond, sizeof cond);
+	handoff__request = NULL;
+	handoff__starter_up = 0;
+}
+
 /* handoff__spawn_run has the start thread (started the first time) fork
  * for s, and waits until it has. */
 static int handoff__spawn_run(handoff__spawn *s)
@@ -1918,7 +1930,9 @@ static int handoff__spawn_run(handoff__spawn *s)
 	if (!handoff__starter_up && (err = pthread_attr_init(&attr)) == 0) {
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		pthread_attr_setstacksize(&attr, 256 * 1024);
-		if ((err = pthread_create(&t, &attr, handoff__starter, NULL)) == 0)
+		if (!handoff__atfork && (err = pthread_atfork(NULL, NULL, handoff__forked)) == 0)
+			handoff__atfork = 1;
+		if (err == 0 && (err = pthread_create(&t, &attr, handoff__starter, NULL)) == 0)
 			handoff__starter_up = 1;
 		pthread_attr_destroy(&attr);
 	}
