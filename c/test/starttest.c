@@ -186,7 +186,7 @@ int main(int argc, char **argv)
 {
 	wchar_t w[MAX_PATH];
 	int i;
-	if (argc == 2 && strcmp(argv[1], "utf8") == 0)
+	if (argc == 3 && strcmp(argv[1], "utf8") == 0)
 		return utf8();
 	if (argc == 4 && strcmp(argv[1], "parent") == 0 && strcmp(argv[2], "only") != 0)
 		return parent(argv[2], argv[3]);
