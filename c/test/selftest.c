@@ -13,6 +13,9 @@
  * Windows: it makes handles of its own, inheritable, and checks their types
  * and the lifeline's checks against them.
  */
+#if !defined(_WIN32) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* this test's own needs: ftruncate, syscall */
+#endif
 #define HANDOFF_IMPLEMENTATION
 #include "handoff.h"
 

@@ -38,19 +38,6 @@ static void check(const char *what, int ok, const char *detail)
 	fflush(stdout);
 }
 
-/* wait_event is the child mode "wait VALUE": it opens the event and waits
- * for it (20 s at most). */
-static int wait_event(const char *value)
-{
-	handoff_handle ev;
-	handoff_error e;
-	int code;
-	handoff_init();
-	if ((code = handoff_open(value, HANDOFF_EVENT, &ev, &e)) != 0)
-		return fprintf(stderr, "starttest child: %s\n", e.text), code;
-	return handoff_wait(ev, NULL, 20000, &e);
-}
-
 /* check_null calls every entry point with what it must refuse. */
 static void check_null(void)
 {
@@ -212,6 +199,19 @@ int main(int argc, char **argv)
 #include <unistd.h>
 
 static const char self[] = "/proc/self/exe";
+
+/* wait_event is the child mode "wait VALUE": it opens the event and waits
+ * for it (20 s at most). */
+static int wait_event(const char *value)
+{
+	handoff_handle ev;
+	handoff_error e;
+	int code;
+	handoff_init();
+	if ((code = handoff_open(value, HANDOFF_EVENT, &ev, &e)) != 0)
+		return fprintf(stderr, "starttest child: %s\n", e.text), code;
+	return handoff_wait(ev, NULL, 20000, &e);
+}
 
 /* signals is the child mode "signals": SIGUSR1 must not be blocked, nor
  * SIGUSR2 ignored, though its parent had them so. */
