@@ -232,10 +232,11 @@ typedef struct handoff_child {
 	handoff_handle job;                        /* Windows: its kill-on-close job */
 } handoff_child;
 
-/* handoff_start starts argv[0] (found on PATH as execvp and CreateProcess
- * do; UTF-8) with exactly the handles listed in pass, a ready event if
- * flags has HANDOFF_EXPECT_READY, and a lifeline if an argument names
- * {parent} or {handles}, nothing else but the standard handles. In the
+/* handoff_start starts argv[0] (UTF-8; found on PATH as execvp and
+ * CreateProcess do, but with no shell for a file the kernel cannot
+ * execute, as posix_spawn) with exactly the handles listed in pass, a ready
+ * event if flags has HANDOFF_EXPECT_READY, and a lifeline if an argument
+ * names {parent} or {handles}, nothing else but the standard handles. In the
  * arguments it replaces {name} with the child-side value of the handle
  * passed under name, {parent} with the lifeline's, {ready} with the ready
  * event's and {handles} with the handles argument. Each passed name and the
@@ -1350,11 +1351,13 @@ extern char **environ;
 #define HANDOFF__DUPFD_CLOEXEC 1030
 #endif
 #define HANDOFF__S_IFMT 0170000
-#define HANDOFF__NSIG 65 /* 1 to 64 */
+#define HANDOFF__NSIG 65 /* signal() resets 1 to 64 */
 #if defined(__mips__)
 #define HANDOFF__SIG_SETMASK 3
+#define HANDOFF__SIGSET_BYTES 16 /* the kernel's sigset_t: 128 signals */
 #else
 #define HANDOFF__SIG_SETMASK 2
+#define HANDOFF__SIGSET_BYTES 8 /* 64 signals */
 #endif
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -1381,7 +1384,7 @@ static void handoff__sigmask(int all)
 	unsigned long long set[2] = {0, 0};
 	if (all)
 		set[0] = set[1] = ~0ULL & ~(3ULL << 31);
-	syscall(SYS_rt_sigprocmask, HANDOFF__SIG_SETMASK, set, NULL, (size_t)(HANDOFF__NSIG - 1) / 8);
+	syscall(SYS_rt_sigprocmask, HANDOFF__SIG_SETMASK, set, NULL, (size_t)HANDOFF__SIGSET_BYTES);
 }
 
 HANDOFF_API unsigned long long handoff_value_of(handoff_handle h) { return (unsigned long long)h; }
