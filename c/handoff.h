@@ -736,15 +736,7 @@ static int handoff__no_child(const handoff_child *c, const char *fn, handoff_err
 #if _WIN32_WINNT < 0x0600
 #error "handoff.h's implementation needs _WIN32_WINNT 0x0600 or more (attribute lists); it runs on Windows 10 or later"
 #endif
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#define HANDOFF__LEAN
-#endif
 #include <windows.h>
-#ifdef HANDOFF__LEAN
-#undef WIN32_LEAN_AND_MEAN
-#undef HANDOFF__LEAN
-#endif
 
 #ifndef PROC_THREAD_ATTRIBUTE_JOB_LIST
 #define PROC_THREAD_ATTRIBUTE_JOB_LIST 0x2000D
