@@ -80,15 +80,15 @@ static void check_null(void)
 
 static char self[4 * MAX_PATH];
 
-/* utf8 is the child mode "utf8": its path and command line must hold the
- * characters its parent gave in UTF-8. */
-static int utf8(void)
+/* utf8 is the child mode "utf8 ARG" (and "utf8-path ARG"): its command
+ * line (and its path) must hold the characters its parent gave in UTF-8. */
+static int utf8(int path)
 {
-	wchar_t path[MAX_PATH];
-	GetModuleFileNameW(NULL, path, MAX_PATH);
+	wchar_t exe[MAX_PATH];
+	GetModuleFileNameW(NULL, exe, MAX_PATH);
 	if (wcsstr(GetCommandLineW(), L"caf\u00e9-\u4e16\u754c") == NULL)
 		return printf("command line lost its characters\n"), 9;
-	if (wcsstr(path, L"h\u00e9llo-\u4e16") == NULL)
+	if (path && wcsstr(exe, L"h\u00e9llo-\u4e16") == NULL)
 		return printf("path lost its characters\n"), 9;
 	return 0;
 }
@@ -122,8 +122,12 @@ static void check_utf8(void)
 {
 	wchar_t dir[MAX_PATH], exe[MAX_PATH], wself[MAX_PATH];
 	char path[4 * MAX_PATH], why[512];
-	const char *argv[] = {path, "utf8", "caf\xc3\xa9-\xe4\xb8\x96\xe7\x95\x8c", NULL};
+	const char *argv[] = {self, "utf8", "caf\xc3\xa9-\xe4\xb8\x96\xe7\x95\x8c", NULL};
 	handoff_child c;
+	check("an argument with non-ASCII characters", run(argv, NULL, 0, &c, why) == 0, why);
+	handoff_child_release(&c);
+	argv[0] = path;
+	argv[1] = "utf8-path";
 	GetTempPathW(MAX_PATH, dir);
 	wcscat(dir, L"handoff-h\u00e9llo-\u4e16");
 	CreateDirectoryW(dir, NULL);
@@ -174,7 +178,9 @@ int main(int argc, char **argv)
 	wchar_t w[MAX_PATH];
 	int i;
 	if (argc == 3 && strcmp(argv[1], "utf8") == 0)
-		return utf8();
+		return utf8(0);
+	if (argc == 3 && strcmp(argv[1], "utf8-path") == 0)
+		return utf8(1);
 	if (argc == 4 && strcmp(argv[1], "parent") == 0 && strcmp(argv[2], "only") != 0)
 		return parent(argv[2], argv[3]);
 	GetModuleFileNameW(NULL, w, MAX_PATH);
