@@ -58,7 +58,7 @@ static const char help[] =
 	"  8  child failed: the child exited non-zero, was killed, or exited before it was ready\n";
 
 /* named reports whether an argument of the command names ph. */
-static int named(char **cmd, const char *ph)
+static int named(const char *const *cmd, const char *ph)
 {
 	for (; *cmd != NULL; cmd++)
 		if (strstr(*cmd, ph) != NULL)
@@ -129,8 +129,8 @@ int main(int argc, char **argv)
 {
 	long long timeout = 30000000000LL, ready_timeout = 10000000000LL;
 	cli_flag flags[] = {{"timeout", 1, NULL, NULL, 0}, {"ready-timeout", 1, NULL, NULL, 0}};
-	char err[700], line[4096], t1[64], t2[64], st[64], passed[256], *def[4];
-	char **cmd = NULL;
+	char err[700], line[4096], t1[64], t2[64], st[64], passed[256];
+	const char *def[4], *const *cmd = NULL;
 	int i = 1, r = 1, code;
 	handoff_handle ev;
 	handoff_pass pass[1];
@@ -148,7 +148,7 @@ int main(int argc, char **argv)
 	if (r == 0) {
 		if (i == argc)
 			return cli_usage_error(synopsis, "no child command after --");
-		cmd = argv + i;
+		cmd = (const char *const *)(argv + i); /* C lets char ** become that only through a cast */
 	} else if (i < argc) {
 		snprintf(err, sizeof err, "unexpected argument \"%s\": a child command goes after --", argv[i]);
 		return cli_usage_error(synopsis, err);
@@ -157,8 +157,8 @@ int main(int argc, char **argv)
 		return cli_usage_error(synopsis, timeout < 0 ? "negative -timeout" : "negative -ready-timeout");
 	if (cmd == NULL) {
 		def[0] = default_child(argv[0]);
-		def[1] = (char *)"-handles";
-		def[2] = (char *)"{handles}";
+		def[1] = "-handles";
+		def[2] = "{handles}";
 		def[3] = NULL;
 		cmd = def;
 	}

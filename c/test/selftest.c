@@ -13,6 +13,9 @@
  * Windows: it makes handles of its own, inheritable, and checks their types
  * and the lifeline's checks against them.
  */
+#if !defined(_WIN32) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* this test's own needs: ftruncate, syscall */
+#endif
 #define HANDOFF_IMPLEMENTATION
 #include "handoff.h"
 
@@ -63,13 +66,14 @@ int main(void)
 {
 	SECURITY_ATTRIBUTES inherit = {sizeof(SECURITY_ATTRIBUTES), NULL, TRUE};
 	HANDLE own = CreateEventW(NULL, TRUE, FALSE, NULL), ev = CreateEventW(&inherit, TRUE, FALSE, NULL);
-	HANDLE sem = CreateSemaphoreW(&inherit, 0, 1, NULL), self, selfsync;
+	HANDLE sem = CreateSemaphoreW(&inherit, 0, 1, NULL), self, selfsync, twin;
 	DWORD flags = 0;
 	char v[32];
 	handoff_init();
 	DuplicateHandle(GetCurrentProcess(), GetCurrentProcess(), GetCurrentProcess(), &self,
 			SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, TRUE, 0);
 	DuplicateHandle(GetCurrentProcess(), GetCurrentProcess(), GetCurrentProcess(), &selfsync, SYNCHRONIZE, TRUE, 0);
+	DuplicateHandle(GetCurrentProcess(), ev, GetCurrentProcess(), &twin, 0, TRUE, DUPLICATE_SAME_ACCESS);
 
 	value(v, own);
 	expect("own event, not inheritable", v, HANDOFF_EVENT, HANDOFF_NOT_INHERITED, "not inheritable");
@@ -86,6 +90,9 @@ int main(void)
 	value(v, ev);
 	expect("inheritable event", v, HANDOFF_EVENT, 0, NULL);
 	expect("the same event again", v, HANDOFF_EVENT, HANDOFF_NOT_INHERITED, "not inheritable");
+	value(v, twin);
+	expect("the same event under another value, as ready", v, HANDOFF_READY, HANDOFF_BAD_VALUE, "names the object already opened");
+	expect("the same event under another value", v, HANDOFF_EVENT, HANDOFF_BAD_VALUE, "names the object already opened");
 	check("the event is no longer inheritable", GetHandleInformation(ev, &flags) && !(flags & HANDLE_FLAG_INHERIT));
 	value(v, sem);
 	expect("semaphore as a semaphore", v, HANDOFF_SEMAPHORE, 0, NULL);
@@ -109,7 +116,8 @@ static int memfd(int sealed)
 }
 
 /* second is the run that inherited fds[]: event, semaphore, unsealed
- * memfd, sealed memfd, pipe. */
+ * memfd, sealed memfd, pipe, then the event, the sealed memfd and the pipe
+ * again under other numbers. */
 static int second(char **fds)
 {
 	char v[32];
@@ -142,9 +150,17 @@ static int second(char **fds)
 	}
 	expect("inherited eventfd", fds[0], HANDOFF_EVENT, 0, NULL);
 	expect("inherited eventfd again", fds[0], HANDOFF_EVENT, HANDOFF_NOT_INHERITED, "close-on-exec");
+	if (handoff__read_fdinfo(atoi(fds[5]), &info), info.id[0] == '\0') {
+		printf("# kernel without eventfd-id in fdinfo: one eventfd under two values passes\n");
+	} else {
+		expect("the same eventfd under another value, as ready", fds[5], HANDOFF_READY, HANDOFF_BAD_VALUE, "names the object already opened");
+		expect("the same eventfd under another value", fds[5], HANDOFF_EVENT, HANDOFF_BAD_VALUE, "names the object already opened");
+	}
 	expect("inherited semaphore eventfd", fds[1], HANDOFF_SEMAPHORE, 0, NULL);
 	expect("inherited sealed memfd", fds[3], HANDOFF_SHM, 0, NULL);
 	expect("inherited pipe", fds[4], HANDOFF_FILE, 0, NULL);
+	expect("the same sealed memfd under another value", fds[6], HANDOFF_SHM, HANDOFF_BAD_VALUE, "names the object already opened");
+	expect("the same pipe under another value", fds[7], HANDOFF_FILE, HANDOFF_BAD_VALUE, "names the object already opened");
 
 	/* A number closed and reused by an eventfd of this process's own,
 	 * made without close-on-exec: not inherited. */
@@ -163,10 +179,10 @@ static int second(char **fds)
 
 int main(int argc, char **argv)
 {
-	int fds[5], p[2], i, status;
-	char args[5][16], *next[8];
+	int fds[8], p[2], i, status;
+	char args[8][16], *next[11];
 	pid_t pid;
-	if (argc == 7 && strcmp(argv[1], "second") == 0)
+	if (argc == 10 && strcmp(argv[1], "second") == 0)
 		return second(argv + 2);
 	if (pipe(p) != 0)
 		return 1;
@@ -175,9 +191,12 @@ int main(int argc, char **argv)
 	fds[2] = memfd(0);
 	fds[3] = memfd(1);
 	fds[4] = p[0];
+	fds[5] = dup(fds[0]); /* the eventfd under a second number */
+	fds[6] = dup(fds[3]); /* the sealed memfd under a second number */
+	fds[7] = dup(fds[4]); /* the pipe under a second number */
 	next[0] = argv[0];
 	next[1] = (char *)"second";
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 8; i++) {
 		if (fds[i] < 0) {
 			printf("FAIL making descriptor %d\n", i);
 			return 1;
@@ -185,7 +204,7 @@ int main(int argc, char **argv)
 		snprintf(args[i], sizeof args[i], "%d", fds[i]);
 		next[2 + i] = args[i];
 	}
-	next[7] = NULL;
+	next[10] = NULL;
 	fflush(stdout);
 	/* The descriptors stay open here, so that the reused eventfd's id
 	 * differs from the inherited one's. */

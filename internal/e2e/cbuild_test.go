@@ -15,11 +15,13 @@ import (
 )
 
 // cPrograms are the C programs the interop tests build, by their binary
-// names: the examples and c/handoff.h's self-test.
+// names: the examples and c/handoff.h's tests of its child and parent
+// sides.
 var cPrograms = map[string]string{
-	"cparent":  "c/examples/parent.c",
-	"cchild":   "c/examples/child.c",
-	"selftest": "c/test/selftest.c",
+	"cparent":   "c/examples/parent.c",
+	"cchild":    "c/examples/child.c",
+	"selftest":  "c/test/selftest.c",
+	"starttest": "c/test/starttest.c",
 }
 
 // cBuilt builds the C programs of each platform once, the first time a test
@@ -89,6 +91,20 @@ func TestCSelfTest(t *testing.T) {
 		r := p.run(t, limit, nil, "selftest")
 		if r.code != 0 || !strings.Contains(r.stdout, " checks, 0 failed") {
 			t.Fatalf("selftest: exit %d, want 0 and no failed check\n%v", r.code, r)
+		}
+	})
+}
+
+// TestCStartTest runs c/handoff.h's test of its parent side
+// (c/test/starttest.c), which starts itself as the child: failed execs,
+// starts from a thread that ends, the child's signals, releases without a
+// wait, NULL pointers, and on Windows non-ASCII paths and arguments and the
+// child's parent.
+func TestCStartTest(t *testing.T) {
+	bothC(t, func(t *testing.T, p platform) {
+		r := p.run(t, limit, nil, "starttest")
+		if r.code != 0 || !strings.Contains(r.stdout, " checks, 0 failed") {
+			t.Fatalf("starttest: exit %d, want 0 and no failed check\n%v", r.code, r)
 		}
 	})
 }
