@@ -223,3 +223,19 @@ func readProcDir(path string) ([]string, error) {
 		_, _, names = unix.ParseDirent(buf[:n], -1, names)
 	}
 }
+
+// openDescriptorList returns the descriptors open in this process, for
+// closeUnpassed: those of /proc/self/fd, or, without /proc, those below
+// 1024 that fcntl finds open.
+func openDescriptorList() []int {
+	if fds, err := procSelfFds(); err == nil {
+		return fds
+	}
+	var fds []int
+	for fd := 0; fd < 1024; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
+			fds = append(fds, fd)
+		}
+	}
+	return fds
+}

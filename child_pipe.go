@@ -263,3 +263,7 @@ func scanDescriptors(max int) []int {
 	}
 	return fds
 }
+
+// openDescriptorList returns the descriptors open in this process, for
+// closeUnpassed; where they cannot be listed, those below inheritedScanMax.
+func openDescriptorList() []int { return openDescriptors(inheritedScanMax) }

@@ -59,9 +59,11 @@
 // close-on-exec; those a process inherited are marked close-on-exec when the
 // package is initialized (see below), so that no child the program starts,
 // with handoff or with os/exec, inherits them unless they are handed over
-// again. A descriptor the program itself makes without close-on-exec is its
-// own choice, and reaches every child it starts, with handoff as with
-// os/exec. A program that passes what it inherited on to a new copy of
+// again. A descriptor the program itself makes without close-on-exec (a C
+// library's, say) reaches children that os/exec starts, but not handoff's:
+// Start pads the child's ExtraFiles with nil entries up to the highest such
+// descriptor, and os.StartProcess closes each in the child before exec, so
+// the parent's descriptors stay as they are. A program that passes what it inherited on to a new copy of
 // itself (a graceful restart, socket activation) puts those descriptors in
 // the new command's ExtraFiles, as os/exec wants anyway; the close-on-exec
 // mark does not stop that. One that calls syscall.Exec clears FD_CLOEXEC on

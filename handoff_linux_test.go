@@ -164,6 +164,13 @@ func openFDs(t *testing.T) map[string]bool {
 func TestHandoff(t *testing.T) {
 	ev := testEvent(t)
 	other := testEvent(t)
+	// A decoy the parent could leak: an eventfd without close-on-exec that
+	// is not passed, as a library of the program's might make.
+	decoy, err := unix.Eventfd(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(decoy) })
 
 	h, out := helperCommand(t, "child", "{event}", "{parent}")
 	h.Pass("event", ev)

@@ -184,6 +184,13 @@ func fdSet() map[int]bool {
 func TestPipeHandoff(t *testing.T) {
 	ev := testEvent(t)
 	other := testEvent(t)
+	// A decoy the parent could leak: a pipe without close-on-exec that is
+	// not passed, as a library of the program's might make.
+	var decoy [2]int
+	if err := unix.Pipe(decoy[:]); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(decoy[0]); unix.Close(decoy[1]) })
 
 	h, out := helperCommand(t, "pipe-child", "{event}", "{parent}")
 	h.Pass("event", ev)

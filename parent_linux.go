@@ -56,6 +56,7 @@ func (l *sysLaunch) start(cmd *exec.Cmd) error {
 	if cmd.SysProcAttr.Pdeathsig == 0 {
 		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 	}
+	closeUnpassed(cmd)
 	if err := startFromStarter(cmd); err != nil {
 		return err
 	}

@@ -86,6 +86,7 @@ func newSocketpair() ([2]int, error) {
 // not killed.
 func (l *sysLaunch) start(cmd *exec.Cmd) error {
 	defer l.release()
+	closeUnpassed(cmd)
 	if err := cmd.Start(); err != nil {
 		l.close()
 		return err
