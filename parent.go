@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"sync"
 )
 
 // LifelineName is the name under which a [Handoff] passes the lifeline: a
@@ -46,6 +47,7 @@ type Handoff struct {
 	ready     *sysHandle
 	wantReady bool
 	sys       sysLaunch
+	mu        sync.Mutex // held while Kill uses sys, and while Wait releases it
 	state     int
 }
 
@@ -284,7 +286,10 @@ func (h *Handoff) Wait() error {
 	h.state = stateDone
 	err := h.Cmd.Wait()
 	h.closeReady()
-	if cerr := h.sys.close(); err == nil {
+	h.mu.Lock()
+	cerr := h.sys.close()
+	h.mu.Unlock()
+	if err == nil {
 		err = cerr
 	}
 	return err

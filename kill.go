@@ -1,0 +1,19 @@
+package handoff
+
+import "errors"
+
+// Kill ends the child at once and, on Windows, every process in its job: what
+// the child started and left running. On Unix it ends the child alone (with
+// SIGKILL). It does not wait: call [Handoff.Wait], which then reports how the
+// child ended, as an [*exec.ExitError] whose ProcessState says "signal:
+// killed" on Unix, and exit status 1 on Windows, as [os.Process.Kill] leaves
+// it. Kill may be called from another goroutine than the one in Wait; once
+// Wait has returned it returns [os.ErrProcessDone].
+func (h *Handoff) Kill() error {
+	if h.Cmd == nil || h.Cmd.Process == nil {
+		return errors.New("handoff: Kill: not started")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sys.kill(h.Cmd.Process)
+}
