@@ -1,6 +1,9 @@
 package handoff
 
-import "errors"
+import (
+	"errors"
+	"os"
+)
 
 // Kill ends the child at once and, on Windows, every process in its job: what
 // the child started and left running. On Unix it ends the child alone (with
@@ -15,5 +18,8 @@ func (h *Handoff) Kill() error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.waited {
+		return os.ErrProcessDone
+	}
 	return h.sys.kill(h.Cmd.Process)
 }

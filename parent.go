@@ -48,6 +48,7 @@ type Handoff struct {
 	wantReady bool
 	sys       sysLaunch
 	mu        sync.Mutex // held while Kill uses sys, and while Wait releases it
+	waited    bool       // Wait has released sys; guarded by mu
 	state     int
 }
 
@@ -288,6 +289,7 @@ func (h *Handoff) Wait() error {
 	h.closeReady()
 	h.mu.Lock()
 	cerr := h.sys.close()
+	h.waited = true
 	h.mu.Unlock()
 	if err == nil {
 		err = cerr
