@@ -18,9 +18,10 @@ import (
 //
 // A Group is made by [NewGroup], whose context bounds the whole run, as
 // [exec.CommandContext]'s does a command: once it is done, every child that
-// has not exited is killed ([Handoff.Kill]), and Wait reports it. Its
-// methods may be called from several goroutines at once; Set and Wait run
-// one after the other.
+// has not exited is killed ([Handoff.Kill]), and Wait reports it. Once a
+// child has started, the caller must call Wait (which is all a failed Set
+// leaves to do), as it would [Handoff.Wait]. The methods may be called from
+// several goroutines at once; Set and Wait run one after the other.
 //
 //	g := handoff.NewGroup(ctx)
 //	for range n {
@@ -72,8 +73,8 @@ type ChildError struct {
 
 func (e *ChildError) Error() string {
 	pid := ""
-	if p := e.Handoff.Cmd.Process; p != nil {
-		pid = fmt.Sprintf(" (pid %d)", p.Pid)
+	if e.Handoff != nil && e.Handoff.Cmd != nil && e.Handoff.Cmd.Process != nil {
+		pid = fmt.Sprintf(" (pid %d)", e.Handoff.Cmd.Process.Pid)
 	}
 	return fmt.Sprintf("handoff: group child %d%s: %s", e.Index, pid, strings.TrimPrefix(e.Err.Error(), "handoff: "))
 }
@@ -107,6 +108,8 @@ func (g *Group) Start(h *Handoff) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch {
+	case h == nil:
+		return errors.New("handoff: group: Start of a nil Handoff")
 	case g.closed:
 		return errors.New("handoff: group: Start after Set or Wait")
 	case g.err != nil:
