@@ -1,5 +1,3 @@
-//go:build unix
-
 package handoff
 
 import (
@@ -8,7 +6,7 @@ import (
 )
 
 // killedState reports whether ps is that of a child that Kill ended: on
-// Unix, by SIGKILL.
+// Linux (either backend), by SIGKILL.
 func killedState(ps *os.ProcessState) bool {
 	if ps == nil {
 		return false
