@@ -136,8 +136,9 @@ func (g *Group) Start(h *Handoff) error {
 // bounds this wait only), or the group's context ends, Set kills every
 // child, waits for them, and returns a [*ChildError] naming the child that
 // failed first (for a ctx that ended the wait, the first in the order of
-// Start that was not ready); ev is not set. Wait then returns the same
-// error.
+// Start that was not ready); ev is not set. If [Group.Kill] or the group's
+// context ended the children first, the error says so instead. Wait then
+// returns the same error.
 func (g *Group) Set(ctx context.Context, ev *Event) error {
 	g.phase.Lock()
 	defer g.phase.Unlock()
@@ -154,9 +155,9 @@ func (g *Group) Set(ctx context.Context, ev *Event) error {
 	case ev == nil:
 		return g.fail(errors.New("handoff: group: Set of a nil Event"))
 	}
-	if err := g.waitReady(ctx, children); err != nil {
-		return g.fail(err)
-	}
+	err = g.waitReady(ctx, children)
+	// Children that Kill or the group's context ended are not ready, for
+	// that reason.
 	g.mu.Lock()
 	killed := g.killedBy
 	g.mu.Unlock()
@@ -165,6 +166,9 @@ func (g *Group) Set(ctx context.Context, ev *Event) error {
 	}
 	if killed != nil {
 		return g.fail(fmt.Errorf("handoff: group: children killed before the event was set: %w", killed))
+	}
+	if err != nil {
+		return g.fail(err)
 	}
 	if err := ev.Set(); err != nil {
 		return g.fail(fmt.Errorf("handoff: group: set event: %w", err))

@@ -301,6 +301,28 @@ func TestGroupContext(t *testing.T) {
 	}
 }
 
+// TestGroupContextBeforeSet: a group whose context ends before its
+// children are ready kills them, and Set says so rather than blame a child.
+func TestGroupContextBeforeSet(t *testing.T) {
+	ev := testEvent(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	g, hs, _, _ := runGroup(t, ctx, ev, "hang", "hang")
+	cancel()
+	err := waitBounded(t, func() error { return g.Set(context.Background(), ev) })
+	var ce *ChildError
+	if !errors.Is(err, context.Canceled) || errors.As(err, &ce) {
+		t.Errorf("Set = %v, want an error wrapping %v that names no child", err, context.Canceled)
+	}
+	for i, h := range hs {
+		if !killedState(h.Cmd.ProcessState) {
+			t.Errorf("child %d: %v, want killed", i, h.Cmd.ProcessState)
+		}
+	}
+	if ev.Wait(doneContext()) == nil {
+		t.Errorf("the event is set")
+	}
+}
+
 // TestGroupStartFails: a child that does not start makes Start kill those
 // started; Set does not set the event and Wait reports the failed start.
 func TestGroupStartFails(t *testing.T) {
