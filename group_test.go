@@ -214,6 +214,9 @@ func TestGroup(t *testing.T) {
 	if err := g.Start(groupChild(t, ev, "work", new(syncBuffer))); err == nil {
 		t.Errorf("Start after Wait = nil error")
 	}
+	if err := NewGroup(context.Background()).Start(nil); err == nil {
+		t.Errorf("Start(nil) = nil error")
+	}
 }
 
 // TestGroupNotReady: a child that is not ready, because it refuses what it
