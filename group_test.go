@@ -377,6 +377,21 @@ func TestGroupKillBeforeSet(t *testing.T) {
 	}
 }
 
+// TestGroupKillBeforeStart: a group that was killed starts no child.
+func TestGroupKillBeforeStart(t *testing.T) {
+	g := NewGroup(context.Background())
+	if err := g.Kill(); err != nil {
+		t.Fatalf("Kill of an empty group = %v", err)
+	}
+	h := groupChild(t, testEvent(t), "work", new(syncBuffer))
+	if err := g.Start(h); !errors.Is(err, errKilled) || h.Cmd.Process != nil {
+		t.Errorf("Start after Kill = %v (started: %v), want an error that says Kill killed the group", err, h.Cmd.Process != nil)
+	}
+	if err := g.Wait(); !errors.Is(err, errKilled) {
+		t.Errorf("Wait = %v, want Start's error", err)
+	}
+}
+
 // TestGroupConcurrent: a supervisor's goroutines start children, set and
 // wait, and kill, at once (run it with -race).
 func TestGroupConcurrent(t *testing.T) {
