@@ -45,7 +45,9 @@
 // received. [Handoff.WaitReady] waits for that signal and for the child's exit
 // together, so a parent that starts many children behind one event sets it
 // only when all are ready, and learns of a failed handoff ([ErrNotReady])
-// before anything waits on it.
+// before anything waits on it. A [Group] does that for a set of children,
+// all or nothing, and [ExitCode] gives the exit code of the protocol for an
+// error.
 //
 // An event stays set until it is reset, and wakes every waiter: on Linux and
 // macOS and the BSDs, Wait polls the event for readability without reading

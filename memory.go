@@ -51,8 +51,9 @@ func mapShared(h sysHandle) (*SharedMemory, error) {
 	return &SharedMemory{h: h, data: data, objectState: made}, nil
 }
 
-// Bytes returns the mapped memory: its length is the size the block was
-// created with. It is valid until Close.
+// Bytes returns the mapped memory. Its length is the block's size: the size
+// it was created with, to the byte, in the parent and in every child that
+// opens it, on every platform. It is valid until Close.
 func (m *SharedMemory) Bytes() []byte { return m.data }
 
 // Handle returns the block's handle (Windows) or file descriptor (Unix). It

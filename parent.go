@@ -68,11 +68,13 @@ type Handoff struct {
 	// returned. Start restores the Cmd it was given after a failure.
 	sys sysLaunch
 
-	// mu guards state, and ready once Start has returned. waiters counts
+	// mu guards state and waited, and ready once Start has returned, and
+	// is held while Kill uses sys and while Wait releases it. waiters counts
 	// the WaitReady calls in progress, which Wait lets end before it
 	// closes what they use.
 	mu      sync.Mutex
 	state   int
+	waited  bool // Wait has released sys; guarded by mu, for Kill
 	waiters sync.WaitGroup
 }
 
@@ -357,7 +359,11 @@ func (h *Handoff) Wait() error {
 	err := h.Cmd.Wait()
 	h.waiters.Wait()
 	h.closeReady()
-	if cerr := h.sys.close(); err == nil {
+	h.mu.Lock()
+	cerr := h.sys.close()
+	h.waited = true
+	h.mu.Unlock()
+	if err == nil {
 		err = cerr
 	}
 	return err

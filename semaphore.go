@@ -55,6 +55,10 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 	return s.h.acquire(ctx)
 }
 
+// TryAcquire takes one from the count if it is above 0, and reports
+// whether it did, without waiting.
+func (s *Semaphore) TryAcquire() (bool, error) { return s.h.tryAcquire() }
+
 // Release adds n, between 1 and [MaxSemaphore], to the count. On Windows a
 // count that would exceed MaxSemaphore is an error, and nothing is added; on
 // Linux the count can grow to 2^64-2. On macOS and the BSDs it is bounded

@@ -23,6 +23,12 @@ func (h *sysHandle) acquire(ctx context.Context) error {
 	return acquireRead(ctx, func() error { return readNoWait(h.fd, b[:]) }, func(ctx context.Context) error { return h.wait(ctx, nil) })
 }
 
+// tryAcquire reads the semaphore eventfd once: EAGAIN while it is 0.
+func (h *sysHandle) tryAcquire() (bool, error) {
+	var b [8]byte
+	return tryRead(h.fd, b[:])
+}
+
 // release adds n to the counter. A counter that would overflow makes the
 // write fail with EAGAIN.
 func (h *sysHandle) release(n uint32) error {

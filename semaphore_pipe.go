@@ -48,6 +48,13 @@ func (h *sysHandle) acquire(ctx context.Context) error {
 	return acquireRead(ctx, read, func(ctx context.Context) error { return h.wait(ctx, nil) })
 }
 
+// tryAcquire reads one byte from the semaphore's FIFO: EAGAIN while it is
+// empty.
+func (h *sysHandle) tryAcquire() (bool, error) {
+	var b [1]byte
+	return tryRead(h.r, b[:])
+}
+
 // release writes n bytes into the semaphore's FIFO. What the FIFO holds
 // bounds the count (see the package documentation): a release that does not
 // fit adds what fits and returns an error that says how much that was.

@@ -2,9 +2,11 @@ package handoff
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/handoff/handoff/internal/winapi"
+	"golang.org/x/sys/windows"
 )
 
 func newSemaphore(count uint32) (sysHandle, error) {
@@ -20,6 +22,20 @@ func newSemaphore(count uint32) (sysHandle, error) {
 // private event that ctx's AfterFunc sets.
 func (h *sysHandle) acquire(ctx context.Context) error {
 	return h.wait(ctx, nil)
+}
+
+// tryAcquire waits for the semaphore with a timeout of 0.
+func (h *sysHandle) tryAcquire() (bool, error) {
+	switch ev, err := windows.WaitForSingleObject(h.h, 0); ev {
+	case windows.WAIT_OBJECT_0:
+		return true, nil
+	case uint32(windows.WAIT_TIMEOUT):
+		return false, nil
+	case windows.WAIT_FAILED:
+		return false, os.NewSyscallError("WaitForSingleObject", err)
+	default:
+		return false, fmt.Errorf("handoff: semaphore: WaitForSingleObject returned %#x", ev)
+	}
 }
 
 func (h *sysHandle) release(n uint32) error {

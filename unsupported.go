@@ -30,6 +30,7 @@ func newReady() (sysHandle, error)                          { return sysHandle{}
 func newSemaphore(uint32) (sysHandle, error)                { return sysHandle{}, errUnsupported }
 func (h *sysHandle) acquire(context.Context) error          { return errUnsupported }
 func (h *sysHandle) release(uint32) error                   { return errUnsupported }
+func (h *sysHandle) tryAcquire() (bool, error)              { return false, errUnsupported }
 func newMemory(int) (sysHandle, error)                      { return sysHandle{}, errUnsupported }
 func mapMemory(*sysHandle) ([]byte, error)                  { return nil, errUnsupported }
 func unmapMemory([]byte) error                              { return nil }
@@ -40,8 +41,9 @@ type sysLaunch struct{}
 func (l *sysLaunch) prepare(*exec.Cmd, []*sysHandle, bool) ([]uintptr, error) {
 	return nil, errUnsupported
 }
-func (l *sysLaunch) start(*exec.Cmd) error { return errUnsupported }
-func (l *sysLaunch) close() error          { return nil }
+func (l *sysLaunch) start(*exec.Cmd) error  { return errUnsupported }
+func (l *sysLaunch) close() error           { return nil }
+func (l *sysLaunch) kill(*os.Process) error { return errUnsupported }
 func (l *sysLaunch) waitReady(context.Context, *sysHandle, *exec.Cmd) error {
 	return errUnsupported
 }
