@@ -23,10 +23,11 @@ func (h *sysHandle) acquire(ctx context.Context) error {
 	return acquireRead(ctx, func() error { return readNoWait(h.fd, b[:]) }, func(ctx context.Context) error { return h.wait(ctx, nil) })
 }
 
-// tryAcquire reads the semaphore eventfd once: EAGAIN while it is 0.
+// tryAcquire reads the semaphore eventfd once, without blocking whether or
+// not it is in blocking mode (see readNoWait): EAGAIN while it is 0.
 func (h *sysHandle) tryAcquire() (bool, error) {
 	var b [8]byte
-	return tryRead(h.fd, b[:])
+	return tryRead(func() error { return readNoWait(h.fd, b[:]) })
 }
 
 // release adds n to the counter. A counter that would overflow makes the

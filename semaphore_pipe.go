@@ -52,7 +52,7 @@ func (h *sysHandle) acquire(ctx context.Context) error {
 // empty.
 func (h *sysHandle) tryAcquire() (bool, error) {
 	var b [1]byte
-	return tryRead(h.r, b[:])
+	return tryRead(func() error { _, err := unix.Read(h.r, b[:]); return err })
 }
 
 // release writes n bytes into the semaphore's FIFO. What the FIFO holds

@@ -27,15 +27,16 @@ func acquireRead(ctx context.Context, read func() error, wait func(context.Conte
 	}
 }
 
-// tryRead takes one count of such a semaphore if it has one: it reads b
-// from fd once, and reports false if there was nothing to read.
-func tryRead(fd int, b []byte) (bool, error) {
-	err := ignoringEINTR(func() error { _, err := unix.Read(fd, b); return err })
-	switch err {
+// tryRead takes one count of such a semaphore if it has one: it calls
+// read, which reads from the semaphore once without blocking, and reports
+// false if there was nothing to read (EAGAIN).
+func tryRead(read func() error) (bool, error) {
+	switch err := ignoringEINTR(read); err {
 	case nil:
 		return true, nil
 	case unix.EAGAIN:
 		return false, nil
+	default:
+		return false, os.NewSyscallError("read", err)
 	}
-	return false, os.NewSyscallError("read", err)
 }
