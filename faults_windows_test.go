@@ -1,8 +1,8 @@
 package handoff
 
 // The fixtures of the fault contract (faults_test.go) on Windows: helpers
-// that stop at a step and report, processes watched by handle, the broker
-// the lifeline names, and the processes of the test binary started since a
+// that stop at a step and report, processes watched by handle, and the
+// processes of the test binary started since a
 // repetition began as its leftovers. What a child's WaitParent returned is
 // in a file it writes then; its exit status cannot tell it (a process its
 // job ends exits 0 under Wine 8).
@@ -64,7 +64,6 @@ const childKillCode = 0xDEAD
 type faultReport struct {
 	Pid       int    `json:"pid"`
 	ChildPid  int    `json:"child_pid,omitempty"`
-	BrokerPid int    `json:"broker_pid,omitempty"`
 	Err       string `json:"err,omitempty"`
 }
 
@@ -134,7 +133,6 @@ func helperFaultParent(args []string) {
 			helperFatal("Start: %v", err)
 		}
 		r.ChildPid = cmd.Process.Pid
-		r.BrokerPid = int(h.sys.brokerPid)
 		lines := bufio.NewReader(out)
 		if step != "after-start" {
 			if line, err := lines.ReadString('\n'); line != "waiting\n" {
@@ -219,7 +217,7 @@ func wokeWord(name string) string {
 }
 
 // killParentWindows runs a "fault-parent" to step and kills it there
-// (TerminateProcess), and watches its child and broker end.
+// (TerminateProcess), and watches its child end.
 func killParentWindows(t *testing.T, env helperEnvFunc, step, _ string, rep int, _ time.Duration) (k parentKill, err error) {
 	t.Helper()
 	result := filepath.Join(tempDir(t), "child.json")
@@ -240,9 +238,6 @@ func killParentWindows(t *testing.T, env helperEnvFunc, step, _ string, rep int,
 	var procs []watched
 	if r.ChildPid != 0 {
 		procs = append(procs, watched{"child", r.ChildPid, watch(t, "child", r.ChildPid)})
-	}
-	if r.BrokerPid != 0 {
-		procs = append(procs, watched{"broker", r.BrokerPid, watch(t, "broker", r.BrokerPid)})
 	}
 	if step == "during-start" {
 		// Anywhere in the first handoffs: one takes ~50ms here.

@@ -228,7 +228,7 @@ func (h *Handoff) closeReady() {
 // placeholder of name.
 func (h *Handoff) names(name string) bool {
 	ph := "{" + name + "}"
-	for _, s := range h.Cmd.Args {
+	for _, s := range childArgs(h.Cmd) {
 		if strings.Contains(s, ph) {
 			return true
 		}
@@ -255,6 +255,7 @@ func (h *Handoff) fill() {
 	for i, s := range h.Cmd.Env {
 		h.Cmd.Env[i] = r.Replace(s)
 	}
+	h.sys.fill(h.Cmd, r)
 }
 
 // Value returns the child-side value of the handle passed under name, of
@@ -282,7 +283,7 @@ func (h *Handoff) Wait() error {
 		return errors.New("handoff: not started")
 	}
 	h.state = stateDone
-	err := h.Cmd.Wait()
+	err := h.sys.wait(h.Cmd)
 	h.closeReady()
 	if cerr := h.sys.close(); err == nil {
 		err = cerr

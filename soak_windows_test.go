@@ -22,7 +22,7 @@ func init() {
 	soakPlatform.handles = settledHandles
 	soakPlatform.watch = func(h *Handoff) func() int {
 		var ps []windows.Handle
-		for _, pid := range []uint32{uint32(h.Cmd.Process.Pid), h.sys.brokerPid} {
+		for _, pid := range []uint32{uint32(h.Cmd.Process.Pid)} {
 			if p, err := windows.OpenProcess(windows.SYNCHRONIZE, false, pid); err == nil {
 				ps = append(ps, p)
 			}
