@@ -62,9 +62,9 @@ const childKillCode = 0xDEAD
 
 // faultReport is what a "fault-parent" reports once it reached its step.
 type faultReport struct {
-	Pid       int    `json:"pid"`
-	ChildPid  int    `json:"child_pid,omitempty"`
-	Err       string `json:"err,omitempty"`
+	Pid      int    `json:"pid"`
+	ChildPid int    `json:"child_pid,omitempty"`
+	Err      string `json:"err,omitempty"`
 }
 
 // faultChildReport is what a "fault-child" writes to its result file when
