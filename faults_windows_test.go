@@ -46,8 +46,8 @@ func init() {
 	faultPlatform.killChild = killChildWindows
 	faultPlatform.hang = hangWindows
 	faultPlatform.killed = func(err error, byTest bool) (bool, string) {
-		// The test's TerminateProcess gives its code; exec.CommandContext's
-		// os.Process.Kill gives 1.
+		// The test's TerminateProcess gives its code; os.Process.Kill, at
+		// the hanging child's deadline, 1.
 		code, want := uint32(1), "an *exec.ExitError with exit status 1 (os.Process.Kill's)"
 		if byTest {
 			code, want = childKillCode, fmt.Sprintf("an *exec.ExitError with exit status %d (TerminateProcess's)", childKillCode)
@@ -349,8 +349,10 @@ func killChildWindows(t *testing.T, env helperEnvFunc, step, _, _ string) (k chi
 	return k, nil
 }
 
-// hangWindows starts a "hang-child" under a context (exec.CommandContext)
-// that ends 300ms after the child has reported its grandchild. The 300ms
+// hangWindows starts a "hang-child" under a context that ends 300ms after
+// the child has reported its grandchild, and kills the child then
+// (context.AfterFunc and Process.Kill: Start refuses a Cmd of
+// exec.CommandContext on Windows, whose context it cannot see). The 300ms
 // run from the report, not from Start, so that a start slowed by load
 // cannot use them up before the child has told its grandchild's pid.
 func hangWindows(t *testing.T, env helperEnvFunc, _, _ string) (hr hangRun, err error) {
@@ -359,11 +361,12 @@ func hangWindows(t *testing.T, env helperEnvFunc, _, _ string) (hr hangRun, err 
 	hr.deadline = deadline
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "{event}", "{parent}")
+	cmd := exec.Command(os.Args[0], "{event}", "{parent}")
 	cmd.Env = env("hang-child")
 	h := Command(cmd)
 	h.Pass("event", testEvent(t))
 	lines, waited := startHandoff(t, h)
+	defer context.AfterFunc(ctx, func() { cmd.Process.Kill() })()
 	child := watch(t, "child", cmd.Process.Pid)
 	var r hangReport
 	readReport(t, lines, &r, helperTimeout)

@@ -1,7 +1,7 @@
 package handoff
 
-// Start on Windows: the child in its job, without a console, the SysProcAttr
-// refusals, and the checks of the handle list and the broker.
+// Start on Windows: the child in its job, without a console, and the
+// SysProcAttr refusals.
 
 import (
 	"bufio"
@@ -274,9 +274,7 @@ func TestStartInJob(t *testing.T) {
 }
 
 // TestStartWithoutConsole: a parent with no console (detached) or with a
-// console of no window hands off as any other. With a console, the broker
-// shares it: detached, Wine 10 fails the child's CreateProcess with "Invalid
-// handle".
+// console of no window hands off as any other.
 func TestStartWithoutConsole(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
@@ -300,7 +298,8 @@ func TestStartWithoutConsole(t *testing.T) {
 }
 
 // TestStartRefusesSysProcAttr: settings of SysProcAttr with which the child
-// would inherit nothing or leave its job are refused before anything
+// would inherit nothing or from another process, leave its job, or whose
+// handles would be inheritable in the parent are refused before anything
 // starts.
 func TestStartRefusesSysProcAttr(t *testing.T) {
 	for _, tt := range []struct {
@@ -310,6 +309,9 @@ func TestStartRefusesSysProcAttr(t *testing.T) {
 	}{
 		{"NoInheritHandles", syscall.SysProcAttr{NoInheritHandles: true}, "NoInheritHandles"},
 		{"CREATE_BREAKAWAY_FROM_JOB", syscall.SysProcAttr{CreationFlags: windows.CREATE_BREAKAWAY_FROM_JOB}, "CREATE_BREAKAWAY_FROM_JOB"},
+		{"ParentProcess", syscall.SysProcAttr{ParentProcess: syscall.Handle(windows.CurrentProcess())}, "ParentProcess"},
+		{"AdditionalInheritedHandles", syscall.SysProcAttr{AdditionalInheritedHandles: []syscall.Handle{syscall.Stdin}}, "AdditionalInheritedHandles"},
+		{"ProcessAttributes", syscall.SysProcAttr{ProcessAttributes: &syscall.SecurityAttributes{InheritHandle: 1}}, "InheritHandle"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "{handles}")
