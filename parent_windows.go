@@ -21,17 +21,17 @@ import (
 // Windows section (doc.go) explains the design.
 type sysLaunch struct {
 	job     windows.Handle
-	dups    []windows.Handle // inheritable, from prepare until start closes them
+	dups    []windows.Handle // from prepare until start closes them
 	cmdline string           // SysProcAttr.CmdLine with its placeholders filled
 	process windows.Handle   // the child, from start until close
 	io      cmdIO
 }
 
-// prepare creates the job and duplicates, in this process and inheritable,
-// each handle and, if lifeline is set, this process's own handle with
-// SYNCHRONIZE and PROCESS_QUERY_LIMITED_INFORMATION. The child inherits
-// them under the same values; start closes them here right after the
-// child's creation.
+// prepare creates the job and duplicates, in this process, each handle and,
+// if lifeline is set, this process's own handle with SYNCHRONIZE and
+// PROCESS_QUERY_LIMITED_INFORMATION. The child inherits them under the
+// same values: start makes them inheritable right before the child's
+// creation and closes them right after it.
 func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) (_ []uintptr, err error) {
 	if cmd.SysProcAttr != nil {
 		if err := checkSysProcAttr(cmd.SysProcAttr); err != nil {
@@ -52,7 +52,7 @@ func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) 
 	self := windows.CurrentProcess()
 	dup := func(h windows.Handle, access, options uint32) error {
 		var d windows.Handle
-		if err := windows.DuplicateHandle(self, h, self, &d, access, true, options); err != nil {
+		if err := windows.DuplicateHandle(self, h, self, &d, access, false, options); err != nil {
 			return os.NewSyscallError("DuplicateHandle", err)
 		}
 		l.dups = append(l.dups, d)
@@ -121,9 +121,12 @@ func (l *sysLaunch) fill(cmd *exec.Cmd, r *strings.Replacer) {
 // SysProcAttr.Token): its standard handles and the duplicates, and nothing
 // else, in PROC_THREAD_ATTRIBUTE_HANDLE_LIST, and the job in
 // PROC_THREAD_ATTRIBUTE_JOB_LIST, so that the child is in its job before it
-// runs its first instruction. It then closes the duplicates, sets
-// cmd.Process, and starts the copying of the standard streams that are not
-// files, as Cmd.Start does.
+// runs its first instruction. Every entry of the list must be inheritable:
+// the duplicates are, from right before CreateProcess until they are
+// closed right after it, which is when other code of this process that
+// creates a process with bInheritHandles=TRUE and no list can catch them
+// (docs/windows.md). It then sets cmd.Process, and starts the copying of
+// the standard streams that are not files, as Cmd.Start does.
 func (l *sysLaunch) start(cmd *exec.Cmd) (err error) {
 	defer func() {
 		if err != nil {
@@ -134,13 +137,12 @@ func (l *sysLaunch) start(cmd *exec.Cmd) (err error) {
 	if err != nil {
 		return err
 	}
-	// The standard handles, duplicated inheritable for this start as
-	// syscall.StartProcess does; every entry of the handle list must be
-	// inheritable.
+	// The standard handles, duplicated for this start as
+	// syscall.StartProcess does.
 	self := windows.CurrentProcess()
 	var std [3]windows.Handle
 	for i, f := range [3]*os.File{c.stdin, c.stdout, c.stderr} {
-		if err := windows.DuplicateHandle(self, windows.Handle(f.Fd()), self, &std[i], 0, true, windows.DUPLICATE_SAME_ACCESS); err != nil {
+		if err := windows.DuplicateHandle(self, windows.Handle(f.Fd()), self, &std[i], 0, false, windows.DUPLICATE_SAME_ACCESS); err != nil {
 			return fmt.Errorf("handoff: standard handle %d of the child: %w", i, os.NewSyscallError("DuplicateHandle", err))
 		}
 		l.dups = append(l.dups, std[i])
@@ -189,6 +191,11 @@ func (l *sysLaunch) start(cmd *exec.Cmd) (err error) {
 	}
 	flags := attr.CreationFlags | windows.CREATE_UNICODE_ENVIRONMENT | windows.EXTENDED_STARTUPINFO_PRESENT
 	pa, ta := (*windows.SecurityAttributes)(unsafe.Pointer(attr.ProcessAttributes)), (*windows.SecurityAttributes)(unsafe.Pointer(attr.ThreadAttributes))
+	for _, d := range l.dups {
+		if err := windows.SetHandleInformation(d, windows.HANDLE_FLAG_INHERIT, windows.HANDLE_FLAG_INHERIT); err != nil {
+			return os.NewSyscallError("SetHandleInformation", err)
+		}
+	}
 	var pi windows.ProcessInformation
 	if attr.Token != 0 {
 		err = windows.CreateProcessAsUser(windows.Token(attr.Token), name, line, pa, ta, true, flags, &c.env[0], dir, &si.StartupInfo, &pi)
@@ -215,8 +222,8 @@ func (l *sysLaunch) start(cmd *exec.Cmd) (err error) {
 	return nil
 }
 
-// closeDups closes the inheritable duplicates: after the child's creation,
-// no copy of a passed handle is left in this process but the caller's own.
+// closeDups closes the duplicates: after the child's creation, no copy of a
+// passed handle is left in this process but the caller's own.
 func (l *sysLaunch) closeDups() {
 	for _, d := range l.dups {
 		windows.CloseHandle(d)
