@@ -10,9 +10,7 @@ import (
 
 // LifelineName is the name under which a [Handoff] passes the lifeline: a
 // command whose arguments or environment contain "{parent}" gets a handle on
-// its parent process there, to open with [OpenLifeline]. On Windows the
-// child's parent is the broker that Start puts between the two processes
-// (see the package documentation).
+// its parent process there, to open with [OpenLifeline].
 const LifelineName = "parent"
 
 // An Object is something a [Handoff] can pass to a child: an [*Event], a
@@ -34,9 +32,9 @@ type Object interface {
 // {parent} or {handles}. A Handoff must not be copied or reused after Start.
 type Handoff struct {
 	// Cmd is the command to start. Start sets fields of Cmd.SysProcAttr
-	// (Windows: AdditionalInheritedHandles and ParentProcess, and it fails
-	// if the caller set either; Linux: Pdeathsig) and appends to
-	// Cmd.ExtraFiles (Unix); other fields are left to the caller.
+	// (Linux: Pdeathsig) and appends to Cmd.ExtraFiles (Unix); other
+	// fields are left to the caller. On Windows Start creates the child
+	// itself, as Cmd.Start would (see the package documentation).
 	Cmd *exec.Cmd
 
 	passed    []passed
