@@ -138,10 +138,14 @@ func (l *sysLaunch) start(cmd *exec.Cmd) (err error) {
 		return err
 	}
 	// The standard handles, duplicated for this start as
-	// syscall.StartProcess does.
+	// syscall.StartProcess does, which leaves out a file with no handle (a
+	// process without a console has none for os.Stdout).
 	self := windows.CurrentProcess()
 	var std [3]windows.Handle
 	for i, f := range [3]*os.File{c.stdin, c.stdout, c.stderr} {
+		if h := windows.Handle(f.Fd()); h == 0 || h == windows.InvalidHandle {
+			continue
+		}
 		if err := windows.DuplicateHandle(self, windows.Handle(f.Fd()), self, &std[i], 0, false, windows.DUPLICATE_SAME_ACCESS); err != nil {
 			return fmt.Errorf("handoff: standard handle %d of the child: %w", i, os.NewSyscallError("DuplicateHandle", err))
 		}
@@ -153,8 +157,13 @@ func (l *sysLaunch) start(cmd *exec.Cmd) (err error) {
 		return os.NewSyscallError("InitializeProcThreadAttributeList", err)
 	}
 	defer attrs.Delete()
-	if err := attrs.Update(windows.PROC_THREAD_ATTRIBUTE_HANDLE_LIST, unsafe.Pointer(&list[0]), uintptr(len(list))*unsafe.Sizeof(list[0])); err != nil {
-		return os.NewSyscallError("UpdateProcThreadAttribute", err)
+	// Without a list the child would inherit every inheritable handle of
+	// this process: with nothing to list, it inherits nothing.
+	inherit := len(list) > 0
+	if inherit {
+		if err := attrs.Update(windows.PROC_THREAD_ATTRIBUTE_HANDLE_LIST, unsafe.Pointer(&list[0]), uintptr(len(list))*unsafe.Sizeof(list[0])); err != nil {
+			return os.NewSyscallError("UpdateProcThreadAttribute", err)
+		}
 	}
 	if err := attrs.Update(winapi.PROC_THREAD_ATTRIBUTE_JOB_LIST, unsafe.Pointer(&l.job), unsafe.Sizeof(l.job)); err != nil {
 		return os.NewSyscallError("UpdateProcThreadAttribute", err)
@@ -198,10 +207,10 @@ func (l *sysLaunch) start(cmd *exec.Cmd) (err error) {
 	}
 	var pi windows.ProcessInformation
 	if attr.Token != 0 {
-		err = windows.CreateProcessAsUser(windows.Token(attr.Token), name, line, pa, ta, true, flags, &c.env[0], dir, &si.StartupInfo, &pi)
+		err = windows.CreateProcessAsUser(windows.Token(attr.Token), name, line, pa, ta, inherit, flags, &c.env[0], dir, &si.StartupInfo, &pi)
 		err = os.NewSyscallError("CreateProcessAsUser", err)
 	} else {
-		err = windows.CreateProcess(name, line, pa, ta, true, flags, &c.env[0], dir, &si.StartupInfo, &pi)
+		err = windows.CreateProcess(name, line, pa, ta, inherit, flags, &c.env[0], dir, &si.StartupInfo, &pi)
 		err = os.NewSyscallError("CreateProcess", err)
 	}
 	l.closeDups()
