@@ -159,7 +159,7 @@ type startStep struct {
 // BenchmarkStartSteps takes BenchmarkStart's handoff apart. It runs, in
 // rounds of one run of each, each first in turn: the bare start, the
 // platform's startSteps (what passing the descriptors costs by itself on
-// Linux, the broker on Windows), start-unchecked (Start, to a child that
+// Linux, the kill-on-close job on Windows), start-unchecked (Start, to a child that
 // checks nothing) and the whole handoff, and reports each one's median over
 // the bare start's.
 func BenchmarkStartSteps(b *testing.B) {

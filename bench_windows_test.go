@@ -39,24 +39,18 @@ var gateProbes = []gateKind{
 }
 
 // startSteps are BenchmarkStartSteps' steps on Windows before the parent's
-// side of the handoff: a bare start while a broker, created first in a job
-// of its own as Start creates one, waits suspended (broker).
-var startSteps = []startStep{{"broker", runBesideBroker}}
+// side of the handoff: a bare start beside a kill-on-close job, created
+// first as Start creates one (job).
+var startSteps = []startStep{{"job", runBesideJob}}
 
-// runBesideBroker creates a broker, as Start does, then starts the test
-// binary with nothing handed over, waits for it, and ends the broker.
-func runBesideBroker() error {
+// runBesideJob creates a kill-on-close job, as Start does, then starts the
+// test binary with nothing handed over, waits for it, and closes the job.
+func runBesideJob() error {
 	job, err := newKillOnCloseJob()
 	if err != nil {
 		return err
 	}
 	defer windows.CloseHandle(job)
-	broker, _, err := startBroker(job)
-	if err != nil {
-		return err
-	}
-	defer windows.CloseHandle(broker)
-	defer windows.TerminateProcess(broker, 0)
 	return runBare()
 }
 

@@ -97,32 +97,41 @@
 //
 // The event is a manual-reset event object; a semaphore a semaphore object;
 // shared memory a section backed by the paging file, with a small header of
-// handoff's that keeps the exact size. No handle of handoff's is ever
-// inheritable in the parent, not even while CreateProcess runs, so that other
-// code of the parent that calls CreateProcess with bInheritHandles=TRUE and no
-// handle list cannot pass one on.
+// handoff's that keeps the exact size.
 //
 // For each child, Start creates a job object with
-// JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, whose only handle the parent holds, and
-// a broker born in it: a process of the parent's own executable, created
-// suspended and never resumed, so that it runs no instruction. Start
-// duplicates each passed handle into the broker, inheritable, lists exactly
-// those duplicates in the child's PROC_THREAD_ATTRIBUTE_HANDLE_LIST, and
-// creates the child with the broker as its parent process
-// (PROC_THREAD_ATTRIBUTE_PARENT_PROCESS): the child inherits from the broker,
-// under the broker's values, and is born in the broker's job, so there is no
-// moment when it could outlive the parent. Once the child has exited the
-// broker is ended, which closes what it held; closing the job, in
-// [Handoff.Wait] or when the parent dies, ends the broker, the child and
-// whatever the child left behind. Start sets SysProcAttr.ParentProcess and
-// AdditionalInheritedHandles, and fails if the caller set either.
+// JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE, whose only handle the parent holds,
+// and duplicates each passed handle in the parent itself (for the lifeline,
+// the parent's own process handle, with SYNCHRONIZE and
+// PROCESS_QUERY_LIMITED_INFORMATION). It creates the child with its own
+// CreateProcess call: the standard handles and those duplicates, nothing
+// else, in PROC_THREAD_ATTRIBUTE_HANDLE_LIST, and the job in
+// PROC_THREAD_ATTRIBUTE_JOB_LIST, so that the child is in its job before
+// its first instruction and there is no moment when it could outlive the
+// parent. The duplicates are inheritable only from right before that call
+// until they are closed right after it: the child's values are theirs, and
+// once Start returns the child holds the only copies. The child's parent,
+// as the system sees it, is the parent. [Handoff.Wait] closes the job once
+// the child has exited, which ends whatever the child left behind.
 //
-// The lifeline is a handle to the broker, the child's parent as the system
-// sees it, with SYNCHRONIZE and PROCESS_QUERY_LIMITED_INFORMATION access. The
-// child accepts a value only if GetHandleInformation reports
+// Start does for the [exec.Cmd] what Cmd.Start does: Path, Args (and
+// SysProcAttr.CmdLine, whose placeholders it fills too), Env, Dir, the
+// standard streams, WaitDelay, Process and ProcessState. It refuses the
+// SysProcAttr settings that would defeat the design (ParentProcess,
+// AdditionalInheritedHandles, NoInheritHandles, CREATE_BREAKAWAY_FROM_JOB,
+// inheritable process or thread attributes) and a Cmd made by
+// exec.CommandContext, whose context only Cmd.Start can see: end such a
+// child with context.AfterFunc and Process.Kill instead. Other code of the
+// parent that calls CreateProcess with bInheritHandles=TRUE and no handle
+// list while Start creates a child can catch a duplicate; Go's own
+// os/exec cannot (docs/windows.md).
+//
+// The child accepts a value only if GetHandleInformation reports
 // HANDLE_FLAG_INHERIT on it and NtQueryObject names the type of its kind
 // ("Process" for the lifeline, whose process ID must be the child's parent's).
 // It then clears HANDLE_FLAG_INHERIT, so that its own children do not get it.
+// The inherit flag is weaker proof than Linux's record: a handle the child's
+// own code made inheritable passes.
 //
 // # Linux
 //

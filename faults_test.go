@@ -25,8 +25,8 @@ import (
 	"time"
 )
 
-// faultLimit is how soon what a fault ends must be gone: the child and the
-// broker after their parent's kill, the parent's Wait after its child's
+// faultLimit is how soon what a fault ends must be gone: the child after
+// its parent's kill, the parent's Wait after its child's
 // kill or deadline.
 const faultLimit = time.Second
 
@@ -89,7 +89,7 @@ type faultRep struct {
 
 // procEnd is how a process ended after a fault.
 type procEnd struct {
-	what string // "child", "broker"
+	what string // "child"
 	pid  int
 	gone bool          // it ended
 	took time.Duration // from the fault to its end
@@ -211,7 +211,7 @@ func needFaultFixtures(t *testing.T) {
 // them, repeats until 3 landed during Start, and fails if none did), right
 // after Start, after the child verified its handles, and after Set while
 // the child still runs. The parent must be gone within 1 s, and so must
-// every process it started (the child, Windows' broker); the parent may
+// every process it started (the child); the parent may
 // have had one child at most, none before Start, and one after it; the
 // child must never exit 0, nor say it woke, unless the event was set, and
 // what it says must be "parent gone" within 1 s of the kill; where the

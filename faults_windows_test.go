@@ -1,8 +1,8 @@
 package handoff
 
 // The fixtures of the fault contract (faults_test.go) on Windows: helpers
-// that stop at a step and report, processes watched by handle, the broker
-// the lifeline names, and the processes of the test binary started since a
+// that stop at a step and report, processes watched by handle, and the
+// processes of the test binary started since a
 // repetition began as its leftovers. What a child's WaitParent returned is
 // in a file it writes then; its exit status cannot tell it (a process its
 // job ends exits 0 under Wine 8).
@@ -46,8 +46,8 @@ func init() {
 	faultPlatform.killChild = killChildWindows
 	faultPlatform.hang = hangWindows
 	faultPlatform.killed = func(err error, byTest bool) (bool, string) {
-		// The test's TerminateProcess gives its code; exec.CommandContext's
-		// os.Process.Kill gives 1.
+		// The test's TerminateProcess gives its code; os.Process.Kill, at
+		// the hanging child's deadline, 1.
 		code, want := uint32(1), "an *exec.ExitError with exit status 1 (os.Process.Kill's)"
 		if byTest {
 			code, want = childKillCode, fmt.Sprintf("an *exec.ExitError with exit status %d (TerminateProcess's)", childKillCode)
@@ -62,10 +62,9 @@ const childKillCode = 0xDEAD
 
 // faultReport is what a "fault-parent" reports once it reached its step.
 type faultReport struct {
-	Pid       int    `json:"pid"`
-	ChildPid  int    `json:"child_pid,omitempty"`
-	BrokerPid int    `json:"broker_pid,omitempty"`
-	Err       string `json:"err,omitempty"`
+	Pid      int    `json:"pid"`
+	ChildPid int    `json:"child_pid,omitempty"`
+	Err      string `json:"err,omitempty"`
 }
 
 // faultChildReport is what a "fault-child" writes to its result file when
@@ -134,7 +133,6 @@ func helperFaultParent(args []string) {
 			helperFatal("Start: %v", err)
 		}
 		r.ChildPid = cmd.Process.Pid
-		r.BrokerPid = int(h.sys.brokerPid)
 		lines := bufio.NewReader(out)
 		if step != "after-start" {
 			if line, err := lines.ReadString('\n'); line != "waiting\n" {
@@ -219,7 +217,7 @@ func wokeWord(name string) string {
 }
 
 // killParentWindows runs a "fault-parent" to step and kills it there
-// (TerminateProcess), and watches its child and broker end.
+// (TerminateProcess), and watches its child end.
 func killParentWindows(t *testing.T, env helperEnvFunc, step, _ string, rep int, _ time.Duration) (k parentKill, err error) {
 	t.Helper()
 	result := filepath.Join(tempDir(t), "child.json")
@@ -240,9 +238,6 @@ func killParentWindows(t *testing.T, env helperEnvFunc, step, _ string, rep int,
 	var procs []watched
 	if r.ChildPid != 0 {
 		procs = append(procs, watched{"child", r.ChildPid, watch(t, "child", r.ChildPid)})
-	}
-	if r.BrokerPid != 0 {
-		procs = append(procs, watched{"broker", r.BrokerPid, watch(t, "broker", r.BrokerPid)})
 	}
 	if step == "during-start" {
 		// Anywhere in the first handoffs: one takes ~50ms here.
@@ -354,8 +349,10 @@ func killChildWindows(t *testing.T, env helperEnvFunc, step, _, _ string) (k chi
 	return k, nil
 }
 
-// hangWindows starts a "hang-child" under a context (exec.CommandContext)
-// that ends 300ms after the child has reported its grandchild. The 300ms
+// hangWindows starts a "hang-child" under a context that ends 300ms after
+// the child has reported its grandchild, and kills the child then
+// (context.AfterFunc and Process.Kill: Start refuses a Cmd of
+// exec.CommandContext on Windows, whose context it cannot see). The 300ms
 // run from the report, not from Start, so that a start slowed by load
 // cannot use them up before the child has told its grandchild's pid.
 func hangWindows(t *testing.T, env helperEnvFunc, _, _ string) (hr hangRun, err error) {
@@ -364,11 +361,12 @@ func hangWindows(t *testing.T, env helperEnvFunc, _, _ string) (hr hangRun, err 
 	hr.deadline = deadline
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "{event}", "{parent}")
+	cmd := exec.Command(os.Args[0], "{event}", "{parent}")
 	cmd.Env = env("hang-child")
 	h := Command(cmd)
 	h.Pass("event", testEvent(t))
 	lines, waited := startHandoff(t, h)
+	defer context.AfterFunc(ctx, func() { cmd.Process.Kill() })()
 	child := watch(t, "child", cmd.Process.Pid)
 	var r hangReport
 	readReport(t, lines, &r, helperTimeout)

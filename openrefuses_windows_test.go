@@ -1,7 +1,7 @@
 package handoff
 
-// The fixtures of TestOpenRefuses on Windows: the child's own event and
-// process, its standard input, the event in hexadecimal, and what the
+// The fixtures of TestOpenRefuses on Windows: the child's own event (also
+// made inheritable) and process, its standard input, the event in hexadecimal, and what the
 // child's handle table says of each value.
 
 import (
@@ -17,6 +17,11 @@ func init() {
 	openPlatform.rows = []openRow{
 		openRowOf("own process as lifeline", "lifeline", "<own-process>", ErrParentGone),
 		openRowOf("event in hex", "event", "<event-hex>", nil),
+		// What Windows checks is the inherit flag, not a record of what the
+		// process inherited (docs/protocol.md): an event of the child's own
+		// that its code made inheritable passes, as no Linux descriptor
+		// would.
+		openRowOf("own event made inheritable", "event", "<own-inheritable>", nil),
 	}
 	openPlatform.prepare = func(*testing.T, *exec.Cmd, openRow) func(*testing.T, *Handoff) {
 		return func(*testing.T, *Handoff) {}
@@ -34,7 +39,7 @@ func init() {
 }
 
 // openWindowsValue makes, in the child, the values of the words: <own> an
-// event of its own, <own-process> an inheritable handle to itself, <std>
+// event of its own, <own-inheritable> one made inheritable, <own-process> an inheritable handle to itself, <std>
 // its standard input, <event-hex> the event's value in hexadecimal.
 func openWindowsValue(word, event, _ string) (string, bool) {
 	switch word {
@@ -42,6 +47,15 @@ func openWindowsValue(word, event, _ string) (string, bool) {
 		own, err := windows.CreateEvent(nil, 1, 0, nil)
 		if err != nil {
 			helperFatal("CreateEvent: %v", err)
+		}
+		return FormatValue(uintptr(own)), true
+	case "<own-inheritable>":
+		own, err := windows.CreateEvent(nil, 1, 0, nil)
+		if err != nil {
+			helperFatal("CreateEvent: %v", err)
+		}
+		if err := windows.SetHandleInformation(own, windows.HANDLE_FLAG_INHERIT, windows.HANDLE_FLAG_INHERIT); err != nil {
+			helperFatal("SetHandleInformation: %v", err)
 		}
 		return FormatValue(uintptr(own)), true
 	case "<own-process>":

@@ -13,9 +13,7 @@ import (
 
 // LifelineName is the name under which a [Handoff] passes the lifeline: a
 // command whose arguments or environment contain "{parent}" gets a handle on
-// its parent process there, to open with [OpenLifeline]. On Windows the
-// child's parent is the broker that Start puts between the two processes
-// (see the package documentation).
+// its parent process there, to open with [OpenLifeline].
 const LifelineName = "parent"
 
 // An Object is something a [Handoff] can pass to a child: an [*Event], a
@@ -48,7 +46,8 @@ type Handoff struct {
 	// Cmd.Env and Cmd.ExtraFiles (Unix) are new slices holding what the
 	// child got, and Cmd.SysProcAttr a copy of the caller's with the
 	// fields Start sets (Linux: Pdeathsig, if the caller left it 0); other
-	// fields are left to the caller.
+	// fields are left to the caller. On Windows Start creates the child
+	// itself, as Cmd.Start would (see the package documentation).
 	Cmd *exec.Cmd
 
 	passed    []passed
@@ -292,7 +291,7 @@ func (h *Handoff) closeReady() {
 // placeholder of name.
 func (h *Handoff) names(name string) bool {
 	ph := "{" + name + "}"
-	for _, s := range h.Cmd.Args {
+	for _, s := range childArgs(h.Cmd) {
 		if strings.Contains(s, ph) {
 			return true
 		}
@@ -325,6 +324,7 @@ func (h *Handoff) fill() {
 		return out
 	}
 	h.Cmd.Args, h.Cmd.Env = replace(h.Cmd.Args), replace(h.Cmd.Env)
+	h.sys.fill(h.Cmd, r)
 }
 
 // Value returns the child-side value of the handle passed under name, of
@@ -356,7 +356,7 @@ func (h *Handoff) Wait() error {
 	}
 	h.state = stateDone
 	h.mu.Unlock()
-	err := h.Cmd.Wait()
+	err := h.sys.wait(h.Cmd)
 	h.waiters.Wait()
 	h.closeReady()
 	h.mu.Lock()

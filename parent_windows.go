@@ -14,28 +14,31 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// sysLaunch holds what Start makes for one child: a job object that ties
-// the child's life to this process, and the broker, the process that the
-// child inherits its handles from. The package documentation's Windows
-// section (doc.go) explains the design.
+// sysLaunch holds what Start makes for one child: the job object that ties
+// the child's life to this process, the inheritable duplicates made for the
+// child's creation, the child's process handle, and what Start does for the
+// Cmd in place of os/exec (cmd_windows.go). The package documentation's
+// Windows section (doc.go) explains the design.
 type sysLaunch struct {
-	job       windows.Handle
-	broker    windows.Handle // until start hands it to the watcher
-	brokerPid uint32
-	watched   chan struct{} // closed once the watcher has ended the broker
+	job     windows.Handle
+	dups    []windows.Handle // from prepare until start closes them
+	cmdline string           // SysProcAttr.CmdLine with its placeholders filled
+	process windows.Handle   // the child, from start until close
+	io      cmdIO
 }
 
-// prepare creates the job and the broker in it, duplicates each handle into
-// the broker, inheritable, and, if lifeline is set, a handle on the broker
-// itself, and lists them in cmd.SysProcAttr.AdditionalInheritedHandles,
-// which os/exec puts, with the standard handles and nothing else, in
-// PROC_THREAD_ATTRIBUTE_HANDLE_LIST. The child's values are the
-// duplicates' values in the broker.
+// prepare creates the job and duplicates, in this process, each handle and,
+// if lifeline is set, this process's own handle with SYNCHRONIZE and
+// PROCESS_QUERY_LIMITED_INFORMATION. The child inherits them under the
+// same values: start makes them inheritable right before the child's
+// creation and closes them right after it.
 func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) (_ []uintptr, err error) {
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = new(syscall.SysProcAttr)
+	if cmd.SysProcAttr != nil {
+		if err := checkSysProcAttr(cmd.SysProcAttr); err != nil {
+			return nil, err
+		}
 	}
-	if err := checkSysProcAttr(cmd.SysProcAttr); err != nil {
+	if err := checkCmd(cmd); err != nil {
 		return nil, err
 	}
 	if l.job, err = newKillOnCloseJob(); err != nil {
@@ -46,19 +49,13 @@ func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) 
 			l.abort()
 		}
 	}()
-	if l.broker, l.brokerPid, err = startBroker(l.job); err != nil {
-		return nil, err
-	}
-	if err := checkBroker(l.broker, l.job); err != nil {
-		return nil, err
-	}
-	var values []uintptr
+	self := windows.CurrentProcess()
 	dup := func(h windows.Handle, access, options uint32) error {
 		var d windows.Handle
-		if err := windows.DuplicateHandle(windows.CurrentProcess(), h, l.broker, &d, access, true, options); err != nil {
+		if err := windows.DuplicateHandle(self, h, self, &d, access, false, options); err != nil {
 			return os.NewSyscallError("DuplicateHandle", err)
 		}
-		values = append(values, uintptr(d))
+		l.dups = append(l.dups, d)
 		return nil
 	}
 	for _, h := range handles {
@@ -67,191 +64,228 @@ func (l *sysLaunch) prepare(cmd *exec.Cmd, handles []*sysHandle, lifeline bool) 
 		}
 	}
 	if lifeline {
-		// The lifeline names the broker, the child's parent as the system
-		// sees it, which lives until the child has exited or this process
-		// dies: SYNCHRONIZE to wait on it, and
+		// SYNCHRONIZE to wait on this process, and
 		// PROCESS_QUERY_LIMITED_INFORMATION for the child's GetProcessId,
-		// which checks that it names the child's parent.
-		if err := dup(l.broker, windows.SYNCHRONIZE|windows.PROCESS_QUERY_LIMITED_INFORMATION, 0); err != nil {
+		// which checks that the lifeline names its parent.
+		if err := dup(self, windows.SYNCHRONIZE|windows.PROCESS_QUERY_LIMITED_INFORMATION, 0); err != nil {
 			return nil, err
 		}
 	}
-	list := make([]syscall.Handle, len(values))
-	for i, v := range values {
-		list[i] = syscall.Handle(v)
+	values := make([]uintptr, len(l.dups))
+	for i, d := range l.dups {
+		values[i] = uintptr(d)
 	}
-	if err := checkHandleList(list); err != nil {
-		return nil, err
-	}
-	cmd.SysProcAttr.ParentProcess = syscall.Handle(l.broker)
-	cmd.SysProcAttr.AdditionalInheritedHandles = list
 	return values, nil
 }
 
-// checkSysProcAttr refuses the settings of cmd.SysProcAttr that Start owns or
-// that would defeat it.
+// checkSysProcAttr refuses the settings of cmd.SysProcAttr that would
+// defeat the start: a child that inherits from, or is born in the jobs of,
+// another process, inherits nothing, leaves its job, or whose process or
+// thread handle would be inheritable here.
 func checkSysProcAttr(attr *syscall.SysProcAttr) error {
-	// Both would name handles of another process than the broker, whose
-	// handles the child inherits.
-	if attr.ParentProcess != 0 {
-		return errors.New("handoff: SysProcAttr.ParentProcess is set: Start sets it")
-	}
-	if len(attr.AdditionalInheritedHandles) > 0 {
-		return errors.New("handoff: SysProcAttr.AdditionalInheritedHandles is set: Start sets it, pass handles with Pass")
-	}
-	// The child would inherit nothing, or be born outside the job.
-	if attr.NoInheritHandles {
+	switch {
+	case attr.ParentProcess != 0:
+		return errors.New("handoff: SysProcAttr.ParentProcess is set: the child's parent is the process that starts it")
+	case len(attr.AdditionalInheritedHandles) > 0:
+		return errors.New("handoff: SysProcAttr.AdditionalInheritedHandles is set: pass handles with Pass, files with File")
+	case attr.NoInheritHandles:
 		return errors.New("handoff: SysProcAttr.NoInheritHandles is set: the child would inherit none of its handles")
-	}
-	if attr.CreationFlags&windows.CREATE_BREAKAWAY_FROM_JOB != 0 {
+	case attr.CreationFlags&windows.CREATE_BREAKAWAY_FROM_JOB != 0:
 		return errors.New("handoff: SysProcAttr.CreationFlags has CREATE_BREAKAWAY_FROM_JOB: the child must stay in its kill-on-close job")
+	case attr.ProcessAttributes != nil && attr.ProcessAttributes.InheritHandle != 0,
+		attr.ThreadAttributes != nil && attr.ThreadAttributes.InheritHandle != 0:
+		return errors.New("handoff: SysProcAttr.ProcessAttributes or ThreadAttributes has InheritHandle set: the child's handles would be inheritable in this process")
 	}
 	return nil
 }
 
-// checkHandleList checks the entries Start lists in the child's
-// PROC_THREAD_ATTRIBUTE_HANDLE_LIST against the rules of Windows, which
-// Wine does not enforce: no NULL entry (with one, Windows treats the list as
-// empty and the child inherits every inheritable handle of the broker), no
-// pseudo handle (GetCurrentProcess, GetCurrentThread and the token pseudo
-// handles are small negative values), and no entry twice (the kernel
-// ignores a handle value's two low bits, so 0x10 and 0x11 are one entry).
-// That every entry is inheritable in the broker holds by construction: each
-// is a duplicate made there with bInheritHandle set.
-func checkHandleList(list []syscall.Handle) error {
-	seen := make(map[syscall.Handle]bool, len(list))
-	for _, h := range list {
-		switch {
-		case h == 0:
-			return errors.New("handoff: handle list: NULL entry, with which the child would inherit every inheritable handle")
-		case int(h) < 0:
-			return fmt.Errorf("handoff: handle list: pseudo handle %#x", uintptr(h))
-		case seen[h&^3]:
-			return fmt.Errorf("handoff: handle list: handle %#x listed twice", uintptr(h))
-		}
-		seen[h&^3] = true
+// childArgs returns the arguments the child reads its values from:
+// SysProcAttr.CmdLine when it is set, which Windows gives the child in
+// place of the command line composed from Cmd.Args, else Cmd.Args.
+func childArgs(cmd *exec.Cmd) []string {
+	if cmd.SysProcAttr != nil && cmd.SysProcAttr.CmdLine != "" {
+		return []string{cmd.SysProcAttr.CmdLine}
 	}
-	return nil
+	return cmd.Args
 }
 
-// brokerAccess is the access that the broker's handle needs:
-// PROCESS_CREATE_PROCESS to be the child's parent
-// (PROC_THREAD_ATTRIBUTE_PARENT_PROCESS), PROCESS_DUP_HANDLE to receive
-// the duplicates, handoff's and os/exec's.
-const brokerAccess = windows.PROCESS_CREATE_PROCESS | windows.PROCESS_DUP_HANDLE
-
-// checkBroker checks that the handle on the broker has brokerAccess, and
-// that the broker is in job: a child created with the broker as its parent
-// is born in the broker's jobs.
-func checkBroker(broker, job windows.Handle) error {
-	access, err := winapi.GrantedAccess(broker)
-	if err != nil {
-		return fmt.Errorf("handoff: checking the broker's handle: %w", err)
+// fill fills the placeholders of SysProcAttr.CmdLine, into a copy that
+// start uses: the caller's SysProcAttr is left as it is.
+func (l *sysLaunch) fill(cmd *exec.Cmd, r *strings.Replacer) {
+	if cmd.SysProcAttr != nil && cmd.SysProcAttr.CmdLine != "" {
+		l.cmdline = r.Replace(cmd.SysProcAttr.CmdLine)
 	}
-	if missing := brokerAccess &^ access; missing != 0 {
-		return fmt.Errorf("handoff: the broker's handle has access %#x, without %s", access, accessNames(missing))
-	}
-	return checkInJob("the broker", broker, job)
 }
 
-// accessNames names the bits of brokerAccess set in access.
-func accessNames(access uint32) string {
-	var names []string
-	if access&windows.PROCESS_CREATE_PROCESS != 0 {
-		names = append(names, "PROCESS_CREATE_PROCESS")
-	}
-	if access&windows.PROCESS_DUP_HANDLE != 0 {
-		names = append(names, "PROCESS_DUP_HANDLE")
-	}
-	return strings.Join(names, " and ")
-}
-
-// checkInJob returns an error if the process p, called what, is not in job.
-func checkInJob(what string, p, job windows.Handle) error {
-	var in bool
-	if err := winapi.IsProcessInJob(p, job, &in); err != nil {
-		return fmt.Errorf("handoff: checking that %s is in its kill-on-close job: %w", what, os.NewSyscallError("IsProcessInJob", err))
-	}
-	if !in {
-		return fmt.Errorf("handoff: %s is not in its kill-on-close job", what)
-	}
-	return nil
-}
-
-// start starts the child, born in the broker's job, and hands the broker to
-// a watcher that ends it when the child exits.
+// start creates the child with CreateProcess (CreateProcessAsUser with
+// SysProcAttr.Token): its standard handles and the duplicates, and nothing
+// else, in PROC_THREAD_ATTRIBUTE_HANDLE_LIST, and the job in
+// PROC_THREAD_ATTRIBUTE_JOB_LIST, so that the child is in its job before it
+// runs its first instruction. Every entry of the list must be inheritable:
+// the duplicates are, from right before CreateProcess until they are
+// closed right after it, which is when other code of this process that
+// creates a process with bInheritHandles=TRUE and no list can catch them
+// (docs/windows.md). It then sets cmd.Process, and starts the copying of
+// the standard streams that are not files, as Cmd.Start does.
 func (l *sysLaunch) start(cmd *exec.Cmd) (err error) {
 	defer func() {
 		if err != nil {
 			l.abort()
 		}
 	}()
-	if err := cmd.Start(); err != nil {
-		if job := ownJob(); job != "" {
-			// A limit of this process's job may be what refused the child.
-			return fmt.Errorf("handoff: starting the child in its kill-on-close job%s: %w", job, err)
-		}
-		return err
-	}
-	child, err := windows.OpenProcess(windows.SYNCHRONIZE|windows.PROCESS_QUERY_INFORMATION, false, uint32(cmd.Process.Pid))
-	if err == nil {
-		if err = checkInJob(fmt.Sprintf("the child %d", cmd.Process.Pid), child, l.job); err != nil {
-			windows.CloseHandle(child)
-		}
-	} else {
-		err = os.NewSyscallError("OpenProcess", err)
-	}
+	c, err := l.io.setup(cmd)
 	if err != nil {
-		// The broker first: under Wine it holds copies of the standard
-		// handles, which Cmd.Wait waits for.
-		cmd.Process.Kill()
-		l.abort()
-		cmd.Wait()
 		return err
 	}
-	l.watched = make(chan struct{})
-	go watchChild(child, l.broker, l.watched)
-	l.broker = 0
+	// The standard handles, duplicated for this start as
+	// syscall.StartProcess does, which leaves out a file with no handle (a
+	// process without a console has none for os.Stdout).
+	self := windows.CurrentProcess()
+	var std [3]windows.Handle
+	for i, f := range [3]*os.File{c.stdin, c.stdout, c.stderr} {
+		if h := windows.Handle(f.Fd()); h == 0 || h == windows.InvalidHandle {
+			continue
+		}
+		if err := windows.DuplicateHandle(self, windows.Handle(f.Fd()), self, &std[i], 0, false, windows.DUPLICATE_SAME_ACCESS); err != nil {
+			return fmt.Errorf("handoff: standard handle %d of the child: %w", i, os.NewSyscallError("DuplicateHandle", err))
+		}
+		l.dups = append(l.dups, std[i])
+	}
+	list := append([]windows.Handle(nil), l.dups...)
+	attrs, err := windows.NewProcThreadAttributeList(2)
+	if err != nil {
+		return os.NewSyscallError("InitializeProcThreadAttributeList", err)
+	}
+	defer attrs.Delete()
+	// Without a list the child would inherit every inheritable handle of
+	// this process: with nothing to list, it inherits nothing.
+	inherit := len(list) > 0
+	if inherit {
+		if err := attrs.Update(windows.PROC_THREAD_ATTRIBUTE_HANDLE_LIST, unsafe.Pointer(&list[0]), uintptr(len(list))*unsafe.Sizeof(list[0])); err != nil {
+			return os.NewSyscallError("UpdateProcThreadAttribute", err)
+		}
+	}
+	if err := attrs.Update(winapi.PROC_THREAD_ATTRIBUTE_JOB_LIST, unsafe.Pointer(&l.job), unsafe.Sizeof(l.job)); err != nil {
+		return os.NewSyscallError("UpdateProcThreadAttribute", err)
+	}
+	si := &windows.StartupInfoEx{ProcThreadAttributeList: attrs.List()}
+	si.Cb = uint32(unsafe.Sizeof(*si))
+	si.Flags = windows.STARTF_USESTDHANDLES
+	si.StdInput, si.StdOutput, si.StdErr = std[0], std[1], std[2]
+	attr := cmd.SysProcAttr
+	if attr == nil {
+		attr = new(syscall.SysProcAttr)
+	}
+	if attr.HideWindow {
+		si.Flags |= windows.STARTF_USESHOWWINDOW
+		si.ShowWindow = windows.SW_HIDE
+	}
+	cmdline := l.cmdline
+	if cmdline == "" {
+		cmdline = windows.ComposeCommandLine(c.argv)
+	}
+	name, err := windows.UTF16PtrFromString(c.path)
+	if err != nil {
+		return fmt.Errorf("handoff: path %q: %w", c.path, err)
+	}
+	line, err := windows.UTF16PtrFromString(cmdline)
+	if err != nil {
+		return fmt.Errorf("handoff: command line %q: %w", cmdline, err)
+	}
+	var dir *uint16
+	if cmd.Dir != "" {
+		if dir, err = windows.UTF16PtrFromString(cmd.Dir); err != nil {
+			return fmt.Errorf("handoff: Dir %q: %w", cmd.Dir, err)
+		}
+	}
+	flags := attr.CreationFlags | windows.CREATE_UNICODE_ENVIRONMENT | windows.EXTENDED_STARTUPINFO_PRESENT
+	pa, ta := (*windows.SecurityAttributes)(unsafe.Pointer(attr.ProcessAttributes)), (*windows.SecurityAttributes)(unsafe.Pointer(attr.ThreadAttributes))
+	for _, d := range l.dups {
+		if err := windows.SetHandleInformation(d, windows.HANDLE_FLAG_INHERIT, windows.HANDLE_FLAG_INHERIT); err != nil {
+			return os.NewSyscallError("SetHandleInformation", err)
+		}
+	}
+	var pi windows.ProcessInformation
+	if attr.Token != 0 {
+		err = windows.CreateProcessAsUser(windows.Token(attr.Token), name, line, pa, ta, inherit, flags, &c.env[0], dir, &si.StartupInfo, &pi)
+		err = os.NewSyscallError("CreateProcessAsUser", err)
+	} else {
+		err = windows.CreateProcess(name, line, pa, ta, inherit, flags, &c.env[0], dir, &si.StartupInfo, &pi)
+		err = os.NewSyscallError("CreateProcess", err)
+	}
+	l.closeDups()
+	if err != nil {
+		return fmt.Errorf("handoff: starting %s in a new kill-on-close job%s: %w", c.path, ownJob(), err)
+	}
+	windows.CloseHandle(pi.Thread)
+	l.process = pi.Process
+	// The child cannot end and its ID cannot be reused while l.process is
+	// open: FindProcess opens the same process.
+	p, err := os.FindProcess(int(pi.ProcessId))
+	if err != nil {
+		windows.TerminateProcess(l.process, 1)
+		return fmt.Errorf("handoff: child %d: %w", pi.ProcessId, err)
+	}
+	cmd.Process = p
+	l.io.started()
 	return nil
 }
 
-// watchChild waits for the child to exit, then ends the broker, which closes
-// every handle it held for the child: the duplicates, and os/exec's copies
-// of the standard handles, such as a pipe's write end, whose reader in
-// Cmd.Wait waits for every copy to close.
-//
-// os/exec closes its copies in the broker itself, with DuplicateHandle and
-// DUPLICATE_CLOSE_SOURCE, on Windows; Wine 8 refuses that call, so under
-// Wine the copies stay until the broker ends.
-func watchChild(child, broker windows.Handle, done chan<- struct{}) {
-	defer close(done)
-	// WAIT_OBJECT_0 once the child has exited. WAIT_FAILED, which a valid
-	// SYNCHRONIZE handle does not give, would leave nothing to wait for:
-	// the broker is ended all the same, and Wait's closing of the job ends
-	// the child.
-	windows.WaitForSingleObject(child, windows.INFINITE)
-	windows.CloseHandle(child)
-	windows.TerminateProcess(broker, 0)
-	windows.CloseHandle(broker)
+// closeDups closes the duplicates: after the child's creation, no copy of a
+// passed handle is left in this process but the caller's own.
+func (l *sysLaunch) closeDups() {
+	for _, d := range l.dups {
+		windows.CloseHandle(d)
+	}
+	l.dups = nil
 }
 
-// abort ends and releases what prepare made, for a Start that failed.
+// wait waits for the child to exit, closes the job, which ends whatever the
+// child left in it (a grandchild holding the child's output among them),
+// waits for the copying of the standard streams, then calls Cmd.Wait,
+// which sets Cmd.ProcessState and closes the pipes of Cmd.StdoutPipe and
+// its kin.
+func (l *sysLaunch) wait(cmd *exec.Cmd) error {
+	var err error
+	switch ev, werr := windows.WaitForSingleObject(l.process, windows.INFINITE); {
+	case werr != nil:
+		err = os.NewSyscallError("WaitForSingleObject", werr)
+	case ev != windows.WAIT_OBJECT_0:
+		err = fmt.Errorf("handoff: waiting for the child: WaitForSingleObject returned %#x", ev)
+	}
+	cerr := l.closeJob()
+	ioErr := l.io.wait(cmd)
+	// Cmd.Wait's own order: the wait's error, the exit status, the copies'.
+	for _, e := range []error{err, cmd.Wait(), ioErr, cerr} {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// abort releases what prepare and start made, for a Start that failed.
 func (l *sysLaunch) abort() {
-	if l.broker != 0 {
-		windows.TerminateProcess(l.broker, 0)
-		windows.CloseHandle(l.broker)
-		l.broker = 0
+	l.closeDups()
+	l.io.abort()
+	if l.process != 0 {
+		windows.TerminateProcess(l.process, 1)
 	}
 	l.close()
 }
 
-// close waits for the watcher to end the broker, then closes the job, which
-// ends whatever is left in it.
+// close closes the job, which ends whatever is left in it, and the child's
+// process handle.
 func (l *sysLaunch) close() error {
-	if l.watched != nil {
-		<-l.watched
-		l.watched = nil
+	err := l.closeJob()
+	if l.process != 0 {
+		windows.CloseHandle(l.process)
+		l.process = 0
 	}
+	return err
+}
+
+func (l *sysLaunch) closeJob() error {
 	if l.job == 0 {
 		return nil
 	}
@@ -263,60 +297,13 @@ func (l *sysLaunch) close() error {
 // waitReady waits for the ready event and for the child's process, which is
 // signaled when it exits.
 func (l *sysLaunch) waitReady(ctx context.Context, ready *sysHandle, cmd *exec.Cmd) error {
-	p, err := windows.OpenProcess(windows.SYNCHRONIZE, false, uint32(cmd.Process.Pid))
-	if err != nil {
-		return os.NewSyscallError("OpenProcess", err)
-	}
-	child := sysHandle{p}
-	defer child.close()
+	child := sysHandle{l.process}
 	return waitReadyOrExit(ctx, ready, &child, cmd.Process.Pid)
-}
-
-// startBroker creates the broker (see the package documentation) in job:
-// this program's executable, suspended, inheriting no handle, and in the job
-// from birth (PROC_THREAD_ATTRIBUTE_JOB_LIST). It shares this process's
-// console, if there is one, so that the child, which may take its console
-// from the broker as it takes its handles, gets the parent's (Wine 10 fails
-// CreateProcess with "Invalid handle" otherwise); without one it is
-// detached, so that no console is made for it.
-func startBroker(job windows.Handle) (windows.Handle, uint32, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return 0, 0, fmt.Errorf("handoff: starting the broker: %w", err)
-	}
-	name, err := windows.UTF16PtrFromString(exe)
-	if err != nil {
-		return 0, 0, fmt.Errorf("handoff: starting the broker: %w", err)
-	}
-	cmdline, err := windows.UTF16PtrFromString(windows.EscapeArg(exe))
-	if err != nil {
-		return 0, 0, fmt.Errorf("handoff: starting the broker: %w", err)
-	}
-	attrs, err := windows.NewProcThreadAttributeList(1)
-	if err != nil {
-		return 0, 0, os.NewSyscallError("InitializeProcThreadAttributeList", err)
-	}
-	defer attrs.Delete()
-	if err := attrs.Update(winapi.PROC_THREAD_ATTRIBUTE_JOB_LIST, unsafe.Pointer(&job), unsafe.Sizeof(job)); err != nil {
-		return 0, 0, os.NewSyscallError("UpdateProcThreadAttribute", err)
-	}
-	si := &windows.StartupInfoEx{ProcThreadAttributeList: attrs.List()}
-	si.Cb = uint32(unsafe.Sizeof(*si))
-	var pi windows.ProcessInformation
-	flags := uint32(windows.CREATE_SUSPENDED | windows.EXTENDED_STARTUPINFO_PRESENT)
-	if _, err := windows.GetConsoleCP(); err != nil {
-		flags |= windows.DETACHED_PROCESS // this process has no console
-	}
-	if err := windows.CreateProcess(name, cmdline, nil, nil, false, flags, nil, nil, &si.StartupInfo, &pi); err != nil {
-		return 0, 0, fmt.Errorf("handoff: starting the broker %s in a new kill-on-close job%s: %w", exe, ownJob(), os.NewSyscallError("CreateProcess", err))
-	}
-	windows.CloseHandle(pi.Thread)
-	return pi.Process, pi.ProcessId, nil
 }
 
 // ownJob describes the job this process runs in, if any, for an error: a
 // job whose limits refuse a nested job or one more process (Windows nests
-// jobs from Windows 8 on) makes the broker's or the child's creation fail. Jobs have no
+// jobs from Windows 8 on) makes the child's creation fail. Jobs have no
 // name as a rule; their limit flags, when QueryInformationJobObject reports
 // them for this process's job (Wine 8 reports none), say which one it is.
 func ownJob() string {

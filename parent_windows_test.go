@@ -1,7 +1,7 @@
 package handoff
 
-// Start on Windows: the child in its job, without a console, the SysProcAttr
-// refusals, and the checks of the handle list and the broker.
+// Start on Windows: the child in its job, without a console, and the
+// SysProcAttr refusals.
 
 import (
 	"bufio"
@@ -274,9 +274,7 @@ func TestStartInJob(t *testing.T) {
 }
 
 // TestStartWithoutConsole: a parent with no console (detached) or with a
-// console of no window hands off as any other. With a console, the broker
-// shares it: detached, Wine 10 fails the child's CreateProcess with "Invalid
-// handle".
+// console of no window hands off as any other.
 func TestStartWithoutConsole(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
@@ -300,7 +298,8 @@ func TestStartWithoutConsole(t *testing.T) {
 }
 
 // TestStartRefusesSysProcAttr: settings of SysProcAttr with which the child
-// would inherit nothing or leave its job are refused before anything
+// would inherit nothing or from another process, leave its job, or whose
+// handles would be inheritable in the parent are refused before anything
 // starts.
 func TestStartRefusesSysProcAttr(t *testing.T) {
 	for _, tt := range []struct {
@@ -310,6 +309,9 @@ func TestStartRefusesSysProcAttr(t *testing.T) {
 	}{
 		{"NoInheritHandles", syscall.SysProcAttr{NoInheritHandles: true}, "NoInheritHandles"},
 		{"CREATE_BREAKAWAY_FROM_JOB", syscall.SysProcAttr{CreationFlags: windows.CREATE_BREAKAWAY_FROM_JOB}, "CREATE_BREAKAWAY_FROM_JOB"},
+		{"ParentProcess", syscall.SysProcAttr{ParentProcess: syscall.Handle(windows.CurrentProcess())}, "ParentProcess"},
+		{"AdditionalInheritedHandles", syscall.SysProcAttr{AdditionalInheritedHandles: []syscall.Handle{syscall.Stdin}}, "AdditionalInheritedHandles"},
+		{"ProcessAttributes", syscall.SysProcAttr{ProcessAttributes: &syscall.SecurityAttributes{InheritHandle: 1}}, "InheritHandle"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "{handles}")
@@ -326,65 +328,5 @@ func TestStartRefusesSysProcAttr(t *testing.T) {
 				t.Errorf("Start() with %s = %v, want an error naming it", tt.name, err)
 			}
 		})
-	}
-}
-
-func TestCheckHandleList(t *testing.T) {
-	for _, tt := range []struct {
-		list []syscall.Handle
-		want string // in the error; "" for none
-	}{
-		{[]syscall.Handle{0x10, 0x14, 0x18}, ""},
-		{nil, ""},
-		{[]syscall.Handle{0x10, 0}, "NULL"},
-		{[]syscall.Handle{syscall.Handle(windows.CurrentProcess())}, "pseudo"},
-		{[]syscall.Handle{0x10, syscall.Handle(windows.CurrentThread())}, "pseudo"},
-		{[]syscall.Handle{0x10, 0x14, 0x10}, "twice"},
-		{[]syscall.Handle{0x10, 0x13}, "twice"},
-	} {
-		err := checkHandleList(tt.list)
-		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
-			t.Errorf("checkHandleList(%#x) = %v, want %q", tt.list, err, tt.want)
-		}
-	}
-}
-
-// TestCheckBroker: a broker handle without PROCESS_CREATE_PROCESS or
-// PROCESS_DUP_HANDLE, or a broker outside the job, is refused.
-func TestCheckBroker(t *testing.T) {
-	job := newJob(t, windows.JOBOBJECT_BASIC_LIMIT_INFORMATION{})
-	broker, _, err := startBroker(job)
-	if err != nil {
-		t.Fatalf("startBroker() = %v", err)
-	}
-	t.Cleanup(func() {
-		windows.TerminateProcess(broker, 0)
-		windows.CloseHandle(broker)
-	})
-	if err := checkBroker(broker, job); err != nil {
-		t.Errorf("checkBroker(broker from startBroker) = %v, want nil", err)
-	}
-	self := windows.CurrentProcess()
-	for _, tt := range []struct {
-		access uint32
-		want   string
-	}{
-		{windows.SYNCHRONIZE | windows.PROCESS_QUERY_LIMITED_INFORMATION, "without PROCESS_CREATE_PROCESS and PROCESS_DUP_HANDLE"},
-		{windows.PROCESS_DUP_HANDLE | windows.PROCESS_QUERY_LIMITED_INFORMATION, "without PROCESS_CREATE_PROCESS"},
-		{windows.PROCESS_CREATE_PROCESS | windows.PROCESS_QUERY_LIMITED_INFORMATION, "without PROCESS_DUP_HANDLE"},
-	} {
-		var h windows.Handle
-		if err := windows.DuplicateHandle(self, broker, self, &h, tt.access, false, 0); err != nil {
-			t.Fatalf("DuplicateHandle() = %v", err)
-		}
-		err := checkBroker(h, job)
-		windows.CloseHandle(h)
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("checkBroker(handle with access %#x) = %v, want an error %q", tt.access, err, tt.want)
-		}
-	}
-	// This process has all access to itself, and is not in job.
-	if err := checkBroker(self, job); err == nil || !strings.Contains(err.Error(), "not in its kill-on-close job") {
-		t.Errorf("checkBroker(process outside the job) = %v, want not in its kill-on-close job", err)
 	}
 }

@@ -69,9 +69,8 @@ const parentLimit = time.Second
 
 // parentReport is what a "parent" helper reports once its child is ready.
 type parentReport struct {
-	Pid    int  // the child's
-	Broker int  `json:",omitempty"` // Windows: the process the lifeline names
-	InJob  bool `json:",omitempty"` // Windows: the child is in the Handoff's job
+	Pid   int  // the child's
+	InJob bool `json:",omitempty"` // Windows: the child is in the Handoff's job
 }
 
 // helperParent starts the helper args[0] with its ready object, an event
@@ -250,9 +249,6 @@ func TestParentGone(t *testing.T) {
 				result := filepath.Join(tempDir(t), "result")
 				p := startGoneParent(t, "wait-for-set", mode, result)
 				procs := map[string]procWatch{"child": parentEnd.watch(t, "child", p.r.Pid)}
-				if p.r.Broker != 0 {
-					procs["broker"] = parentEnd.watch(t, "broker", p.r.Broker)
-				}
 				for name, w := range procs {
 					if !w.running() {
 						t.Fatalf("the %s does not run before its parent's end", name)

@@ -1,7 +1,7 @@
 package handoff
 
 // The fixtures of the parent's-end tests on Windows: the parent's job ends
-// the child and the broker its lifeline names; processes watched by
+// the child; processes watched by
 // handle; the job reported by the parent.
 
 import (
@@ -18,7 +18,6 @@ func init() {
 	parentEnd.deathSignal = true
 	parentEnd.watch = windowsWatch
 	parentEnd.describe = func(h *Handoff, r *parentReport) {
-		r.Broker = int(h.sys.brokerPid)
 		// IsProcessInJob: Windows accepts PROCESS_QUERY_LIMITED_INFORMATION,
 		// Wine 8 wants PROCESS_QUERY_INFORMATION.
 		p, err := windows.OpenProcess(windows.PROCESS_QUERY_INFORMATION, false, uint32(r.Pid))

@@ -1,7 +1,7 @@
 package handoff
 
 // The fixtures of TestSoak on Windows: 50 handoffs one at a time (1,000
-// with HANDOFF_STRESS=full), the children and brokers watched, and the
+// with HANDOFF_STRESS=full), the children watched, and the
 // handles of the types a handoff makes counted by a scan.
 
 import (
@@ -22,7 +22,7 @@ func init() {
 	soakPlatform.handles = settledHandles
 	soakPlatform.watch = func(h *Handoff) func() int {
 		var ps []windows.Handle
-		for _, pid := range []uint32{uint32(h.Cmd.Process.Pid), h.sys.brokerPid} {
+		for _, pid := range []uint32{uint32(h.Cmd.Process.Pid)} {
 			if p, err := windows.OpenProcess(windows.SYNCHRONIZE, false, pid); err == nil {
 				ps = append(ps, p)
 			}
@@ -158,8 +158,8 @@ func diffHandles(a, b []soakHandle) []string {
 
 // handoffTypes are the types of the objects that a handoff opens in the
 // parent, and could leak: the events (the ready object, a wait's cancel
-// event), the broker and child processes, the broker's first thread, the
-// job, os/exec's pipes (File), and what the other kinds are.
+// event), the child's process, its first thread, the job, the pipes of the
+// standard streams (File), and what the other kinds are.
 var handoffTypes = []string{"Event", "Process", "Thread", "Job", "File", "Semaphore", "Section"}
 
 // byType counts handles by their type name.

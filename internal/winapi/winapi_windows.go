@@ -77,27 +77,3 @@ func ParentProcessID() (int, error) {
 	}
 	return int(info.InheritedFromUniqueProcessId), nil
 }
-
-// ObjectBasicInformation is NtQueryObject's OBJECT_INFORMATION_CLASS for a
-// PUBLIC_OBJECT_BASIC_INFORMATION.
-const ObjectBasicInformation = 0
-
-// publicObjectBasicInformation is NtQueryObject's
-// PUBLIC_OBJECT_BASIC_INFORMATION.
-type publicObjectBasicInformation struct {
-	Attributes    uint32
-	GrantedAccess uint32
-	HandleCount   uint32
-	PointerCount  uint32
-	Reserved      [10]uint32
-}
-
-// GrantedAccess returns the access mask that the handle h was opened or
-// duplicated with.
-func GrantedAccess(h windows.Handle) (uint32, error) {
-	var info publicObjectBasicInformation
-	if err := NtQueryObject(h, ObjectBasicInformation, (*byte)(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info)), nil); err != nil {
-		return 0, os.NewSyscallError("NtQueryObject", err)
-	}
-	return info.GrantedAccess, nil
-}
