@@ -95,16 +95,6 @@ func startedSince(pid uint32, since time.Time) bool {
 	return running(p) && !time.Unix(0, created.Nanoseconds()).Before(since)
 }
 
-// runningPid reports whether a process with the given pid runs.
-func runningPid(pid uint32) bool {
-	p, err := windows.OpenProcess(windows.SYNCHRONIZE, false, pid)
-	if err != nil {
-		return false // gone
-	}
-	defer windows.CloseHandle(p)
-	return running(p)
-}
-
 // startWatched starts the helper process cmd with its standard output a
 // pipe of this process's, and returns a handle that watches it (ended at the
 // end of the test) and its report lines.
