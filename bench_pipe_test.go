@@ -24,6 +24,9 @@ var gateProbes []gateKind
 // startSteps are none here: BenchmarkStartSteps skips.
 var startSteps []startStep
 
+// startFloor is unused here: BenchmarkStartSteps skips.
+const startFloor = "bare"
+
 // memoryChildren are none here: BenchmarkChildMemory skips first.
 var memoryChildren []memoryChild
 

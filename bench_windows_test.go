@@ -43,6 +43,11 @@ var gateProbes = []gateKind{
 // first as Start creates one (job).
 var startSteps = []startStep{{"job", runBesideJob}}
 
+// startFloor is the step that Start's own work is measured over on
+// Windows: a plain start of the same binary, for a handle can be passed
+// there only by a start that makes it inheritable for that child alone.
+const startFloor = "bare"
+
 // runBesideJob creates a kill-on-close job, as Start does, then starts the
 // test binary with nothing handed over, waits for it, and closes the job.
 func runBesideJob() error {

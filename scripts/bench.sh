@@ -4,11 +4,15 @@
 #   bash scripts/bench.sh
 #
 # Natively and, for the GOOS=windows test binary and the Windows programs,
-# under Wine (tools/wine/setup.sh prepares it), each benchmark COUNT times
+# under Wine 8 (tools/wine/setup.sh prepares it), each benchmark COUNT times
 # (HANDOFF_BENCH_COUNT, default 6, the fewest for which benchstat gives
-# confidence intervals). It writes:
+# confidence intervals); then, under Wine 10 (tools/wine/wine10.sh, set up
+# here if missing), the benchmarks of the Wine 10 column of the targets:
+# BenchmarkStart/mode=alternate, BenchmarkStartSteps and
+# BenchmarkRun/on=wine. It writes:
 #
 #   docs/bench/linux.txt, docs/bench/windows.txt   the benchmarks' output
+#   docs/bench/wine10.txt                           the same, under Wine 10
 #   docs/bench/benchstat.txt                        benchstat's tables of them
 #   docs/bench/targets.md, docs/bench/runs.md       the targets, the whole runs
 #   docs/bench/machine.txt                          where and how they were made
@@ -20,7 +24,8 @@
 # builds handoff-parent and handoff-child as of git revision REV and times
 # their runs beside the current ones (BenchmarkRun's handoff-before).
 #
-# It takes about 10 minutes on 2 cores. The figures are what this machine
+# It takes about 15 minutes on 2 cores, Wine 10's part 3 to 4 of them (and
+# 2 more the first time, to set up Wine 10). The figures are what this machine
 # measured while the run lasted, load included: machine.txt records the load
 # average before and after.
 set -euo pipefail
@@ -35,11 +40,12 @@ trap 'rm -rf "$tmp"' EXIT
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
-step "wine setup (tools/wine/setup.sh)"
+step "wine setup (tools/wine/setup.sh, tools/wine/wine10.sh setup)"
 eval "$(bash tools/wine/setup.sh)"
+bash tools/wine/wine10.sh setup >&2
 export HANDOFF_WINE=1
 export HANDOFF_BENCH_BIN=$tmp/bin HANDOFF_BENCH_DATA=$tmp/data
-mkdir -p "$HANDOFF_BENCH_DATA" "$out"
+mkdir -p "$HANDOFF_BENCH_DATA" "$tmp/data-wine10" "$out"
 
 if [[ -n ${HANDOFF_BENCH_BEFORE:-} ]]; then
 	step "building handoff-parent and handoff-child as of $HANDOFF_BENCH_BEFORE"
@@ -60,6 +66,7 @@ machine() {
 	echo "os: $(. /etc/os-release && echo "$PRETTY_NAME")"
 	echo "go: $(go env GOVERSION)"
 	echo "wine: $(wine --version 2>/dev/null)"
+	echo "wine 10: $(bash tools/wine/wine10.sh run wine --version 2>/dev/null)"
 	echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!docs' || echo ' (with uncommitted changes)')"
 	echo "command: bash scripts/bench.sh (HANDOFF_BENCH_COUNT=$count${HANDOFF_BENCH_BEFORE:+, HANDOFF_BENCH_BEFORE=$HANDOFF_BENCH_BEFORE})"
 }
@@ -91,6 +98,21 @@ winbench() {
 	winbench . -skip '^BenchmarkStartSteps$'
 	winbench '^BenchmarkStartSteps$' -benchtime 20x
 } | tee "$out/windows.txt"
+# Under Wine 10, in its own Debian tree: the whole runs (from the Linux test
+# binary, which starts the Windows programs with Wine 10's loader) and the
+# handshake, as under Wine 8. Its samples go to a folder of their own (the
+# plots are Wine 8's); the first line of wine10.txt tells benchplot that
+# these results are Wine 10's.
+wine10() {
+	step "under Wine 10: $*"
+	HANDOFF_BENCH_DATA=$tmp/data-wine10 bash tools/wine/wine10.sh run "$@"
+}
+{
+	echo "wine: 10"
+	wine10 go test -run '^$' -bench '^BenchmarkRun$/^on=wine$' -benchtime 20x -count "$count" -timeout 60m .
+	wine10 env GOOS=windows go test -run '^$' -bench '^BenchmarkStart$/^mode=alternate$' -count "$count" -timeout 60m .
+	wine10 env GOOS=windows go test -run '^$' -bench '^BenchmarkStartSteps$' -benchtime 20x -count "$count" -timeout 60m .
+} | tee "$out/wine10.txt"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
 
 step "binary sizes"
@@ -118,13 +140,16 @@ benchstat() { go run "golang.org/x/perf/cmd/benchstat@$benchstat_version" "$@"; 
 	echo "# Windows, under Wine"
 	benchstat "$out/windows.txt"
 	echo
-	echo "# Start: bare against handoff (columns), Linux and Wine"
+	echo "# Windows, under Wine 10"
+	benchstat "$out/wine10.txt"
+	echo
+	echo "# Start: bare against handoff (columns), Linux and Wine 8"
 	benchstat -filter '.name:Start -/mode:alternate' -col /mode "$out/linux.txt" "$out/windows.txt"
 } >"$out/benchstat.txt"
 
 step "plots (tools/benchplot)"
 go -C tools/benchplot run . -data "$HANDOFF_BENCH_DATA" -out "$PWD/docs" -tables "$PWD/$out" \
-	"$PWD/$out/linux.txt" "$PWD/$out/windows.txt"
+	"$PWD/$out/linux.txt" "$PWD/$out/windows.txt" "$PWD/$out/wine10.txt"
 
 step "docs/performance.md"
 {
@@ -134,7 +159,8 @@ step "docs/performance.md"
 	cat "$out/machine.txt"
 	echo '```'
 	echo
-	echo "Targets (medians over the $count counts of each benchmark):"
+	echo "Targets (medians over the $count counts of each benchmark; each cell: the"
+	echo "measure, its limit and whether it is met, what it was measured against):"
 	echo
 	cat "$out/targets.md"
 	echo
@@ -161,7 +187,7 @@ step "docs/performance.md"
 	echo
 	echo "benchstat's tables of the run: [bench/benchstat.txt](bench/benchstat.txt);"
 	echo "the benchmarks' output: [bench/linux.txt](bench/linux.txt),"
-	echo "[bench/windows.txt](bench/windows.txt)."
+	echo "[bench/windows.txt](bench/windows.txt) (Wine 8), [bench/wine10.txt](bench/wine10.txt)."
 } >"$tmp/section.md"
 doc=docs/performance.md
 if ! grep -q '<!-- bench:begin -->' "$doc"; then

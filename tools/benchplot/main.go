@@ -431,7 +431,11 @@ func saveTiles(file string, w, h vg.Length, plots ...*plot.Plot) error {
 }
 
 // results holds the benchmarks' values by GOOS, name (without the
-// GOMAXPROCS suffix) and unit, one per benchmark count.
+// GOMAXPROCS suffix) and unit, one per benchmark count. Results made under
+// Wine 10 (a file whose configuration has "wine: 10", which
+// scripts/bench.sh writes at the top of its Wine 10 output) are kept apart,
+// under GOOS "linux@wine10" or "windows@wine10": as the test binary ran them,
+// BenchmarkRun/on=wine from the Linux one, the rest from the Windows one.
 type results map[string][]float64
 
 func key(goos, name, unit string) string { return goos + " " + name + " " + unit }
@@ -450,6 +454,9 @@ func readResults(files []string) (results, error) {
 				continue
 			}
 			goos := rec.GetConfig("goos")
+			if w := rec.GetConfig("wine"); w != "" && w != "8" {
+				goos += "@wine" + w
+			}
 			base, parts := rec.Name.Parts()
 			name := string(base)
 			for _, p := range parts {
@@ -488,11 +495,13 @@ func (r results) median(goos, name, unit string) (float64, bool) {
 	return quantile(v, 0.5), true
 }
 
-// A row of the targets table: a measure, the limit it should stay within
-// (none for a floor or a probe, which are there to read the targets by),
-// and the floor it is measured against in the same run.
+// A target of the targets table, on one platform: a measure, the limit it
+// should stay within (none for a floor or a probe, which are there to read
+// the targets by), and the floor it is measured against in the same run.
+// The table has a row per what and a column per where.
 type target struct {
 	what, where string
+	from        string  // the benchmark that measures it
 	limit       float64 // 0: no limit, the row is a floor or a probe
 	show        func(float64) string
 	// value returns the measure, and whether there is one.
@@ -506,10 +515,33 @@ func ratio(v float64) string { return fmt.Sprintf("%.2fx", v) }
 func us(v float64) string    { return fmt.Sprintf("%.0f µs", v) }
 func mib(v float64) string   { return fmt.Sprintf("%.1f MiB", v) }
 
+// The columns of the targets table, and the GOOS under which each one's
+// results are kept: the Windows test binary's, and the Linux test binary's
+// for BenchmarkRun/on=wine and BenchmarkRunGate/on=wine (see results).
 const (
-	onLinux = "Linux"
-	onWine  = "Windows (Wine 8)"
+	onLinux  = "Linux"
+	onWine   = "Wine 8"
+	onWine10 = "Wine 10"
 )
+
+var columns = []string{onLinux, onWine, onWine10}
+
+// winGOOS returns the GOOS of the results of the Windows test binary under
+// the Wine of column on, and runGOOS that of the Linux test binary's runs of
+// the Windows programs there.
+func winGOOS(on string) string {
+	if on == onWine10 {
+		return "windows@wine10"
+	}
+	return "windows"
+}
+
+func runGOOS(on string) string {
+	if on == onWine10 {
+		return "linux@wine10"
+	}
+	return "linux"
+}
 
 // metric returns the median over the counts of one result.
 func metric(goos, name, unit string) func(results) (float64, bool) {
@@ -563,74 +595,120 @@ func gateFloor(goos string) func(results) string {
 	}
 }
 
+const startOwn = "Start's own work: Start + Wait of a child that checks nothing / the same start without handoff (Linux: the same descriptors passed by os/exec alone; Windows: a plain start of the same binary)"
+
 // The targets of docs/performance.md, each against its floor, then the
 // floors and probes that explain them.
-var targets = []target{
-	against("handshake: handoff / bare start of the same binary", onLinux, 1.03, "linux", "Start/mode=alternate", "ratio", ms, "bare start %s, handoff %s", "bare-ms", "handoff-ms"),
-	against("handshake: handoff / bare start of the same binary", onWine, 1.10, "windows", "Start/mode=alternate", "ratio", ms, "bare start %s, handoff %s", "bare-ms", "handoff-ms"),
-	against("whole run: handoff-parent and handoff-child / the classic pair in Go", onLinux, 1.10, "linux", "Run/on=linux", "handoff/go-pair", ms, "Go pair %s, handoff %s", "go-pair-ms", "handoff-ms"),
-	against("whole run: handoff-parent and handoff-child / the classic pair in Go", onWine, 1.10, "linux", "Run/on=wine", "handoff/go-pair", ms, "Go pair %s, handoff %s", "go-pair-ms", "handoff-ms"),
-	against("wake: round trip p50, handoff / raw eventfd", onLinux, 1.5, "linux", "Wake/mode=alternate", "ratio-p50", us1, "raw eventfd %s, handoff %s", "raw-p50-µs", "handoff-p50-µs"),
-	{what: "start gate: last of 64 Go children awake after the set / 64 C children", where: onLinux, limit: 1.2, show: ratio,
-		value: gateRatio("linux"), floor: gateFloor("linux")},
-	{what: "start gate: last of 64 Go children awake after the set / 64 C children", where: onWine, limit: 1.2, show: ratio,
-		value: gateRatio("windows"), floor: gateFloor("windows")},
-	{what: "handoff-child peak RSS", where: onLinux, limit: 8, show: mib,
+var targets = func() []target {
+	var t []target
+	add := func(ts ...target) { t = append(t, ts...) }
+	add(
+		against(startOwn,
+			onLinux, 1.02, "linux", "StartSteps", "start-unchecked/anon-files", ms, "", "", ""),
+	)
+	for _, on := range []string{onWine, onWine10} {
+		add(against(startOwn,
+			on, 1.05, winGOOS(on), "StartSteps", "start-unchecked/bare", ms, "over a plain start of the same binary (bare start %s)", "bare-ms", ""))
+	}
+	add(against("handshake: handoff / bare start of the same binary", onLinux, 1.03, "linux", "Start/mode=alternate", "ratio", ms, "bare start %s, handoff %s", "bare-ms", "handoff-ms"))
+	for _, on := range []string{onWine, onWine10} {
+		add(against("handshake: handoff / bare start of the same binary", on, 1.10, winGOOS(on), "Start/mode=alternate", "ratio", ms, "bare start %s, handoff %s", "bare-ms", "handoff-ms"))
+	}
+	add(against("whole run: handoff-parent and handoff-child / the classic pair in Go", onLinux, 1.10, "linux", "Run/on=linux", "handoff/go-pair", ms, "Go pair %s, handoff %s", "go-pair-ms", "handoff-ms"))
+	for _, on := range []string{onWine, onWine10} {
+		add(against("whole run: handoff-parent and handoff-child / the classic pair in Go", on, 1.10, runGOOS(on), "Run/on=wine", "handoff/go-pair", ms, "Go pair %s, handoff %s", "go-pair-ms", "handoff-ms"))
+	}
+	add(against("wake: round trip p50, handoff / raw eventfd", onLinux, 1.5, "linux", "Wake/mode=alternate", "ratio-p50", us1, "raw eventfd %s, handoff %s", "raw-p50-µs", "handoff-p50-µs"))
+	for _, on := range []string{onLinux, onWine} {
+		goos := map[string]string{onLinux: "linux", onWine: "windows"}[on]
+		add(target{what: "start gate: last of 64 Go children awake after the set / 64 C children", where: on, limit: 1.2, show: ratio,
+			from: "BenchmarkStartGate/child=alternate/children=64", value: gateRatio(goos), floor: gateFloor(goos)})
+	}
+	add(target{what: "handoff-child peak RSS (under Wine: peak working set, which counts Wine's own libraries; a probe)", where: onLinux, limit: 8, show: mib,
+		from:  "BenchmarkChildMemory",
 		value: metric("linux", "ChildMemory/prog=handoff-child", "peak-rss-MiB"),
 		floor: shown("classic child in Go %s, in C %s", mib, metric("linux", "ChildMemory/prog=go-classic-child", "peak-rss-MiB"), metric("linux", "ChildMemory/prog=c-child", "peak-rss-MiB"))},
-	{what: "(floor) whole run: handoff / the classic pair in C", where: onLinux, show: ratio,
-		value: metric("linux", "Run/on=linux", "handoff/c-pair"),
-		floor: shown("C pair %s", ms, metric("linux", "Run/on=linux", "c-pair-ms"))},
-	{what: "(floor) whole run: handoff / the classic pair in C", where: onWine, show: ratio,
-		value: metric("linux", "Run/on=wine", "handoff/c-pair"),
-		floor: shown("C pair %s", ms, metric("linux", "Run/on=wine", "c-pair-ms"))},
-	{what: "(probe) handshake step: an eventfd and a pidfd passed by os/exec alone / bare start", where: onLinux, show: ratio,
-		value: metric("linux", "StartSteps", "anon-files/bare")},
-	{what: "(probe) handshake step: Start, to a child that checks nothing / bare start", where: onLinux, show: ratio,
-		value: metric("linux", "StartSteps", "start-unchecked/bare")},
-	{what: "(probe) handshake step: a bare start beside a new kill-on-close job / bare start", where: onWine, show: ratio,
-		value: metric("windows", "StartSteps", "job/bare")},
-	{what: "(probe) handshake step: Start, to a child that checks nothing / bare start", where: onWine, show: ratio,
-		value: metric("windows", "StartSteps", "start-unchecked/bare")},
-	{what: "(probe) handoff-child peak working set (counts Wine's own libraries)", where: onWine, show: mib,
-		value: metric("windows", "ChildMemory/prog=handoff-child", "peak-rss-MiB"),
-		floor: shown("classic child in Go %s, in C %s", mib, metric("windows", "ChildMemory/prog=go-classic-child", "peak-rss-MiB"), metric("windows", "ChildMemory/prog=c-child", "peak-rss-MiB"))},
-}
+		target{what: "handoff-child peak RSS (under Wine: peak working set, which counts Wine's own libraries; a probe)", where: onWine, show: mib,
+			from:  "BenchmarkChildMemory",
+			value: metric("windows", "ChildMemory/prog=handoff-child", "peak-rss-MiB"),
+			floor: shown("classic child in Go %s, in C %s", mib, metric("windows", "ChildMemory/prog=go-classic-child", "peak-rss-MiB"), metric("windows", "ChildMemory/prog=c-child", "peak-rss-MiB"))},
+		against("(floor) whole run: handoff / the classic pair in C", onLinux, 0, "linux", "Run/on=linux", "handoff/c-pair", ms, "C pair %s", "c-pair-ms", ""),
+	)
+	for _, on := range []string{onWine, onWine10} {
+		add(against("(floor) whole run: handoff / the classic pair in C", on, 0, runGOOS(on), "Run/on=wine", "handoff/c-pair", ms, "C pair %s", "c-pair-ms", ""))
+	}
+	add(against("(probe) handshake step: an eventfd and a pidfd passed by os/exec alone / bare start", onLinux, 0, "linux", "StartSteps", "anon-files/bare", ms, "", "", ""),
+		against("(probe) handshake step: Start, to a child that checks nothing / bare start", onLinux, 0, "linux", "StartSteps", "start-unchecked/bare", ms, "", "", ""))
+	for _, on := range []string{onWine, onWine10} {
+		add(against("(probe) handshake step: a bare start beside a new kill-on-close job / bare start", on, 0, winGOOS(on), "StartSteps", "job/bare", ms, "", "", ""),
+			against("(probe) handshake step: Start, to a child that checks nothing / bare start", on, 0, winGOOS(on), "StartSteps", "start-unchecked/bare", ms, "", "", ""))
+	}
+	return t
+}()
 
-// against is a target that is a ratio reported by one benchmark, whose two
-// other metrics, shown with floorFormat, are the floor and the measure.
+// against is a target that is a ratio reported by one benchmark, whose
+// other metrics, floorUnit and measureUnit (either may be ""), are shown
+// with floorFormat.
 func against(what, where string, limit float64, goos, name, unit string, show func(float64) string, floorFormat, floorUnit, measureUnit string) target {
-	return target{what: what, where: where, limit: limit, show: ratio,
-		value: metric(goos, name, unit),
-		floor: shown(floorFormat, show, metric(goos, name, floorUnit), metric(goos, name, measureUnit))}
+	t := target{what: what, where: where, limit: limit, show: ratio, from: "Benchmark" + name, value: metric(goos, name, unit)}
+	if floorFormat == "" {
+		return t
+	}
+	var ms []func(results) (float64, bool)
+	for _, u := range []string{floorUnit, measureUnit} {
+		if u != "" {
+			ms = append(ms, metric(goos, name, u))
+		}
+	}
+	t.floor = shown(floorFormat, show, ms...)
+	return t
 }
 
 func ms(v float64) string  { return fmt.Sprintf("%.2f ms", v) }
 func us1(v float64) string { return fmt.Sprintf("%.1f µs", v) }
 
-// writeTargets writes the targets table. Whether a target is met is a
-// column of the table: a target missed is a figure, not a failure.
+// writeTargets writes the targets table: a row per target, a column per
+// platform, each cell the measure, whether it is within its limit, and what
+// it was measured against in the same run. Whether a target is met is
+// written in the table: a target missed is a figure, not a failure.
 func writeTargets(w io.Writer, r results) {
-	fmt.Fprintln(w, "| target | where | limit | measured (median of the counts) | against, in the same run | met |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
+	var whats []string
+	cells := map[string]map[string]string{}
+	from := map[string][]string{}
 	for _, t := range targets {
-		v, ok := t.value(r)
-		limit, value, verdict := "-", "not measured yet", "-"
-		if t.limit > 0 {
-			limit = "at most " + t.show(t.limit)
+		if cells[t.what] == nil {
+			whats = append(whats, t.what)
+			cells[t.what] = map[string]string{}
 		}
+		if !slices.Contains(from[t.what], t.from) {
+			from[t.what] = append(from[t.what], t.from)
+		}
+		v, ok := t.value(r)
+		cell := "not measured"
 		if ok {
-			value = t.show(v)
+			cell = t.show(v)
 			if t.limit > 0 {
-				verdict = map[bool]string{true: "yes", false: "no"}[v <= t.limit]
+				cell += fmt.Sprintf(" (at most %s: %s)", t.show(t.limit), map[bool]string{true: "met", false: "**not met**"}[v <= t.limit])
 			}
 		}
-		floor := "-"
 		if t.floor != nil {
 			if f := t.floor(r); f != "" {
-				floor = f
+				cell += "; " + f
 			}
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", t.what, t.where, limit, value, floor, verdict)
+		cells[t.what][t.where] = cell
+	}
+	fmt.Fprintf(w, "| target | %s | from |\n", strings.Join(columns, " | "))
+	fmt.Fprintf(w, "| --- |%s --- |\n", strings.Repeat(" --- |", len(columns)))
+	for _, what := range whats {
+		fmt.Fprintf(w, "| %s |", what)
+		for _, c := range columns {
+			cell, ok := cells[what][c]
+			if !ok {
+				cell = "-"
+			}
+			fmt.Fprintf(w, " %s |", cell)
+		}
+		fmt.Fprintf(w, " `%s` |\n", strings.Join(from[what], "`, `"))
 	}
 }
