@@ -65,19 +65,50 @@ func leftovers(t *testing.T, since time.Time, d time.Duration) (time.Duration, [
 			t.Fatalf("CreateToolhelp32Snapshot: %v", err)
 		}
 		var left []string
+		parents := make(map[uint32]uint32) // every process's parent
+		var same []windows.ProcessEntry32  // the processes of this test binary
 		pe := windows.ProcessEntry32{Size: uint32(unsafe.Sizeof(windows.ProcessEntry32{}))}
 		for err = windows.Process32First(snap, &pe); err == nil; err = windows.Process32Next(snap, &pe) {
+			parents[pe.ProcessID] = pe.ParentProcessID
 			name := strings.ToLower(windows.UTF16ToString(pe.ExeFile[:]))
-			if name == exe && pe.ProcessID != windows.GetCurrentProcessId() && startedSince(pe.ProcessID, since) {
-				left = append(left, fmt.Sprintf("%d(parent %d)", pe.ProcessID, pe.ParentProcessID))
+			if name == exe && pe.ProcessID != windows.GetCurrentProcessId() {
+				same = append(same, pe)
 			}
 		}
 		windows.CloseHandle(snap)
+		for _, pe := range same {
+			if !foreign(pe.ProcessID, parents) && startedSince(pe.ProcessID, since) {
+				left = append(left, fmt.Sprintf("%d(parent %d)", pe.ProcessID, pe.ParentProcessID))
+			}
+		}
 		if len(left) == 0 || time.Since(start) >= d {
 			return time.Since(start), left
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// foreign reports whether process pid descends from a run of the test
+// binary other than this one, which shares the Wine prefix: its line of
+// parents reaches a process started from outside Wine (parent 0) that is
+// not this process. A process whose line ends at a parent that has exited,
+// this test's killed parent say, is this test's.
+func foreign(pid uint32, parents map[uint32]uint32) bool {
+	self := windows.GetCurrentProcessId()
+	for range len(parents) {
+		if pid == self {
+			return false
+		}
+		parent, ok := parents[pid]
+		switch {
+		case !ok:
+			return false
+		case parent == 0:
+			return true
+		}
+		pid = parent
+	}
+	return false
 }
 
 // startedSince reports whether process pid runs and was created at since
