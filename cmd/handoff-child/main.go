@@ -28,7 +28,7 @@
 // own parent process; it then makes both non-inheritable. It prints what it
 // does as "[CHILD] ..." lines on standard output, errors as
 // "handoff-child: ..." on standard error, and exits 0 only if the event was
-// signaled. The exit codes are listed by -h and in internal/exitcode.
+// signaled. The exit codes are the protocol's (handoff.ExitCode), listed by -h.
 //
 // With HANDOFF_TRACE=1 in its environment, as handoff-parent -trace or -json
 // sets it, the child writes its steps as "handoff-trace: {...}" lines on
@@ -41,6 +41,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/handoff/handoff"
 	"github.com/handoff/handoff/internal/exitcode"
 	"github.com/handoff/handoff/internal/trace"
 )
@@ -53,7 +54,7 @@ func main() {
 // the exit code.
 func exit(err error, stderr io.Writer) int {
 	code := exitcode.Of(err)
-	if code != exitcode.OK {
+	if code != handoff.ExitOK {
 		fmt.Fprintf(stderr, "handoff-child: %v\n", err)
 	}
 	return code

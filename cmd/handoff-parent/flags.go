@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/handoff/handoff"
 	"github.com/handoff/handoff/internal/exitcode"
 )
 
@@ -161,5 +162,5 @@ func names(command []string, ph ...string) bool {
 }
 
 func usageError(err error) error {
-	return exitcode.Errorf(exitcode.Usage, "%w (usage: %s; -h for help)", err, synopsis)
+	return exitcode.Errorf(handoff.ExitUsage, "%w (usage: %s; -h for help)", err, synopsis)
 }

@@ -52,7 +52,7 @@
 // standard output, between the children's own output, each of whose lines
 // starts with "[i] " when there are several; the children's standard error
 // is the parent's. The parent exits 0 only if every child exited 0. The exit
-// codes are listed by -h and in internal/exitcode.
+// codes are the protocol's (handoff.ExitCode), listed by -h.
 //
 // The parent's own output never holds up the run: its lines are written by
 // a goroutine of their own, so -ready-timeout and -timeout end the run,
@@ -80,13 +80,14 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/handoff/handoff"
 	"github.com/handoff/handoff/internal/exitcode"
 )
 
 func main() {
 	if err := run(os.Args[1:], standardOutput(), os.Stderr); err != nil {
 		code := exitcode.Of(err)
-		if code != exitcode.OK {
+		if code != handoff.ExitOK {
 			fmt.Fprintf(os.Stderr, "handoff-parent: %v\n", err)
 		}
 		os.Exit(code)

@@ -209,7 +209,7 @@ func TestRunJSON(t *testing.T) {
 func TestRunTimeout(t *testing.T) {
 	start := time.Now()
 	stdout, _, err := runHelper(t, "sleep", "-timeout", "1s")
-	if exitcode.Of(err) != exitcode.Timeout || !strings.Contains(err.Error(), "did not exit within 1s") {
+	if exitcode.Of(err) != handoff.ExitTimeout || !strings.Contains(err.Error(), "did not exit within 1s") {
 		t.Fatalf("run = %v, want a timeout", err)
 	}
 	if d := time.Since(start); d > 10*time.Second {
@@ -222,7 +222,7 @@ func TestRunTimeout(t *testing.T) {
 
 func TestRunTimeoutTrace(t *testing.T) {
 	stdout, _, err := runHelper(t, "sleep", "-timeout", "1s", "-trace")
-	if exitcode.Of(err) != exitcode.Timeout {
+	if exitcode.Of(err) != handoff.ExitTimeout {
 		t.Fatalf("run = %v, want a timeout", err)
 	}
 	if !strings.Contains(stdout, "parent  timeout") || !strings.Contains(stdout, "after=1s") {
@@ -232,7 +232,7 @@ func TestRunTimeoutTrace(t *testing.T) {
 
 func TestRunChildFailed(t *testing.T) {
 	stdout, stderr, err := runHelper(t, "fail")
-	if exitcode.Of(err) != exitcode.ChildFailed || err.Error() != "child failed: exit code 5" {
+	if exitcode.Of(err) != handoff.ExitChildFailed || err.Error() != "child failed: exit code 5" {
 		t.Fatalf("run = %v, want child failed: exit code 5", err)
 	}
 	if !strings.Contains(stdout, "[PARENT] child exited with code 5\n") || !strings.Contains(stderr, "helper: failing") {
@@ -244,7 +244,7 @@ func TestRunNoChild(t *testing.T) {
 	// Not t.TempDir: Wine 8 fails to remove it ("unlinkat: Invalid function").
 	missing := filepath.Join(os.TempDir(), fmt.Sprintf("handoff-no-such-child-%d", os.Getpid()))
 	err := run([]string{"--", missing, "{event}"}, new(bytes.Buffer), new(bytes.Buffer))
-	if exitcode.Of(err) != exitcode.Failure || !strings.Contains(err.Error(), "start child") {
+	if exitcode.Of(err) != handoff.ExitFailure || !strings.Contains(err.Error(), "start child") {
 		t.Errorf("run = %v, want start child: ... (exit 1)", err)
 	}
 }
@@ -334,7 +334,7 @@ func TestRunStdout(t *testing.T) {
 	} {
 		var stderr bytes.Buffer
 		err := run(args, tt.stdout, &stderr)
-		if exitcode.Of(err) != exitcode.Failure || err.Error() != tt.want && !strings.HasPrefix(err.Error(), tt.want) {
+		if exitcode.Of(err) != handoff.ExitFailure || err.Error() != tt.want && !strings.HasPrefix(err.Error(), tt.want) {
 			t.Errorf("%s: run = %v (exit %d), want %s... (exit 1)", tt.name, err, exitcode.Of(err), tt.want)
 		}
 		if stderr.Len() > 0 {

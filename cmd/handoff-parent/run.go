@@ -138,7 +138,7 @@ func (p *parent) startAll(ev *handoff.Event, msg *handoff.SharedMemory) ([]*chil
 		if err == nil {
 			children = append(children, c)
 			if budget > 0 && time.Now().After(p.startBy) {
-				err = exitcode.Errorf(exitcode.Timeout, "timeout: %d of %d children started in %v, longer than the %v allowed (%v each); killed them; the event was not set",
+				err = exitcode.Errorf(handoff.ExitTimeout, "timeout: %d of %d children started in %v, longer than the %v allowed (%v each); killed them; the event was not set",
 					i+1, p.children, time.Since(began).Round(time.Millisecond), budget, startAllowance)
 			}
 		}
@@ -220,9 +220,9 @@ func (p *parent) notReady(children []*child, failed *child, err error) error {
 		if state := failed.h.Cmd.ProcessState; state != nil {
 			how = fmt.Sprintf(" (%v)", state)
 		}
-		return exitcode.Errorf(exitcode.ChildFailed, "%s exited before it was ready%s; the event was not set", name, how)
+		return exitcode.Errorf(handoff.ExitChildFailed, "%s exited before it was ready%s; the event was not set", name, how)
 	case errors.Is(err, context.DeadlineExceeded):
-		return exitcode.Errorf(exitcode.Timeout, "timeout: %s was not ready within %v; killed the children; the event was not set", name, p.readyTimeout)
+		return exitcode.Errorf(handoff.ExitTimeout, "timeout: %s was not ready within %v; killed the children; the event was not set", name, p.readyTimeout)
 	}
 	return fmt.Errorf("wait for %s to be ready: %w", name, err)
 }
@@ -320,7 +320,7 @@ func (p *parent) close(ev *handoff.Event, msg *handoff.SharedMemory) error {
 // a child that gives up on its own timeout while the parent still starts
 // others, or waits for them to be ready, learns of the set too late.
 func (p *parent) waitedLong(c *child) string {
-	if c.h.Cmd.ProcessState.ExitCode() != exitcode.Timeout {
+	if c.h.Cmd.ProcessState.ExitCode() != handoff.ExitTimeout {
 		return ""
 	}
 	d := p.setWall.Sub(c.started)
@@ -341,11 +341,11 @@ func (p *parent) exitError(children []*child, timedOut bool) error {
 		case state == nil:
 			return fmt.Errorf("wait for %s: %w", name, c.err)
 		case timedOut && !state.Success():
-			return exitcode.Errorf(exitcode.Timeout, "timeout: %s did not exit within %v; killed it", name, p.timeout)
+			return exitcode.Errorf(handoff.ExitTimeout, "timeout: %s did not exit within %v; killed it", name, p.timeout)
 		case !state.Exited():
-			return exitcode.Errorf(exitcode.ChildFailed, "%s failed: %v", name, state)
+			return exitcode.Errorf(handoff.ExitChildFailed, "%s failed: %v", name, state)
 		case !state.Success():
-			return exitcode.Errorf(exitcode.ChildFailed, "%s failed: exit code %d%s", name, state.ExitCode(), p.waitedLong(c))
+			return exitcode.Errorf(handoff.ExitChildFailed, "%s failed: exit code %d%s", name, state.ExitCode(), p.waitedLong(c))
 		case c.err != nil && !errors.Is(c.err, exec.ErrWaitDelay):
 			return fmt.Errorf("wait for %s: %w", name, c.err)
 		}
