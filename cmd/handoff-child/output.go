@@ -49,6 +49,24 @@ func (r *reporter) step(step, msg string, kv ...any) {
 	}
 }
 
+// ready reports ready to the parent with signal. Its line is written
+// before the signal, so that a parent that relays the child's output
+// (handoff-parent -children N) has it before it learns that the child is
+// ready, and prints it before its own line of that; its trace step after,
+// stamped at the moment the signal was given.
+func (r *reporter) ready(signal func() error) error {
+	const msg = "reported ready to the parent"
+	if !r.trace {
+		fmt.Fprintf(r.w, "[CHILD] %s\n", msg)
+		return signal()
+	}
+	if err := signal(); err != nil {
+		return err
+	}
+	r.step("ready", msg)
+	return nil
+}
+
 // maxMessageHead is how much of a message is copied to be written with the
 // start of its line; the rest is written from the mapping as it is.
 const maxMessageHead = 64 << 10
