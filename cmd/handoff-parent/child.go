@@ -101,6 +101,7 @@ func (p *parent) connect(c *child, cmd *exec.Cmd) error {
 // is said to have ended, with its status. Group.OnExit calls it.
 func (p *parent) exited(c *child, n int, err error) {
 	c.err = err
+	t := p.now()
 	if c.relay != nil {
 		c.relay.wait()
 	}
@@ -115,7 +116,6 @@ func (p *parent) exited(c *child, n int, err error) {
 	if n > 1 {
 		kv = append(kv, "child", c.index)
 	}
-	t := p.now()
 	switch {
 	case p.eventSet && state.Exited():
 		p.step(t, "child-exited", fmt.Sprintf("%s exited with code %d", c.name(n), state.ExitCode()), kv...)

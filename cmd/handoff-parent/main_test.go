@@ -119,7 +119,7 @@ func TestRunTraceBounded(t *testing.T) {
 		t.Fatalf("run = %v\n%s", err, stderr)
 	}
 	var kept int // of the child's spamSteps steps, and event-verified and woke after them
-	var dropped map[string]string
+	var dropped map[string]any
 	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
 		var e trace.JSONLine
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
@@ -136,7 +136,7 @@ func TestRunTraceBounded(t *testing.T) {
 	if kept == 0 || kept > trace.MaxEvents {
 		t.Errorf("the timeline holds %d of the child's %d steps, want 1 to %d", kept, total, trace.MaxEvents)
 	}
-	if want := fmt.Sprint(total - kept); dropped["steps"] != want {
+	if want := fmt.Sprint(total - kept); fmt.Sprint(dropped["steps"]) != want {
 		t.Errorf("trace-dropped step %v, want steps=%s", dropped, want)
 	}
 	for _, want := range []string{fmt.Sprintf("dropped the %d after them", total-kept), "20 malformed trace line(s)"} {
@@ -171,7 +171,7 @@ func TestRunJSON(t *testing.T) {
 		t.Fatalf("run = %v\n%s%s", err, stdout, stderr)
 	}
 	var steps []string
-	var started, verified map[string]string
+	var started, verified map[string]any
 	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
 		var e trace.JSONLine
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
@@ -193,8 +193,8 @@ func TestRunJSON(t *testing.T) {
 	if !slices.Equal(steps, want) && !slices.Equal(steps, alt) {
 		t.Errorf("steps %q, want %q", steps, want)
 	}
-	if started["event"] == "" || started["event"] != verified["value"] {
-		t.Errorf("parent passed event %q, child verified %q", started["event"], verified["value"])
+	if started["event"] == nil || started["event"] != verified["value"] {
+		t.Errorf("parent passed event %v, child verified %v", started["event"], verified["value"])
 	}
 	// The child's other lines, good or bad, go to stderr.
 	for _, want := range []string{"helper: plain line\n", `"step":"Bad"`, "2 malformed trace line(s)"} {
@@ -294,7 +294,14 @@ func TestUsage(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	clitest.Help(t, run, synopsis, "-timeout D", "-trace", "-json", "handoff-child -handles {handles}", "-children N", "-message TEXT", "Exit codes:", exitcode.Table(true))
+	clitest.Help(t, run, synopsis, "-timeout D", "-trace", "-json", "handoff-child -handles {handles}", "-children N", "-message TEXT", "Exit codes:", exitcode.Table(true),
+		"every child's steps", "docs/trace.md")
+	// -children N: more than two processes.
+	var stdout bytes.Buffer
+	run([]string{"-h"}, &stdout, io.Discard)
+	if strings.Contains(stdout.String(), "both processes") {
+		t.Errorf("-h says \"both processes\":\n%s", stdout.String())
+	}
 }
 
 func TestCommandLine(t *testing.T) {

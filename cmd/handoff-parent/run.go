@@ -180,6 +180,7 @@ func (p *parent) set(g *handoff.Group, ev *handoff.Event, children []*child) err
 	}
 	g.BeforeSet = func() error {
 		if _, ok := children[0].h.Value(handoff.ReadyName); ok {
+			t := p.now()
 			var wg sync.WaitGroup
 			for _, c := range children {
 				if c.relay != nil {
@@ -191,7 +192,7 @@ func (p *parent) set(g *handoff.Group, ev *handoff.Event, children []*child) err
 			if n := len(children); n > 1 {
 				what = fmt.Sprintf("all %d children are", n)
 			}
-			p.step(p.now(), "ready", what+" ready")
+			p.step(t, "ready", what+" ready")
 		}
 		p.stdout.hold()
 		p.setWall = time.Now()
