@@ -88,11 +88,18 @@ func (rl *relay) copy() {
 	}
 }
 
+// syncLimit bounds a sync: a standard output that is not read holds up
+// the copy, and must not hold up the set.
+const syncLimit = 2 * time.Second
+
 // sync returns once everything the child wrote before the call is copied,
-// or ctx is done, or the copy has ended. It then closes the parent's write
-// end, so the copy ends with the child: a relay syncs once.
+// or ctx is done, or syncLimit has passed, or the copy has ended. It then
+// closes the parent's write end, so the copy ends with the child: a relay
+// syncs once.
 func (rl *relay) sync(ctx context.Context) {
 	defer rl.closeWriter()
+	ctx, cancel := context.WithTimeout(ctx, syncLimit)
+	defer cancel()
 	written := make(chan bool, 1)
 	go func() {
 		_, err := rl.w.Write(rl.marker)
