@@ -61,6 +61,7 @@ func (p *parent) startChild(g *handoff.Group, c *child, ev *handoff.Event, msg *
 		return fmt.Errorf("start %s: %w", c.name(p.children), err)
 	}
 	c.started = time.Now()
+	p.running.Add(1)
 	p.reportStarted(c, t, p.now())
 	return nil
 }
@@ -102,6 +103,7 @@ func (p *parent) connect(c *child, cmd *exec.Cmd) error {
 func (p *parent) exited(c *child, n int, err error) {
 	c.err = err
 	t := p.now()
+	defer p.running.Add(-1)
 	if c.relay != nil {
 		c.relay.wait()
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/handoff/handoff"
@@ -51,11 +52,12 @@ type parent struct {
 	config
 	stdout, stderr *outlet // the run never waits for them
 	rec            *trace.Recorder
-	start          int64     // the first step's time, when tracing
-	startBy        time.Time // when the children must all have started
-	setWall        time.Time // when the event was set
-	setAt          int64     // the event-set step's time, when tracing
-	eventSet       bool      // the event was set
+	start          int64        // the first step's time, when tracing
+	startBy        time.Time    // when the children must all have started
+	setWall        time.Time    // when the event was set
+	setAt          int64        // the event-set step's time, when tracing
+	eventSet       bool         // the event was set
+	running        atomic.Int64 // children started and not yet waited for
 }
 
 // run takes the steps that the command's documentation lists: create, start,
@@ -79,7 +81,7 @@ func (p *parent) run() error {
 	defer timeout(nil)
 	g := handoff.NewGroup(deadline)
 	var children []*child
-	g.OnExit = func(i int, _ *handoff.Handoff, err error) { p.exited(children[i], len(children), err) }
+	g.OnExit = func(i int, _ *handoff.Handoff, err error) { p.exited(children[i], p.children, err) }
 	children, err = p.startAll(g, ev, msg)
 	if err != nil {
 		g.Wait()
@@ -257,7 +259,9 @@ func (p *parent) startDeadline(timeout context.CancelCauseFunc) (stop func() boo
 		return func() bool { return false }
 	}
 	timer := time.AfterFunc(p.timeout, func() {
-		p.reportTimeout(p.now())
+		if p.running.Load() > 0 {
+			p.reportTimeout(p.now())
+		}
 		timeout(errTimeout)
 	})
 	return func() bool { return !timer.Stop() }

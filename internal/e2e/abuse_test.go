@@ -277,7 +277,7 @@ func TestTraceBounded(t *testing.T) {
 	if kept == 0 || kept > 1024 {
 		t.Errorf("the timeline holds %d of the child's %d steps, want some and a bounded number", kept, n)
 	}
-	match(t, r.stdout, `\{"t_ms":-?[0-9.]+,"who":"parent","step":"trace-dropped","detail":\{"child":"1","steps":"`+strconv.Itoa(n-kept)+`"\}\}`)
+	match(t, r.stdout, `\{"t_ms":-?[0-9.]+,"who":"parent","step":"trace-dropped","detail":\{"child":1,"steps":`+strconv.Itoa(n-kept)+`\}\}`)
 	if want := "dropped the " + strconv.Itoa(n-kept) + " after them"; !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr %q, want ...%s...", r.stderr, want)
 	}
