@@ -166,9 +166,9 @@ func TestNotReadyExit(t *testing.T) {
 // child's "exiting" before the parent's line of its exit.
 func TestChildrenOrder(t *testing.T) {
 	both(t, func(t *testing.T, p platform) {
-		n, rounds := 32, 6
+		n, rounds := 32, 10
 		if p.name == "windows" {
-			n, rounds = 12, 3 // each start takes a tenth of a second under Wine
+			n, rounds = 16, 4 // each start takes a tenth of a second under Wine
 		}
 		for round := range rounds {
 			r := p.run(t, 2*limit, nil, "handoff-parent", "-children", strconv.Itoa(n))
