@@ -49,10 +49,17 @@ func newRelay(out io.Writer) (*relay, error) {
 // copy copies the pipe to out until EOF, leaving the markers out.
 func (rl *relay) copy() {
 	defer close(rl.done)
+	defer rl.r.Close()
+	rl.copyFrom(rl.r)
+}
+
+// copyFrom copies r to out until EOF or an error, leaving the markers out,
+// wherever its reads cut them.
+func (rl *relay) copyFrom(r io.Reader) {
 	buf := make([]byte, 32<<10)
 	var data []byte
 	for {
-		n, err := rl.r.Read(buf)
+		n, err := r.Read(buf)
 		data = append(data, buf[:n]...)
 		for {
 			i := bytes.Index(data, rl.marker)
@@ -82,7 +89,6 @@ func (rl *relay) copy() {
 			data = append(data[:0:0], data[len(data)-keep:]...)
 		}
 		if err != nil {
-			rl.r.Close()
 			return
 		}
 	}
