@@ -18,7 +18,8 @@
 // {handles}: name=kind:value entries, comma-separated (see handoff.Handles).
 // It must list the event as "event"; it may list the lifeline ("parent"),
 // the ready event ("ready"), which the child signals once it has verified
-// everything, and shared memory holding a message ("message": a
+// everything (its line "reported ready to the parent" written just before,
+// so that a parent relaying its output has the line before the signal), and shared memory holding a message ("message": a
 // little-endian uint64 length, then the text), which the child prints once
 // the event is signaled.
 //
