@@ -19,9 +19,10 @@
 // It must list the event as "event"; it may list the lifeline ("parent"),
 // the ready event ("ready"), which the child signals once it has verified
 // everything (its line "reported ready to the parent" written just before,
-// so that a parent relaying its output has the line before the signal), and shared memory holding a message ("message": a
-// little-endian uint64 length, then the text), which the child prints once
-// the event is signaled.
+// so that a parent relaying its output has the line before the signal),
+// and shared memory holding a message ("message": a little-endian uint64
+// length, then the text), which the child prints once the event is
+// signaled.
 //
 // Before it waits, the child checks that VALUE is well formed and names a
 // live handle that it inherited, to an event (an eventfd on Linux, a pipe's
