@@ -569,10 +569,10 @@ func runProgramGate(argv []string, n int) (gate, error) {
 	woke := 0
 	for line := range strings.Lines(string(out)) {
 		var step struct {
-			T      float64           `json:"t_ms"`
-			Who    string            `json:"who"`
-			Step   string            `json:"step"`
-			Detail map[string]string `json:"detail"`
+			T      float64        `json:"t_ms"`
+			Who    string         `json:"who"`
+			Step   string         `json:"step"`
+			Detail map[string]any `json:"detail"`
 		}
 		if err := json.Unmarshal([]byte(line), &step); err != nil {
 			return g, fmt.Errorf("handoff-parent -json: %q: %w", line, err)
@@ -581,9 +581,9 @@ func runProgramGate(argv []string, n int) (gate, error) {
 		case step.Who == "parent" && step.Step == "ready":
 			g.start = time.Duration(step.T * 1e6)
 		case step.Step == "woke" && step.Detail["result"] == "signaled":
-			ms, err := strconv.ParseFloat(step.Detail["after_set_ms"], 64)
-			if err != nil {
-				return g, fmt.Errorf("handoff-parent -json: %q: %w", line, err)
+			ms, ok := step.Detail["after_set_ms"].(float64)
+			if !ok {
+				return g, fmt.Errorf("handoff-parent -json: %q: after_set_ms is not a number", line)
 			}
 			d := int64(ms * 1e6)
 			if woke == 0 || d < g.first {

@@ -45,6 +45,14 @@ type Group struct {
 	OnReady func(i int, h *Handoff)
 	OnExit  func(i int, h *Handoff, err error)
 
+	// BeforeSet, if not nil, is called by Set once every child is ready,
+	// right before it sets the event, never with OnReady or OnExit. A
+	// program that relays the children's output can print there what
+	// must come before their lines of the wake. If it returns an error,
+	// Set kills the children, waits for them and returns it, and the
+	// event is not set. Set it before Set.
+	BeforeSet func() error
+
 	ctx  context.Context
 	stop func() bool // stops the kill at ctx's end
 
@@ -131,10 +139,10 @@ func (g *Group) Start(h *Handoff) error {
 	return nil
 }
 
-// Set waits until every child has reported ready, then sets ev, once. If a
-// child is not ready, because it exits first or ctx is done first (ctx
-// bounds this wait only), or the group's context ends, Set kills every
-// child, waits for them, and returns a [*ChildError] naming the child that
+// Set waits until every child has reported ready, then calls BeforeSet,
+// if set, and sets ev, once. If a child is not ready, because it exits
+// first or ctx is done first (ctx bounds this wait only), or the group's
+// context ends, Set kills every child, waits for them, and returns a [*ChildError] naming the child that
 // failed first (for a ctx that ended the wait, the first in the order of
 // Start that was not ready); ev is not set. If [Group.Kill] or the group's
 // context ended the children first, the error says so instead. Wait then
@@ -169,6 +177,13 @@ func (g *Group) Set(ctx context.Context, ev *Event) error {
 	}
 	if err != nil {
 		return g.fail(err)
+	}
+	if g.BeforeSet != nil {
+		var err error
+		g.call(func() { err = g.BeforeSet() })
+		if err != nil {
+			return g.fail(err)
+		}
 	}
 	if err := ev.Set(); err != nil {
 		return g.fail(fmt.Errorf("handoff: group: set event: %w", err))

@@ -482,3 +482,58 @@ func doneContext() context.Context {
 	cancel()
 	return ctx
 }
+
+// TestGroupBeforeSet: BeforeSet is called once, after every child is
+// ready and before the event is set; an error from it kills the children
+// and the event stays unset.
+func TestGroupBeforeSet(t *testing.T) {
+	t.Run("ok", func(t *testing.T) {
+		ev := testEvent(t)
+		g, hs, outs, log := runGroup(t, context.Background(), ev, "work", "work", "work")
+		calls := 0
+		g.BeforeSet = func() error {
+			calls++
+			if ev.Wait(doneContext()) == nil {
+				t.Errorf("BeforeSet called after the event was set")
+			}
+			if r := log.count("ready "); r != len(hs) {
+				t.Errorf("BeforeSet called after %d of %d children were ready", r, len(hs))
+			}
+			return nil
+		}
+		if err := waitBounded(t, func() error { return g.Set(context.Background(), ev) }); err != nil {
+			t.Fatalf("Set = %v", err)
+		}
+		if err := g.Wait(); err != nil {
+			t.Fatalf("Wait = %v", err)
+		}
+		if calls != 1 {
+			t.Errorf("BeforeSet called %d times, want 1", calls)
+		}
+		for i := range hs {
+			if got := outs[i].String(); got != "woke\n" {
+				t.Errorf("child %d printed %q, want %q", i, got, "woke\n")
+			}
+		}
+	})
+	t.Run("error", func(t *testing.T) {
+		ev := testEvent(t)
+		g, hs, outs, _ := runGroup(t, context.Background(), ev, "work", "work")
+		stop := errors.New("stop here")
+		g.BeforeSet = func() error { return stop }
+		if err := waitBounded(t, func() error { return g.Set(context.Background(), ev) }); !errors.Is(err, stop) {
+			t.Errorf("Set = %v, want BeforeSet's error", err)
+		}
+		if err := g.Wait(); !errors.Is(err, stop) {
+			t.Errorf("Wait = %v, want BeforeSet's error", err)
+		}
+		if ev.Wait(doneContext()) == nil {
+			t.Errorf("the event is set")
+		}
+		for i, h := range hs {
+			if !killedState(h.Cmd.ProcessState) || strings.Contains(outs[i].String(), "woke") {
+				t.Errorf("child %d: %v, printed %q, want killed before the event", i, h.Cmd.ProcessState, outs[i])
+			}
+		}
+	})
+}

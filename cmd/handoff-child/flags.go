@@ -131,5 +131,5 @@ func sameValue(a, b string) bool {
 }
 
 func usageError(err error) error {
-	return exitcode.Errorf(exitcode.Usage, "%w (usage: %s; -h for help)", err, synopsis)
+	return exitcode.Errorf(handoff.ExitUsage, "%w (usage: %s; -h for help)", err, synopsis)
 }

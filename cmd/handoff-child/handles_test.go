@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/handoff/handoff"
-	"github.com/handoff/handoff/internal/exitcode"
 )
 
 // startChild starts the test binary as handoff-child with args, passing objs
@@ -78,8 +77,8 @@ func TestSemaphoreAsEvent(t *testing.T) {
 	defer sem.Close()
 	for _, args := range [][]string{{"-event", "{sem}"}, {"{sem}"}, {"-handles", "event=event:{sem}"}} {
 		h, stdout, stderr := startChild(t, map[string]handoff.Object{"sem": sem}, false, args...)
-		if code := exitCode(t, h); code != exitcode.WrongType {
-			t.Errorf("handoff-child %q: exit %d, want %d (wrong type)\n%s%s", h.Cmd.Args[1:], code, exitcode.WrongType, stdout, stderr)
+		if code := exitCode(t, h); code != handoff.ExitWrongType {
+			t.Errorf("handoff-child %q: exit %d, want %d (wrong type)\n%s%s", h.Cmd.Args[1:], code, handoff.ExitWrongType, stdout, stderr)
 			continue
 		}
 		if !strings.Contains(stderr.String(), "wrong type of object") || !strings.Contains(strings.ToLower(stderr.String()), "semaphore") {
@@ -99,8 +98,8 @@ func TestNoEventListed(t *testing.T) {
 	}
 	defer sem.Close()
 	h, stdout, stderr := startChild(t, map[string]handoff.Object{"sem": sem}, false, "-handles", "{handles}")
-	if code := exitCode(t, h); code != exitcode.NotInherited || !strings.Contains(stderr.String(), "no handle passed under that name") {
-		t.Errorf("exit %d, want %d (not inherited)\n%s%s", code, exitcode.NotInherited, stdout, stderr)
+	if code := exitCode(t, h); code != handoff.ExitNotInherited || !strings.Contains(stderr.String(), "no handle passed under that name") {
+		t.Errorf("exit %d, want %d (not inherited)\n%s%s", code, handoff.ExitNotInherited, stdout, stderr)
 	}
 }
 

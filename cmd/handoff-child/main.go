@@ -18,9 +18,11 @@
 // {handles}: name=kind:value entries, comma-separated (see handoff.Handles).
 // It must list the event as "event"; it may list the lifeline ("parent"),
 // the ready event ("ready"), which the child signals once it has verified
-// everything, and shared memory holding a message ("message": a
-// little-endian uint64 length, then the text), which the child prints once
-// the event is signaled.
+// everything (its line "reported ready to the parent" written just before,
+// so that a parent relaying its output has the line before the signal),
+// and shared memory holding a message ("message": a little-endian uint64
+// length, then the text), which the child prints once the event is
+// signaled.
 //
 // Before it waits, the child checks that VALUE is well formed and names a
 // live handle that it inherited, to an event (an eventfd on Linux, a pipe's
@@ -28,7 +30,7 @@
 // own parent process; it then makes both non-inheritable. It prints what it
 // does as "[CHILD] ..." lines on standard output, errors as
 // "handoff-child: ..." on standard error, and exits 0 only if the event was
-// signaled. The exit codes are listed by -h and in internal/exitcode.
+// signaled. The exit codes are the protocol's (handoff.ExitCode), listed by -h.
 //
 // With HANDOFF_TRACE=1 in its environment, as handoff-parent -trace or -json
 // sets it, the child writes its steps as "handoff-trace: {...}" lines on
@@ -41,6 +43,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/handoff/handoff"
 	"github.com/handoff/handoff/internal/exitcode"
 	"github.com/handoff/handoff/internal/trace"
 )
@@ -53,7 +56,7 @@ func main() {
 // the exit code.
 func exit(err error, stderr io.Writer) int {
 	code := exitcode.Of(err)
-	if code != exitcode.OK {
+	if code != handoff.ExitOK {
 		fmt.Fprintf(stderr, "handoff-child: %v\n", err)
 	}
 	return code

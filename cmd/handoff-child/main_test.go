@@ -75,12 +75,12 @@ func TestBadValue(t *testing.T) {
 		args []string
 		code int
 	}{
-		{[]string{"0"}, exitcode.BadValue},
-		{[]string{"abc"}, exitcode.BadValue},
-		{[]string{"-event", ""}, exitcode.BadValue},
-		{[]string{"0xFFFFFFFF"}, exitcode.BadValue},
-		{[]string{"12344"}, exitcode.NotInherited},
-		{[]string{"-parent", "", "12344"}, exitcode.NotInherited}, // the event is checked first
+		{[]string{"0"}, handoff.ExitBadValue},
+		{[]string{"abc"}, handoff.ExitBadValue},
+		{[]string{"-event", ""}, handoff.ExitBadValue},
+		{[]string{"0xFFFFFFFF"}, handoff.ExitBadValue},
+		{[]string{"12344"}, handoff.ExitNotInherited},
+		{[]string{"-parent", "", "12344"}, handoff.ExitNotInherited}, // the event is checked first
 	}
 	for _, tt := range tests {
 		var stdout bytes.Buffer
@@ -101,7 +101,7 @@ func TestTraceLines(t *testing.T) {
 	t.Setenv(trace.EnvVar, "1")
 	var stdout bytes.Buffer
 	err := run([]string{"-parent", "16", "0"}, &stdout, new(bytes.Buffer))
-	if exitcode.Of(err) != exitcode.BadValue {
+	if exitcode.Of(err) != handoff.ExitBadValue {
 		t.Fatalf("run = %v, want a bad value", err)
 	}
 	var steps []string
@@ -160,7 +160,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		case err != nil:
-			if code := exitcode.Of(err); code != exitcode.Usage {
+			if code := exitcode.Of(err); code != handoff.ExitUsage {
 				t.Fatalf("parse(%q) = %v, exit code %d; want a usage error", args, err, code)
 			}
 			return
@@ -239,7 +239,7 @@ func checkRefused(t *testing.T, args []string, cfg config) {
 		bad = append(bad, []string{"--", cfg.event, "-timeout=1s"})
 	}
 	for _, b := range bad {
-		if _, err := parse(b, io.Discard); exitcode.Of(err) != exitcode.Usage {
+		if _, err := parse(b, io.Discard); exitcode.Of(err) != handoff.ExitUsage {
 			t.Fatalf("parse(%q) = %v, want a usage error", b, err)
 		}
 	}
@@ -274,7 +274,7 @@ func checkOpen(t *testing.T, cfg config) {
 	}
 	var err error
 	if hs, err = handoff.ParseHandles(cfg.handles); err != nil {
-		if !errors.Is(err, handoff.ErrBadValue) || exitcode.Of(err) != exitcode.BadValue {
+		if !errors.Is(err, handoff.ErrBadValue) || exitcode.Of(err) != handoff.ExitBadValue {
 			t.Fatalf("ParseHandles(%q) = %v, want a bad value (exit 3)", cfg.handles, err)
 		}
 		return
@@ -304,11 +304,11 @@ func checkListed(t *testing.T, hs *handoff.Handles, s, name, kind string, open f
 	}
 	switch {
 	case !listed:
-		if err := open(); !errors.Is(err, handoff.ErrNotPassed) || exitcode.Of(err) != exitcode.NotInherited {
+		if err := open(); !errors.Is(err, handoff.ErrNotPassed) || exitcode.Of(err) != handoff.ExitNotInherited {
 			t.Fatalf("handles %q: open %s = %v, want not passed (exit 4)", s, name, err)
 		}
 	case listedKind != kind:
-		if err := open(); !errors.Is(err, handoff.ErrWrongType) || exitcode.Of(err) != exitcode.WrongType {
+		if err := open(); !errors.Is(err, handoff.ErrWrongType) || exitcode.Of(err) != handoff.ExitWrongType {
 			t.Fatalf("handles %q: open %s = %v, want the wrong type (exit 5)", s, name, err)
 		}
 	case !wellFormed(value):
@@ -327,7 +327,7 @@ func checkListed(t *testing.T, hs *handoff.Handles, s, name, kind string, open f
 func checkRefusal(t *testing.T, what, value string, open func() error) {
 	t.Helper()
 	if !wellFormed(value) {
-		if err := open(); !errors.Is(err, handoff.ErrBadValue) || exitcode.Of(err) != exitcode.BadValue {
+		if err := open(); !errors.Is(err, handoff.ErrBadValue) || exitcode.Of(err) != handoff.ExitBadValue {
 			t.Fatalf("open %s %q = %v, want a bad value (exit 3)", what, value, err)
 		}
 		return
@@ -335,7 +335,7 @@ func checkRefusal(t *testing.T, what, value string, open func() error) {
 	if n, _ := strconv.ParseUint(value, 0, 64); mayBeInherited(n) {
 		return
 	}
-	if err := open(); !errors.Is(err, handoff.ErrNotInherited) || exitcode.Of(err) != exitcode.NotInherited {
+	if err := open(); !errors.Is(err, handoff.ErrNotInherited) || exitcode.Of(err) != handoff.ExitNotInherited {
 		t.Fatalf("open %s %q = %v, want not inherited (exit 4)", what, value, err)
 	}
 }

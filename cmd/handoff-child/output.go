@@ -44,9 +44,38 @@ func (r *reporter) step(step, msg string, kv ...any) {
 		fmt.Fprintf(r.w, "[CHILD] %s (no trace: %v)\n", msg, err)
 		return
 	}
+	r.write(t, step, msg, kv...)
+}
+
+// write writes the trace line of a step that happened at t.
+func (r *reporter) write(t int64, step, msg string, kv ...any) {
 	if err := trace.WriteLine(r.w, trace.Event{Mono: t, Who: trace.Child, Step: step, Detail: trace.Fields(kv...)}); err != nil {
 		fmt.Fprintf(r.w, "[CHILD] %s (no trace: %v)\n", msg, err)
 	}
+}
+
+// ready reports ready to the parent with signal. Its line is written
+// before the signal, so that a parent that relays the child's output
+// (handoff-parent -children N) has it before it learns that the child is
+// ready, and prints it before its own line of that. Its trace step is
+// written once the signal is given, stamped right before it: no later than
+// the parent can learn of it.
+func (r *reporter) ready(signal func() error) error {
+	const msg = "reported ready to the parent"
+	if !r.trace {
+		fmt.Fprintf(r.w, "[CHILD] %s\n", msg)
+		return signal()
+	}
+	t, terr := trace.Now()
+	if err := signal(); err != nil {
+		return err
+	}
+	if terr != nil {
+		fmt.Fprintf(r.w, "[CHILD] %s (no trace: %v)\n", msg, terr)
+		return nil
+	}
+	r.write(t, "ready", msg)
+	return nil
 }
 
 // maxMessageHead is how much of a message is copied to be written with the

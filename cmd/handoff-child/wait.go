@@ -26,10 +26,9 @@ func wait(cfg config, r *reporter) error {
 	}
 	defer got.close()
 	if hs.Has(handoff.ReadyName) {
-		if err := hs.Ready(); err != nil {
+		if err := r.ready(hs.Ready); err != nil {
 			return err
 		}
-		r.step("ready", "reported ready to the parent")
 	}
 	if err := waitEvent(got, cfg.timeout, r); err != nil {
 		return err

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/handoff/handoff/internal/exitcode"
+	"github.com/handoff/handoff"
 	"golang.org/x/sys/unix"
 )
 
@@ -86,7 +86,7 @@ func TestWriterGone(t *testing.T) {
 	w.Close()
 	var in inheritance
 	stdout, code := in.run(t, in.pass(r), "-timeout", "10s")
-	if code != exitcode.ParentGone {
-		t.Fatalf("child exited %d, want %d (parent gone)\n%s", code, exitcode.ParentGone, stdout)
+	if code != handoff.ExitParentGone {
+		t.Fatalf("child exited %d, want %d (parent gone)\n%s", code, handoff.ExitParentGone, stdout)
 	}
 }

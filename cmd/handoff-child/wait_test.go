@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/handoff/handoff/internal/exitcode"
+	"github.com/handoff/handoff"
 )
 
 // The child's contracts, run with objects made by hand for each backend by
@@ -62,8 +62,8 @@ func TestTimeout(t *testing.T) {
 	var in inheritance
 	ev := in.pass(newEvent(t, false))
 	stdout, code := in.run(t, ev, "-timeout", "50ms")
-	if code != exitcode.Timeout {
-		t.Fatalf("child exited %d, want %d (timeout)\n%s", code, exitcode.Timeout, stdout)
+	if code != handoff.ExitTimeout {
+		t.Fatalf("child exited %d, want %d (timeout)\n%s", code, handoff.ExitTimeout, stdout)
 	}
 	if !strings.HasSuffix(stdout, "[CHILD] stopped waiting: timeout\n[CHILD] exiting with code 7\n") || strings.Contains(stdout, "signaled") {
 		t.Errorf("printed:\n%s", stdout)
@@ -77,16 +77,16 @@ func TestWrongType(t *testing.T) {
 	for _, d := range notEvents(t) {
 		var in inheritance
 		stdout, code := in.run(t, in.pass(d.obj))
-		if code != exitcode.WrongType || strings.Contains(stdout, "waiting") {
-			t.Errorf("child given %s as its event exited %d, want %d (wrong type)\n%s", d.what, code, exitcode.WrongType, stdout)
+		if code != handoff.ExitWrongType || strings.Contains(stdout, "waiting") {
+			t.Errorf("child given %s as its event exited %d, want %d (wrong type)\n%s", d.what, code, handoff.ExitWrongType, stdout)
 		}
 	}
 	for _, d := range notLifelines(t) {
 		var in inheritance
 		ev := in.pass(newEvent(t, true))
 		stdout, code := in.run(t, ev, "-parent", in.pass(d.obj))
-		if code != exitcode.WrongType || strings.Contains(stdout, "waiting") {
-			t.Errorf("child given %s as its lifeline exited %d, want %d (wrong type)\n%s", d.what, code, exitcode.WrongType, stdout)
+		if code != handoff.ExitWrongType || strings.Contains(stdout, "waiting") {
+			t.Errorf("child given %s as its lifeline exited %d, want %d (wrong type)\n%s", d.what, code, handoff.ExitWrongType, stdout)
 		}
 	}
 }

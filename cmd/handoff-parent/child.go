@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ type child struct {
 	index   int // from 1
 	h       *handoff.Handoff
 	trace   *trace.Collector
+	relay   *relay    // its standard output, with several children
 	err     error     // from Wait
 	started time.Time // when Start returned
 }
@@ -30,8 +32,8 @@ func (c *child) name(n int) string {
 	return fmt.Sprintf("child %d", c.index)
 }
 
-// startChild starts child c, passing it the event and the message.
-func (p *parent) startChild(c *child, ev *handoff.Event, msg *handoff.SharedMemory) error {
+// startChild starts child c in g, passing it the event and the message.
+func (p *parent) startChild(g *handoff.Group, c *child, ev *handoff.Event, msg *handoff.SharedMemory) error {
 	cmd, err := p.childCommand()
 	if err != nil {
 		return err
@@ -44,38 +46,91 @@ func (p *parent) startChild(c *child, ev *handoff.Event, msg *handoff.SharedMemo
 	if p.command == nil || names(p.command, "{ready}", "{handles}") {
 		c.h.ExpectReady()
 	}
-	p.connect(c, cmd)
+	if err := p.connect(c, cmd); err != nil {
+		return fmt.Errorf("start %s: %w", c.name(p.children), err)
+	}
 	t := p.now()
-	if err := c.h.Start(); err != nil {
+	if err := g.Start(c.h); err != nil {
+		if c.relay != nil {
+			c.relay.closeWriter()
+		}
+		var ce *handoff.ChildError
+		if errors.As(err, &ce) {
+			err = ce.Err
+		}
 		return fmt.Errorf("start %s: %w", c.name(p.children), err)
 	}
 	c.started = time.Now()
-	p.reportStarted(c, t)
+	p.running.Add(1)
+	p.reportStarted(c, t, p.now())
 	return nil
 }
 
 // connect sets where the output of child c, to be run as cmd, goes: its
 // trace lines to its collector when tracing, its lines prefixed with its
-// number when there are several children. The child's environment is this
-// process's (see setTraceEnv), never filled: cmd.Env stays nil, so that the
-// placeholders are replaced in the arguments only, whatever the tracing.
-func (p *parent) connect(c *child, cmd *exec.Cmd) {
+// number through a relay when there are several children. The child's
+// environment is this process's (see setTraceEnv), never filled: cmd.Env
+// stays nil, so that the placeholders are replaced in the arguments only,
+// whatever the tracing.
+func (p *parent) connect(c *child, cmd *exec.Cmd) error {
 	several := p.children > 1
 	prefix := fmt.Sprintf("[%d] ", c.index)
-	if p.tracing() {
+	switch {
+	case p.tracing():
 		c.trace = trace.NewCollector(p.stderr.children())
 		cmd.Stdout = c.trace
-	} else {
+	case several:
+		rl, err := newRelay(p.stdout.forChild(several, prefix))
+		if err != nil {
+			return err
+		}
+		c.relay = rl
+		cmd.Stdout = rl.w
+	default:
 		cmd.Stdout = p.stdout.forChild(several, prefix)
 	}
 	cmd.Stderr = p.stderr.forChild(several, prefix)
 	// The child's output is copied until every holder of the pipe has
 	// closed it; a grandchild that keeps it must not hold up Wait for long.
-	cmd.WaitDelay = time.Second
+	cmd.WaitDelay = relayWait
+	return nil
 }
 
-// reportStarted reports child c started at t: its pid and the values passed.
-func (p *parent) reportStarted(c *child, t int64) {
+// exited reports child c, one of n, waited for with err: once its output
+// is copied, how it ended. After the set, a child that exited is said to
+// have exited with its code; before it (the run stopped the children), it
+// is said to have ended, with its status. Group.OnExit calls it.
+func (p *parent) exited(c *child, n int, err error) {
+	c.err = err
+	t := p.now()
+	defer p.running.Add(-1)
+	if c.relay != nil {
+		c.relay.wait()
+	}
+	if c.trace != nil {
+		c.trace.Close()
+	}
+	state := c.h.Cmd.ProcessState
+	if state == nil {
+		return
+	}
+	kv := []any{"code", state.ExitCode()}
+	if n > 1 {
+		kv = append(kv, "child", c.index)
+	}
+	switch {
+	case p.eventSet && state.Exited():
+		p.step(t, "child-exited", fmt.Sprintf("%s exited with code %d", c.name(n), state.ExitCode()), kv...)
+	case p.eventSet:
+		p.step(t, "child-exited", fmt.Sprintf("%s ended: %v", c.name(n), state), append(kv, "status", state)...)
+	default:
+		p.step(t, "child-exited", fmt.Sprintf("%s ended: %v", c.name(n), state), kv...)
+	}
+}
+
+// reportStarted reports child c started: Start was called at begin and
+// returned at end, the moment the step marks.
+func (p *parent) reportStarted(c *child, begin, end int64) {
 	n := p.children
 	cmd := c.h.Cmd
 	evValue, _ := c.h.Value("event")
@@ -91,9 +146,9 @@ func (p *parent) reportStarted(c *child, t int64) {
 		}
 	}
 	if p.tracing() {
-		kv = append(kv, "took_ms", trace.Millis(trace.Event{Mono: p.now()}, t))
+		kv = append(kv, "took_ms", trace.Millis(trace.Event{Mono: end}, begin))
 	}
-	p.step(t, "child-started", fmt.Sprintf("started %s pid %d: %s (passed %s)", c.name(n), cmd.Process.Pid, commandLine(cmd.Args), passed), kv...)
+	p.step(end, "child-started", fmt.Sprintf("started %s pid %d: %s (passed %s)", c.name(n), cmd.Process.Pid, commandLine(cmd.Args), passed), kv...)
 }
 
 // childCommand returns the child's command, with the placeholders still in.

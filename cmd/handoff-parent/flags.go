@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/handoff/handoff"
 	"github.com/handoff/handoff/internal/exitcode"
 )
 
@@ -73,8 +74,8 @@ func newFlagSet(cfg *config, text, file *string, max *int64) *flag.FlagSet {
 	fs.StringVar(text, "message", "", "also pass shared memory holding `TEXT`, which each child prints once woken")
 	fs.StringVar(file, "message-file", "", "like -message, with the text read from `FILE` (- for standard input), within -ready-timeout")
 	fs.Int64Var(max, "max-message", defaultMaxMessage, "refuse a message of more than `N` bytes")
-	fs.BoolVar(&cfg.trace, "trace", false, "print both processes' steps as a table on one time axis, after the run")
-	fs.BoolVar(&cfg.json, "json", false, "print both processes' steps as JSON lines, and nothing else on standard output")
+	fs.BoolVar(&cfg.trace, "trace", false, "after the run, print the parent's and every child's steps as a table on one time axis, each at the moment it marks (docs/trace.md)")
+	fs.BoolVar(&cfg.json, "json", false, "like -trace, as JSON lines (their schema: docs/trace.md), and nothing else on standard output")
 	return fs
 }
 
@@ -161,5 +162,5 @@ func names(command []string, ph ...string) bool {
 }
 
 func usageError(err error) error {
-	return exitcode.Errorf(exitcode.Usage, "%w (usage: %s; -h for help)", err, synopsis)
+	return exitcode.Errorf(handoff.ExitUsage, "%w (usage: %s; -h for help)", err, synopsis)
 }

@@ -51,8 +51,13 @@
 // close everything. Each step is reported as a "[PARENT] ..." line on
 // standard output, between the children's own output, each of whose lines
 // starts with "[i] " when there are several; the children's standard error
-// is the parent's. The parent exits 0 only if every child exited 0. The exit
-// codes are listed by -h and in internal/exitcode.
+// is the parent's. With several children the lines keep causal order: the
+// parent relays each child's standard output through a pipe of its own,
+// and before it says that all are ready it copies what each wrote before
+// its ready signal (handoff-child writes "reported ready" before it); from
+// before the set until "event set" is queued, the children's output waits.
+// The children are a handoff.Group. The parent exits 0 only if every child exited 0. The exit
+// codes are the protocol's (handoff.ExitCode), listed by -h.
 //
 // The parent's own output never holds up the run: its lines are written by
 // a goroutine of their own, so -ready-timeout and -timeout end the run,
@@ -73,20 +78,23 @@
 // standard output. A child learns to report its steps from HANDOFF_TRACE=1 in
 // its environment and writes them as "handoff-trace: ..." lines on its
 // standard output, which the parent reads; the child's other output goes to
-// the parent's standard error. See internal/trace for the formats.
+// the parent's standard error. docs/trace.md gives the moment each step
+// marks and the schema of a -json line, whose numbers and booleans are
+// JSON's; internal/trace the format of a child's lines.
 package main
 
 import (
 	"fmt"
 	"os"
 
+	"github.com/handoff/handoff"
 	"github.com/handoff/handoff/internal/exitcode"
 )
 
 func main() {
 	if err := run(os.Args[1:], standardOutput(), os.Stderr); err != nil {
 		code := exitcode.Of(err)
-		if code != exitcode.OK {
+		if code != handoff.ExitOK {
 			fmt.Fprintf(os.Stderr, "handoff-parent: %v\n", err)
 		}
 		os.Exit(code)

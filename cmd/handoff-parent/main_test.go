@@ -119,7 +119,7 @@ func TestRunTraceBounded(t *testing.T) {
 		t.Fatalf("run = %v\n%s", err, stderr)
 	}
 	var kept int // of the child's spamSteps steps, and event-verified and woke after them
-	var dropped map[string]string
+	var dropped map[string]any
 	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
 		var e trace.JSONLine
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
@@ -136,7 +136,7 @@ func TestRunTraceBounded(t *testing.T) {
 	if kept == 0 || kept > trace.MaxEvents {
 		t.Errorf("the timeline holds %d of the child's %d steps, want 1 to %d", kept, total, trace.MaxEvents)
 	}
-	if want := fmt.Sprint(total - kept); dropped["steps"] != want {
+	if want := fmt.Sprint(total - kept); fmt.Sprint(dropped["steps"]) != want {
 		t.Errorf("trace-dropped step %v, want steps=%s", dropped, want)
 	}
 	for _, want := range []string{fmt.Sprintf("dropped the %d after them", total-kept), "20 malformed trace line(s)"} {
@@ -171,7 +171,7 @@ func TestRunJSON(t *testing.T) {
 		t.Fatalf("run = %v\n%s%s", err, stdout, stderr)
 	}
 	var steps []string
-	var started, verified map[string]string
+	var started, verified map[string]any
 	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
 		var e trace.JSONLine
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
@@ -193,8 +193,8 @@ func TestRunJSON(t *testing.T) {
 	if !slices.Equal(steps, want) && !slices.Equal(steps, alt) {
 		t.Errorf("steps %q, want %q", steps, want)
 	}
-	if started["event"] == "" || started["event"] != verified["value"] {
-		t.Errorf("parent passed event %q, child verified %q", started["event"], verified["value"])
+	if started["event"] == nil || started["event"] != verified["value"] {
+		t.Errorf("parent passed event %v, child verified %v", started["event"], verified["value"])
 	}
 	// The child's other lines, good or bad, go to stderr.
 	for _, want := range []string{"helper: plain line\n", `"step":"Bad"`, "2 malformed trace line(s)"} {
@@ -209,7 +209,7 @@ func TestRunJSON(t *testing.T) {
 func TestRunTimeout(t *testing.T) {
 	start := time.Now()
 	stdout, _, err := runHelper(t, "sleep", "-timeout", "1s")
-	if exitcode.Of(err) != exitcode.Timeout || !strings.Contains(err.Error(), "did not exit within 1s") {
+	if exitcode.Of(err) != handoff.ExitTimeout || !strings.Contains(err.Error(), "did not exit within 1s") {
 		t.Fatalf("run = %v, want a timeout", err)
 	}
 	if d := time.Since(start); d > 10*time.Second {
@@ -222,7 +222,7 @@ func TestRunTimeout(t *testing.T) {
 
 func TestRunTimeoutTrace(t *testing.T) {
 	stdout, _, err := runHelper(t, "sleep", "-timeout", "1s", "-trace")
-	if exitcode.Of(err) != exitcode.Timeout {
+	if exitcode.Of(err) != handoff.ExitTimeout {
 		t.Fatalf("run = %v, want a timeout", err)
 	}
 	if !strings.Contains(stdout, "parent  timeout") || !strings.Contains(stdout, "after=1s") {
@@ -232,7 +232,7 @@ func TestRunTimeoutTrace(t *testing.T) {
 
 func TestRunChildFailed(t *testing.T) {
 	stdout, stderr, err := runHelper(t, "fail")
-	if exitcode.Of(err) != exitcode.ChildFailed || err.Error() != "child failed: exit code 5" {
+	if exitcode.Of(err) != handoff.ExitChildFailed || err.Error() != "child failed: exit code 5" {
 		t.Fatalf("run = %v, want child failed: exit code 5", err)
 	}
 	if !strings.Contains(stdout, "[PARENT] child exited with code 5\n") || !strings.Contains(stderr, "helper: failing") {
@@ -244,7 +244,7 @@ func TestRunNoChild(t *testing.T) {
 	// Not t.TempDir: Wine 8 fails to remove it ("unlinkat: Invalid function").
 	missing := filepath.Join(os.TempDir(), fmt.Sprintf("handoff-no-such-child-%d", os.Getpid()))
 	err := run([]string{"--", missing, "{event}"}, new(bytes.Buffer), new(bytes.Buffer))
-	if exitcode.Of(err) != exitcode.Failure || !strings.Contains(err.Error(), "start child") {
+	if exitcode.Of(err) != handoff.ExitFailure || !strings.Contains(err.Error(), "start child") {
 		t.Errorf("run = %v, want start child: ... (exit 1)", err)
 	}
 }
@@ -294,7 +294,14 @@ func TestUsage(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	clitest.Help(t, run, synopsis, "-timeout D", "-trace", "-json", "handoff-child -handles {handles}", "-children N", "-message TEXT", "Exit codes:", exitcode.Table(true))
+	clitest.Help(t, run, synopsis, "-timeout D", "-trace", "-json", "handoff-child -handles {handles}", "-children N", "-message TEXT", "Exit codes:", exitcode.Table(true),
+		"every child's steps", "docs/trace.md")
+	// -children N: more than two processes.
+	var stdout bytes.Buffer
+	run([]string{"-h"}, &stdout, io.Discard)
+	if strings.Contains(stdout.String(), "both processes") {
+		t.Errorf("-h says \"both processes\":\n%s", stdout.String())
+	}
 }
 
 func TestCommandLine(t *testing.T) {
@@ -334,7 +341,7 @@ func TestRunStdout(t *testing.T) {
 	} {
 		var stderr bytes.Buffer
 		err := run(args, tt.stdout, &stderr)
-		if exitcode.Of(err) != exitcode.Failure || err.Error() != tt.want && !strings.HasPrefix(err.Error(), tt.want) {
+		if exitcode.Of(err) != handoff.ExitFailure || err.Error() != tt.want && !strings.HasPrefix(err.Error(), tt.want) {
 			t.Errorf("%s: run = %v (exit %d), want %s... (exit 1)", tt.name, err, exitcode.Of(err), tt.want)
 		}
 		if stderr.Len() > 0 {

@@ -79,7 +79,7 @@ func (f *messageFile) readWithin(limit time.Duration) (*handoff.SharedMemory, er
 		return r.m, r.err
 	case <-expired:
 		// The read goes on in its goroutine until the process exits.
-		return nil, exitcode.Errorf(exitcode.Timeout, "timeout: -message-file %s: not read within %v (-ready-timeout)", f.name, limit)
+		return nil, exitcode.Errorf(handoff.ExitTimeout, "timeout: -message-file %s: not read within %v (-ready-timeout)", f.name, limit)
 	}
 }
 

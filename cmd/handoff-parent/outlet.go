@@ -34,6 +34,7 @@ type outlet struct {
 	since   time.Time // when the write in progress began
 	err     error     // the first write error
 	ended   bool      // finish was called
+	held    bool      // the children's output waits (hold)
 }
 
 func newOutlet(w io.Writer) *outlet {
@@ -80,11 +81,34 @@ func (o *outlet) forChild(several bool, prefix string) io.Writer {
 func (c childWriter) Write(p []byte) (int, error) {
 	o := c.o
 	o.mu.Lock()
-	for len(o.queue) >= maxQueued && o.err == nil && !o.ended {
+	defer o.mu.Unlock()
+	for (o.held || len(o.queue) >= maxQueued) && o.err == nil && !o.ended {
 		o.changed.Wait()
 	}
+	if o.err == nil {
+		o.queue = append(o.queue, p...)
+		o.changed.Broadcast()
+	}
+	return len(p), nil
+}
+
+// hold makes the children's output wait, from now until release, behind
+// what the parent writes meanwhile: a line of the parent's that tells what
+// happened before the children could act on it (the event set) comes
+// before their lines that follow from it. It does not wait for the
+// writes of the queue.
+func (o *outlet) hold() {
+	o.mu.Lock()
+	o.held = true
 	o.mu.Unlock()
-	return o.Write(p)
+}
+
+// release lets the children's output go on after hold.
+func (o *outlet) release() {
+	o.mu.Lock()
+	o.held = false
+	o.changed.Broadcast()
+	o.mu.Unlock()
 }
 
 // loop writes what is queued, until the first error.

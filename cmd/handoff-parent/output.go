@@ -21,40 +21,14 @@ func (p *parent) step(t int64, step, msg string, kv ...any) {
 	fmt.Fprintf(p.stdout, "[PARENT] %s\n", msg)
 }
 
-// reportTimeout reports that the deadline, at t, killed one or more of n
-// children.
-func (p *parent) reportTimeout(t int64, n int) {
+// reportTimeout reports that the deadline, at t, kills the children that
+// have not exited.
+func (p *parent) reportTimeout(t int64) {
 	msg := fmt.Sprintf("timeout: not every child exited within %v; killed them", p.timeout)
-	if n == 1 {
+	if p.children == 1 {
 		msg = fmt.Sprintf("timeout: the child did not exit within %v; killed it", p.timeout)
 	}
 	p.step(t, "timeout", msg, "after", p.timeout)
-}
-
-// reportExits reports, at t, how each child that was waited for ended. It
-// is the one place that does. After the set, a child that exited is said to
-// have exited with its code; before it (the run stopped the children), each
-// is said to have ended, with its status.
-func (p *parent) reportExits(children []*child, t int64, afterSet bool) {
-	n := len(children)
-	for _, c := range children {
-		state := c.h.Cmd.ProcessState
-		if state == nil {
-			continue
-		}
-		kv := []any{"code", state.ExitCode()}
-		if n > 1 {
-			kv = append(kv, "child", c.index)
-		}
-		switch {
-		case afterSet && state.Exited():
-			p.step(t, "child-exited", fmt.Sprintf("%s exited with code %d", c.name(n), state.ExitCode()), kv...)
-		case afterSet:
-			p.step(t, "child-exited", fmt.Sprintf("%s ended: %v", c.name(n), state), append(kv, "status", state)...)
-		default:
-			p.step(t, "child-exited", fmt.Sprintf("%s ended: %v", c.name(n), state), kv...)
-		}
-	}
 }
 
 // prefixWriter writes prefix at the start of every line, for the output of

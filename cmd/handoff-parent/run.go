@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/handoff/handoff"
@@ -51,13 +52,18 @@ type parent struct {
 	config
 	stdout, stderr *outlet // the run never waits for them
 	rec            *trace.Recorder
-	start          int64     // the first step's time, when tracing
-	startBy        time.Time // when the children must all have started
-	setWall        time.Time // when the event was set
+	start          int64        // the first step's time, when tracing
+	startBy        time.Time    // when the children must all have started
+	setWall        time.Time    // when the event was set
+	setAt          int64        // the event-set step's time, when tracing
+	eventSet       bool         // the event was set
+	running        atomic.Int64 // children started and not yet waited for
 }
 
 // run takes the steps that the command's documentation lists: create, start,
-// wait until ready, set, wait for the children, report, close.
+// wait until ready, set, wait for the children, report, close. The children
+// are a handoff.Group, which kills them all if one is not ready or at the
+// deadline.
 func (p *parent) run() error {
 	ev, err := p.newEvent()
 	if err != nil {
@@ -71,33 +77,29 @@ func (p *parent) run() error {
 	if msg != nil {
 		defer msg.Close()
 	}
-	children, err := p.startAll(ev, msg)
+	deadline, timeout := context.WithCancelCause(context.Background())
+	defer timeout(nil)
+	g := handoff.NewGroup(deadline)
+	var children []*child
+	g.OnExit = func(i int, _ *handoff.Handoff, err error) { p.exited(children[i], p.children, err) }
+	children, err = p.startAll(g, ev, msg)
 	if err != nil {
+		g.Wait()
 		return err
 	}
-	if failed, err := p.awaitReady(children); err != nil {
-		return p.notReady(children, failed, err)
+	if err := p.set(g, ev, children); err != nil {
+		return p.notSet(children, err)
 	}
-	stopDeadline := p.startDeadline(children)
-	p.setWall = time.Now()
-	setAt, setErr := p.set(ev, children)
-	waitAll(children)
-	t := p.now()
-	killedAt, timedOut := stopDeadline()
-	if timedOut {
-		p.reportTimeout(killedAt, len(children))
-	}
-	p.reportExits(children, t, true)
+	timedOut := p.startDeadline(timeout)
+	g.Wait()
+	fired := timedOut()
 	closeErr := p.close(ev, msg)
 	if p.tracing() {
-		if err := p.timeline(children, setAt); err != nil {
+		if err := p.timeline(children, p.setAt); err != nil {
 			return err
 		}
 	}
-	if setErr != nil {
-		return fmt.Errorf("set event: %w", setErr)
-	}
-	if err := p.exitError(children, timedOut); err != nil {
+	if err := p.exitError(children, fired); err != nil {
 		return err
 	}
 	if closeErr != nil {
@@ -121,11 +123,12 @@ func (p *parent) newEvent() (*handoff.Event, error) {
 // slowest.
 const startAllowance = time.Second
 
-// startAll starts the children. If one fails to start, it ends those
-// already started and returns why. Its own children (handoff-child) it
-// must start by p.startBy, on which their deadlines depend (see
-// childTimeout), else it ends them all with a timeout.
-func (p *parent) startAll(ev *handoff.Event, msg *handoff.SharedMemory) ([]*child, error) {
+// startAll starts the children in g. If one fails to start, g ends those
+// already started, and startAll returns why. Its own children
+// (handoff-child) it must start by p.startBy, on which their deadlines
+// depend (see childTimeout), else it ends them all with a timeout. The
+// caller waits for g.
+func (p *parent) startAll(g *handoff.Group, ev *handoff.Event, msg *handoff.SharedMemory) ([]*child, error) {
 	children := make([]*child, 0, p.children)
 	began := time.Now()
 	budget := p.startBudget()
@@ -134,18 +137,14 @@ func (p *parent) startAll(ev *handoff.Event, msg *handoff.SharedMemory) ([]*chil
 	}
 	for i := range p.children {
 		c := &child{index: i + 1}
-		err := p.startChild(c, ev, msg)
-		if err == nil {
-			children = append(children, c)
-			if budget > 0 && time.Now().After(p.startBy) {
-				err = exitcode.Errorf(exitcode.Timeout, "timeout: %d of %d children started in %v, longer than the %v allowed (%v each); killed them; the event was not set",
-					i+1, p.children, time.Since(began).Round(time.Millisecond), budget, startAllowance)
-			}
+		if err := p.startChild(g, c, ev, msg); err != nil {
+			return children, err
 		}
-		if err != nil {
-			killAll(children)
-			waitAll(children)
-			return nil, err
+		children = append(children, c)
+		if budget > 0 && time.Now().After(p.startBy) {
+			g.Kill()
+			return children, exitcode.Errorf(handoff.ExitTimeout, "timeout: %d of %d children started in %v, longer than the %v allowed (%v each); killed them; the event was not set",
+				i+1, p.children, time.Since(began).Round(time.Millisecond), budget, startAllowance)
 		}
 	}
 	return children, nil
@@ -169,50 +168,71 @@ func (p *parent) startBudget() time.Duration {
 	return max(time.Duration(p.children)*startAllowance, minStartBudget)
 }
 
-// awaitReady waits until every child has signaled that it verified what it
-// received, within -ready-timeout, if the children were asked to. If one
-// did not, it returns it, the first in order, and why.
-func (p *parent) awaitReady(children []*child) (*child, error) {
-	if _, ok := children[0].h.Value(handoff.ReadyName); !ok {
-		return nil, nil
-	}
+// set waits until every child has signaled that it verified what it
+// received, within -ready-timeout, if the children were asked to, and sets
+// the event. Its lines come in causal order: each child's output up to its
+// ready signal before "ready", and "event set" before any child's output
+// that follows the set (see relay and outlet.hold).
+func (p *parent) set(g *handoff.Group, ev *handoff.Event, children []*child) error {
 	ctx := context.Background()
 	if p.readyTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p.readyTimeout)
 		defer cancel()
 	}
-	errs := make([]error, len(children))
-	var wg sync.WaitGroup
-	for i, c := range children {
-		wg.Go(func() { errs[i] = c.h.WaitReady(ctx) })
-	}
-	wg.Wait()
-	for i, c := range children {
-		if errs[i] != nil {
-			return c, errs[i]
+	g.BeforeSet = func() error {
+		if _, ok := children[0].h.Value(handoff.ReadyName); ok {
+			t := p.now()
+			var wg sync.WaitGroup
+			for _, c := range children {
+				if c.relay != nil {
+					wg.Go(func() { c.relay.sync(ctx) })
+				}
+			}
+			wg.Wait()
+			what := "the child is"
+			if n := len(children); n > 1 {
+				what = fmt.Sprintf("all %d children are", n)
+			}
+			p.step(t, "ready", what+" ready")
 		}
+		p.stdout.hold()
+		p.setWall = time.Now()
+		p.setAt = p.now()
+		return nil
 	}
-	what := "the child is"
-	if n := len(children); n > 1 {
-		what = fmt.Sprintf("all %d children are", n)
+	err := g.Set(ctx, ev)
+	if err == nil {
+		p.eventSet = true
+		limit := "no timeout"
+		if p.timeout > 0 {
+			limit = "timeout " + p.timeout.String()
+		}
+		what := "the child"
+		if len(children) > 1 {
+			what = fmt.Sprintf("the %d children", len(children))
+		}
+		p.step(p.setAt, "event-set", "event set; waiting for "+what+" ("+limit+")")
 	}
-	p.step(p.now(), "ready", what+" ready")
-	return nil, nil
+	p.stdout.release()
+	return err
 }
 
-// notReady ends a run that stops before the set because child failed did
-// not become ready (err): it ends the children, reports what became of
-// each and the timeline if asked for, and returns the error to exit with.
-func (p *parent) notReady(children []*child, failed *child, err error) error {
-	killAll(children)
-	waitAll(children)
-	p.reportExits(children, p.now(), false)
+// notSet ends a run that stops before the set, err from Group.Set: the
+// group has ended the children and reported what became of each. It
+// prints the timeline if asked for, and returns the error to exit with.
+func (p *parent) notSet(children []*child, err error) error {
+	p.setAt = 0
 	if p.tracing() {
 		if terr := p.timeline(children, 0); terr != nil {
 			return terr
 		}
 	}
+	var ce *handoff.ChildError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	failed := children[ce.Index]
 	name := fmt.Sprintf("%s (pid %d)", failed.name(len(children)), failed.h.Cmd.Process.Pid)
 	switch {
 	case errors.Is(err, handoff.ErrNotReady):
@@ -220,87 +240,31 @@ func (p *parent) notReady(children []*child, failed *child, err error) error {
 		if state := failed.h.Cmd.ProcessState; state != nil {
 			how = fmt.Sprintf(" (%v)", state)
 		}
-		return exitcode.Errorf(exitcode.ChildFailed, "%s exited before it was ready%s; the event was not set", name, how)
+		return exitcode.Errorf(handoff.ExitChildFailed, "%s exited before it was ready%s; the event was not set", name, how)
 	case errors.Is(err, context.DeadlineExceeded):
-		return exitcode.Errorf(exitcode.Timeout, "timeout: %s was not ready within %v; killed the children; the event was not set", name, p.readyTimeout)
+		return exitcode.Errorf(handoff.ExitTimeout, "timeout: %s was not ready within %v; killed the children; the event was not set", name, p.readyTimeout)
 	}
-	return fmt.Errorf("wait for %s to be ready: %w", name, err)
+	return fmt.Errorf("wait for %s to be ready: %w", name, ce.Err)
 }
 
-// startDeadline kills the children once -timeout has passed, unless it is 0.
-// The function it returns stops the deadline and tells whether it killed a
-// child, and when.
-func (p *parent) startDeadline(children []*child) (stop func() (at int64, killed bool)) {
+// errTimeout is why the deadline (-timeout) ended the children.
+var errTimeout = errors.New("-timeout passed")
+
+// startDeadline makes timeout, the group's context's cancel, kill the
+// children once -timeout has passed, unless it is 0, and reports it. The
+// function it returns, called once the children are waited for, stops the
+// deadline and tells whether it fired.
+func (p *parent) startDeadline(timeout context.CancelCauseFunc) (stop func() bool) {
 	if p.timeout <= 0 {
-		return func() (int64, bool) { return 0, false }
+		return func() bool { return false }
 	}
-	type kill struct {
-		at     int64
-		killed bool
-	}
-	fired := make(chan kill, 1)
 	timer := time.AfterFunc(p.timeout, func() {
-		at := p.now()
-		fired <- kill{at, killAll(children)}
+		if p.running.Load() > 0 {
+			p.reportTimeout(p.now())
+		}
+		timeout(errTimeout)
 	})
-	return func() (int64, bool) {
-		if timer.Stop() {
-			return 0, false
-		}
-		// The timer fired: wait for its kills to return, which on Windows
-		// can be after the children are gone.
-		k := <-fired
-		return k.at, k.killed
-	}
-}
-
-// set sets the event and returns when it did. If it cannot, it kills the
-// children rather than let them wait in vain.
-func (p *parent) set(ev *handoff.Event, children []*child) (int64, error) {
-	setAt := p.now()
-	if err := ev.Set(); err != nil {
-		killAll(children)
-		return setAt, err
-	}
-	limit := "no timeout"
-	if p.timeout > 0 {
-		limit = "timeout " + p.timeout.String()
-	}
-	what := "the child"
-	if len(children) > 1 {
-		what = fmt.Sprintf("the %d children", len(children))
-	}
-	p.step(setAt, "event-set", "event set; waiting for "+what+" ("+limit+")")
-	return setAt, nil
-}
-
-// killAll kills every child, and reports whether that killed one: a child
-// that has exited already is not killed. It is the one way a run ends its
-// children: when a start fails, when a child is not ready, when the event
-// cannot be set and at -timeout.
-func killAll(children []*child) bool {
-	killed := false
-	for _, c := range children {
-		if c.h.Cmd.Process.Kill() == nil {
-			killed = true
-		}
-	}
-	return killed
-}
-
-// waitAll waits until every child has exited and its output is copied, and
-// then closes its trace collector, which holds all its steps from then on.
-func waitAll(children []*child) {
-	var wg sync.WaitGroup
-	for _, c := range children {
-		wg.Go(func() { c.err = c.h.Wait() })
-	}
-	wg.Wait()
-	for _, c := range children {
-		if c.trace != nil {
-			c.trace.Close()
-		}
-	}
+	return func() bool { return !timer.Stop() }
 }
 
 // close closes the event and the message, and returns the first error.
@@ -320,7 +284,7 @@ func (p *parent) close(ev *handoff.Event, msg *handoff.SharedMemory) error {
 // a child that gives up on its own timeout while the parent still starts
 // others, or waits for them to be ready, learns of the set too late.
 func (p *parent) waitedLong(c *child) string {
-	if c.h.Cmd.ProcessState.ExitCode() != exitcode.Timeout {
+	if c.h.Cmd.ProcessState.ExitCode() != handoff.ExitTimeout {
 		return ""
 	}
 	d := p.setWall.Sub(c.started)
@@ -332,7 +296,7 @@ func (p *parent) waitedLong(c *child) string {
 
 // exitError returns the error to exit with for the first child that did not
 // exit 0, or could not be waited for; timedOut tells that the deadline
-// killed a child.
+// fired.
 func (p *parent) exitError(children []*child, timedOut bool) error {
 	for _, c := range children {
 		state := c.h.Cmd.ProcessState
@@ -341,11 +305,11 @@ func (p *parent) exitError(children []*child, timedOut bool) error {
 		case state == nil:
 			return fmt.Errorf("wait for %s: %w", name, c.err)
 		case timedOut && !state.Success():
-			return exitcode.Errorf(exitcode.Timeout, "timeout: %s did not exit within %v; killed it", name, p.timeout)
+			return exitcode.Errorf(handoff.ExitTimeout, "timeout: %s did not exit within %v; killed it", name, p.timeout)
 		case !state.Exited():
-			return exitcode.Errorf(exitcode.ChildFailed, "%s failed: %v", name, state)
+			return exitcode.Errorf(handoff.ExitChildFailed, "%s failed: %v", name, state)
 		case !state.Success():
-			return exitcode.Errorf(exitcode.ChildFailed, "%s failed: exit code %d%s", name, state.ExitCode(), p.waitedLong(c))
+			return exitcode.Errorf(handoff.ExitChildFailed, "%s failed: exit code %d%s", name, state.ExitCode(), p.waitedLong(c))
 		case c.err != nil && !errors.Is(c.err, exec.ErrWaitDelay):
 			return fmt.Errorf("wait for %s: %w", name, c.err)
 		}

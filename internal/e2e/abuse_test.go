@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -276,7 +277,7 @@ func TestTraceBounded(t *testing.T) {
 	if kept == 0 || kept > 1024 {
 		t.Errorf("the timeline holds %d of the child's %d steps, want some and a bounded number", kept, n)
 	}
-	match(t, r.stdout, `\{"t_ms":-?[0-9.]+,"who":"parent","step":"trace-dropped","detail":\{"child":"1","steps":"`+strconv.Itoa(n-kept)+`"\}\}`)
+	match(t, r.stdout, `\{"t_ms":-?[0-9.]+,"who":"parent","step":"trace-dropped","detail":\{"child":1,"steps":`+strconv.Itoa(n-kept)+`\}\}`)
 	if want := "dropped the " + strconv.Itoa(n-kept) + " after them"; !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr %q, want ...%s...", r.stderr, want)
 	}
@@ -350,7 +351,7 @@ func TestChildrenOutlastParent(t *testing.T) {
 			for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
 				var e struct {
 					Who, Step string
-					Detail    map[string]string
+					Detail    map[string]any
 				}
 				if err := json.Unmarshal([]byte(line), &e); err != nil {
 					t.Fatalf("stdout line %q: %v", line, err)
@@ -359,10 +360,10 @@ func TestChildrenOutlastParent(t *testing.T) {
 					continue
 				}
 				waits++
-				got, err := time.ParseDuration(e.Detail["timeout"])
+				got, err := time.ParseDuration(fmt.Sprint(e.Detail["timeout"]))
 				switch {
 				case err != nil:
-					t.Errorf("-ready-timeout %s: %s waits with timeout %q: %v", ready, e.Who, e.Detail["timeout"], err)
+					t.Errorf("-ready-timeout %s: %s waits with timeout %v: %v", ready, e.Who, e.Detail["timeout"], err)
 				case want == 0 && got != 0:
 					t.Errorf("-ready-timeout 0: %s waits with timeout %v, want none (0)", e.Who, got)
 				case want > 0 && got <= want:

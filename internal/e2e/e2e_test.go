@@ -253,10 +253,10 @@ func checkTimeout(t *testing.T, p platform, parent string) {
 
 // event is one line of handoff-parent -json.
 type event struct {
-	T      float64           `json:"t_ms"`
-	Who    string            `json:"who"`
-	Step   string            `json:"step"`
-	Detail map[string]string `json:"detail"`
+	T      float64        `json:"t_ms"`
+	Who    string         `json:"who"`
+	Step   string         `json:"step"`
+	Detail map[string]any `json:"detail"`
 }
 
 // checkTimeline checks the merged timeline of a default run: both processes'
@@ -296,7 +296,12 @@ func checkTimeline(t *testing.T, p platform, events []event) {
 	if events[0].Step != "start" || events[0].T != 0 {
 		t.Errorf("first step %+v, want the parent's start at 0", events[0])
 	}
-	get := func(key, field string) string { return events[pos[key]].Detail[field] }
+	get := func(key, field string) string {
+		if v, ok := events[pos[key]].Detail[field]; ok {
+			return fmt.Sprint(v)
+		}
+		return ""
+	}
 	started := "parent/child-started"
 	// The child's parent as the system sees it, which the lifeline names:
 	// handoff-parent.
@@ -329,6 +334,7 @@ func TestJSON(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("handoff-parent -json: exit %d, want 0\n%v", r.code, r)
 		}
+		checkKinds(t, r.stdout)
 		var events []event
 		for _, line := range strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n") {
 			var e event
@@ -367,7 +373,7 @@ func TestTraceTable(t *testing.T) {
 				t.Fatalf("row %q is not a step\n%v", line, r)
 			}
 			ms, _ := strconv.ParseFloat(m[1], 64)
-			e := event{T: ms, Who: m[2], Step: m[3], Detail: map[string]string{}}
+			e := event{T: ms, Who: m[2], Step: m[3], Detail: map[string]any{}}
 			for _, f := range field.FindAllStringSubmatch(m[4], -1) {
 				v := f[2]
 				if uq, err := strconv.Unquote(v); err == nil {
@@ -508,4 +514,125 @@ func closeWriters(cmd *exec.Cmd) {
 			f.Close()
 		}
 	}
+}
+
+// docKinds returns the JSON type that docs/trace.md gives each detail of
+// each step, by who ("parent" or "child"), step and key.
+func docKinds(t *testing.T) map[string]map[string]string {
+	t.Helper()
+	b, err := os.ReadFile("../../docs/trace.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| (parent|child) \\| `([a-z-]+)` \\| [^|]+ \\| ([^|]+) \\|$")
+	detail := regexp.MustCompile("`([a-z][a-z0-9_]*)` (number|string|boolean)")
+	kinds := map[string]map[string]string{}
+	for _, m := range row.FindAllStringSubmatch(string(b), -1) {
+		k := map[string]string{}
+		for _, d := range detail.FindAllStringSubmatch(m[3], -1) {
+			k[d[1]] = d[2]
+		}
+		kinds[m[1]+"/"+m[2]] = k
+	}
+	if len(kinds) < 15 {
+		t.Fatalf("docs/trace.md: only %d steps found", len(kinds))
+	}
+	return kinds
+}
+
+// checkKinds checks every line of handoff-parent -json output: the members
+// of docs/trace.md, each of its type, a step it lists, and each detail of
+// the JSON type it gives; it returns the lines.
+func checkKinds(t *testing.T, stdout string) []event {
+	t.Helper()
+	kinds := docKinds(t)
+	var events []event
+	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		var raw map[string]any
+		if err := json.Unmarshal([]byte(line), &raw); err != nil {
+			t.Fatalf("stdout line %q: %v", line, err)
+		}
+		_, isNumber := raw["t_ms"].(float64)
+		who, isWho := raw["who"].(string)
+		step, isStep := raw["step"].(string)
+		detail, isDetail := raw["detail"].(map[string]any)
+		if len(raw) != 4 || !isNumber || !isWho || !isStep || !isDetail {
+			t.Errorf("line %s: want members t_ms (number), who, step (strings) and detail (object)", line)
+			continue
+		}
+		class := "parent"
+		if strings.HasPrefix(who, "child") {
+			class = "child"
+		}
+		want, ok := kinds[class+"/"+step]
+		if !ok {
+			t.Errorf("line %s: step %s/%s is not in docs/trace.md", line, class, step)
+			continue
+		}
+		for key, v := range detail {
+			var got string
+			switch v.(type) {
+			case float64:
+				got = "number"
+			case bool:
+				got = "boolean"
+			case string:
+				got = "string"
+			default:
+				got = fmt.Sprintf("%T", v)
+			}
+			if want[key] != got {
+				t.Errorf("line %s: detail %s is a JSON %s, docs/trace.md says %q", line, key, got, want[key])
+			}
+		}
+		var e event
+		json.Unmarshal([]byte(line), &e)
+		events = append(events, e)
+	}
+	return events
+}
+
+// TestJSONKinds runs handoff-parent -children 3 -message -json: every
+// detail of every step is of the JSON type docs/trace.md gives it (pid,
+// took_ms, code and values numbers; inherited a boolean), and each step
+// marks the moment docs/trace.md says: child-started the end of its Start,
+// which began took_ms earlier, after the step before it; a child's ready
+// before the parent learned of it; the set before every wake.
+func TestJSONKinds(t *testing.T) {
+	both(t, func(t *testing.T, p platform) {
+		const n = 3
+		r := p.run(t, limit, nil, "handoff-parent", "-children", strconv.Itoa(n), "-message", "typed", "-json")
+		if r.code != 0 {
+			t.Fatalf("exit %d, want 0\n%v", r.code, r)
+		}
+		events := checkKinds(t, r.stdout)
+		at := map[string]float64{}
+		var prev float64 // the parent's step before each start
+		started := 0
+		for _, e := range events {
+			at[e.Who+"/"+e.Step] = e.T
+			if e.Who != "parent" {
+				continue
+			}
+			if e.Step == "child-started" {
+				started++
+				took, ok := e.Detail["took_ms"].(float64)
+				// Three decimals each, cut: allow 2 µs.
+				if !ok || e.T-took < prev-0.002 {
+					t.Errorf("child-started at %.3f ms, took_ms %v: its Start began before the step before it, at %.3f ms\n%s", e.T, e.Detail["took_ms"], prev, r.stdout)
+				}
+			}
+			prev = e.T
+		}
+		if started != n {
+			t.Fatalf("%d child-started steps, want %d\n%s", started, n, r.stdout)
+		}
+		for i := 1; i <= n; i++ {
+			who := fmt.Sprintf("child%d", i)
+			if at[who+"/ready"] > at["parent/ready"] || at["parent/ready"] > at["parent/event-set"] || at["parent/event-set"] > at[who+"/woke"] {
+				t.Errorf("%s ready at %.3f, parent ready at %.3f, event set at %.3f, %s woke at %.3f: out of causal order",
+					who, at[who+"/ready"], at["parent/ready"], at["parent/event-set"], who, at[who+"/woke"])
+			}
+		}
+	})
 }

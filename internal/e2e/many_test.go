@@ -157,3 +157,45 @@ func TestNotReadyExit(t *testing.T) {
 		gone(t, env, 5*time.Second)
 	})
 }
+
+// TestChildrenOrder runs handoff-parent -children N, round after round, and
+// checks that its standard output holds the lines in causal order: every
+// child's "reported ready", written before it signaled ready, before the
+// parent's "all N children are ready"; the parent's "event set" before
+// every child's "Event signaled", which only the set can cause; and each
+// child's "exiting" before the parent's line of its exit.
+func TestChildrenOrder(t *testing.T) {
+	both(t, func(t *testing.T, p platform) {
+		n, rounds := 32, 10
+		if p.name == "windows" {
+			n, rounds = 16, 4 // each start takes a tenth of a second under Wine
+		}
+		for round := range rounds {
+			r := p.run(t, 2*limit, nil, "handoff-parent", "-children", strconv.Itoa(n))
+			if r.code != 0 {
+				t.Fatalf("round %d: exit %d, want 0\n%v", round, r.code, r)
+			}
+			out := r.stdout
+			ready := index(t, out, fmt.Sprintf("[PARENT] all %d children are ready", n))
+			set := index(t, out, fmt.Sprintf("[PARENT] event set; waiting for the %d children (timeout 30s)", n))
+			if set < ready {
+				t.Errorf("round %d: event set before all were ready:\n%s", round, out)
+			}
+			for i := 1; i <= n; i++ {
+				if got := index(t, out, fmt.Sprintf("[%d] [CHILD] reported ready to the parent", i)); got > ready {
+					t.Errorf("round %d: child %d's ready report at line %d, after the parent's 'all ready' at line %d:\n%s", round, i, got, ready, out)
+				}
+				if got := index(t, out, fmt.Sprintf("[%d] [CHILD] Event signaled", i)); got < set {
+					t.Errorf("round %d: child %d's wake at line %d, before the parent's 'event set' at line %d:\n%s", round, i, got, set, out)
+				}
+				exiting := index(t, out, fmt.Sprintf("[%d] [CHILD] exiting with code 0", i))
+				if exited := index(t, out, fmt.Sprintf("[PARENT] child %d exited with code 0", i)); exited < exiting {
+					t.Errorf("round %d: child %d's exit reported at line %d, before it said it was exiting at line %d:\n%s", round, i, exited, exiting, out)
+				}
+			}
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}

@@ -1,22 +1,12 @@
-// Package exitcode defines the exit codes of handoff-parent and
-// handoff-child, and how an error maps to one.
-//
-// The codes are part of the programs' contract: scripts and other tools tell
-// the failures apart by them, and README.md and each program's -h list them.
-//
-//	0  ok: the event was signaled (child); the child exited 0 (parent)
-//	1  other failure: a system call or the start of the child failed
-//	2  usage: bad flags or arguments (-h itself exits 0)
-//	3  bad value: a handle value that is not well formed (handoff.ErrBadValue; child only)
-//	4  not inherited: the value names no handle the child inherited, or -handles lists none under a name it needs (handoff.ErrNotInherited, handoff.ErrNotPassed; child only)
-//	5  wrong type: the value names an inherited handle of the wrong type (handoff.ErrWrongType; child only)
-//	6  parent gone: the parent exited before it set the event (handoff.ErrParentGone; child only)
-//	7  timeout: the event was not set (child), or a child was not ready within -ready-timeout or did not exit within -timeout, or the starts took over 1s per child, or -message-file was not read within -ready-timeout (parent)
-//	8  child failed: a child exited non-zero, was killed, or exited before it was ready (parent only)
+// Package exitcode holds what handoff-parent and handoff-child add to the
+// protocol's exit codes, which package handoff defines (the Exit constants
+// and [handoff.ExitCode]): an error that carries the code a program chose
+// for it, such as [handoff.ExitUsage] for a bad flag, and the -h text that
+// says why each program exits with each code. README.md's table says the
+// same (TestREADME checks it).
 package exitcode
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,21 +15,9 @@ import (
 	"github.com/handoff/handoff"
 )
 
-// The exit codes.
-const (
-	OK           = 0
-	Failure      = 1
-	Usage        = 2
-	BadValue     = 3
-	NotInherited = 4
-	WrongType    = 5
-	ParentGone   = 6
-	Timeout      = 7
-	ChildFailed  = 8
-)
-
-// An Error is an error that carries the exit code it calls for, such as
-// [Usage] for a bad flag or [ChildFailed] for a child that exited non-zero.
+// An Error is an error that carries the exit code the program chose for
+// it, such as [handoff.ExitUsage] for a bad flag or [handoff.ExitTimeout]
+// for a deadline of its own.
 type Error struct {
 	Code int
 	Err  error
@@ -54,45 +32,34 @@ func Errorf(code int, format string, args ...any) error {
 	return &Error{Code: code, Err: fmt.Errorf(format, args...)}
 }
 
-// Of returns the exit code for err: 0 for nil and [flag.ErrHelp]; the code of
-// an *Error in err's chain; the code of a handoff sentinel error or of
-// [context.DeadlineExceeded] that err wraps; and [Failure] otherwise.
+// Of returns the exit code for err: 0 for [flag.ErrHelp]; the code of an
+// *Error in err's chain; else what [handoff.ExitCode] gives it.
 func Of(err error) int {
 	var e *Error
 	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return OK
+	case errors.Is(err, flag.ErrHelp):
+		return handoff.ExitOK
 	case errors.As(err, &e):
 		return e.Code
-	case errors.Is(err, handoff.ErrBadValue):
-		return BadValue
-	case errors.Is(err, handoff.ErrNotInherited), errors.Is(err, handoff.ErrNotPassed):
-		return NotInherited
-	case errors.Is(err, handoff.ErrWrongType):
-		return WrongType
-	case errors.Is(err, handoff.ErrParentGone):
-		return ParentGone
-	case errors.Is(err, context.DeadlineExceeded):
-		return Timeout
 	}
-	return Failure
+	return handoff.ExitCode(err)
 }
 
-// table describes the codes for the -h texts: why each program exits with
-// each, "" where it does not.
+// table says why each program exits with each code, for the -h texts: ""
+// where it does not.
 var table = []struct {
 	code          int
 	parent, child string
 }{
-	{OK, "ok: the child exited 0", "ok: the event was signaled"},
-	{Failure, "other failure: a system call or the start of the child failed, or standard output failed or was not read for 10s", "other failure: a system call failed"},
-	{Usage, "usage: bad flags or arguments", "usage: bad flags or arguments"},
-	{BadValue, "", "bad value: VALUE is not a well-formed handle value"},
-	{NotInherited, "", "not inherited: VALUE names no handle this process inherited, or -handles lists none under a needed name"},
-	{WrongType, "", "wrong type: VALUE names an inherited handle of the wrong type"},
-	{ParentGone, "", "parent gone: the parent exited before it set the event (or -parent is not the parent)"},
-	{Timeout, "timeout: a child was not ready within -ready-timeout, or did not exit within -timeout, or the starts took over 1s per child (the children were killed), or -message-file was not read within -ready-timeout", "timeout: the event was not set within -timeout"},
-	{ChildFailed, "child failed: a child exited non-zero, was killed, or exited before it was ready", ""},
+	{handoff.ExitOK, "ok: the child exited 0", "ok: the event was signaled"},
+	{handoff.ExitFailure, "other failure: a system call or the start of the child failed, or standard output failed or was not read for 10s", "other failure: a system call failed"},
+	{handoff.ExitUsage, "usage: bad flags or arguments", "usage: bad flags or arguments"},
+	{handoff.ExitBadValue, "", "bad value: VALUE is not a well-formed handle value"},
+	{handoff.ExitNotInherited, "", "not inherited: VALUE names no handle this process inherited, or -handles lists none under a needed name"},
+	{handoff.ExitWrongType, "", "wrong type: VALUE names an inherited handle of the wrong type"},
+	{handoff.ExitParentGone, "", "parent gone: the parent exited before it set the event (or -parent is not the parent)"},
+	{handoff.ExitTimeout, "timeout: a child was not ready within -ready-timeout, or did not exit within -timeout, or the starts took over 1s per child (the children were killed), or -message-file was not read within -ready-timeout", "timeout: the event was not set within -timeout"},
+	{handoff.ExitChildFailed, "child failed: a child exited non-zero, was killed, or exited before it was ready", ""},
 }
 
 // Table returns the exit codes that a program can exit with, one indented

@@ -39,7 +39,10 @@
 //	{"t_ms":1.234,"who":"child","step":"waiting","detail":{"timeout":"30s"}}
 //
 // detail is always present, possibly empty, and keeps the order in which the
-// step gave its fields. [WriteTable] writes the same as an aligned table with
+// step gave its fields. Each value is of the JSON type that [Schema] gives
+// it (pid and took_ms numbers, inherited a boolean, ...), a string where
+// Schema gives none or the value is not of its type; docs/trace.md gives
+// the same, with the moment each step marks. [WriteTable] writes the same as an aligned table with
 // a header line: time ms, who, step, details as key=value.
 //
 // # Clocks

@@ -35,17 +35,19 @@ func Millis(e Event, start int64) string {
 }
 
 // JSONLine is one line of what [WriteJSON] writes, for a reader of that
-// output to decode with [encoding/json].
+// output to decode with [encoding/json]: a detail's value is a string, a
+// float64 or a bool, as [Schema] says.
 type JSONLine struct {
-	T      float64           `json:"t_ms"`
-	Who    string            `json:"who"`
-	Step   string            `json:"step"`
-	Detail map[string]string `json:"detail"`
+	T      float64        `json:"t_ms"`
+	Who    string         `json:"who"`
+	Step   string         `json:"step"`
+	Detail map[string]any `json:"detail"`
 }
 
 // WriteJSON writes the events to w as JSON lines, one object per event:
 // {"t_ms":1.234,"who":"child","step":"waiting","detail":{"timeout":"30s"}},
-// with t_ms the time in milliseconds since start, a reading of [Now].
+// with t_ms the time in milliseconds since start, a reading of [Now], and
+// each detail's value of the JSON type that [Schema] gives it.
 func WriteJSON(w io.Writer, start int64, events []Event) error {
 	bw := bufio.NewWriter(w)
 	var b []byte
@@ -56,9 +58,16 @@ func WriteJSON(w io.Writer, start int64, events []Event) error {
 		b = appendString(b, e.Who)
 		b = append(b, `,"step":`...)
 		b = appendString(b, e.Step)
-		b = append(b, `,"detail":`...)
-		b = appendDetail(b, e.Detail)
-		b = append(b, "}\n"...)
+		b = append(b, `,"detail":{`...)
+		for i, f := range e.Detail {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, f.Key)
+			b = append(b, ':')
+			b = appendValue(b, KindOf(e.Who, e.Step, f.Key), f.Value)
+		}
+		b = append(b, "}}\n"...)
 		bw.Write(b)
 	}
 	return bw.Flush()

@@ -360,9 +360,9 @@ func TestWriteJSON(t *testing.T) {
 	if err := WriteJSON(&b, 1_000_000, outputEvents); err != nil {
 		t.Fatal(err)
 	}
-	want := `{"t_ms":0.000,"who":"parent","step":"start","detail":{"pid":"10"}}
+	want := `{"t_ms":0.000,"who":"parent","step":"start","detail":{"pid":10}}
 {"t_ms":0.250,"who":"parent","step":"event-set","detail":{}}
-{"t_ms":2.000,"who":"child","step":"exiting","detail":{"code":"6","error":"parent \"gone\""}}
+{"t_ms":2.000,"who":"child","step":"exiting","detail":{"code":6,"error":"parent \"gone\""}}
 {"t_ms":1233.000,"who":"parent","step":"cleanup-done","detail":{"empty":""}}
 `
 	if b.String() != want {
@@ -374,8 +374,36 @@ func TestWriteJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(line), &got); err != nil {
 		t.Fatalf("json.Unmarshal(%q) = %v", line, err)
 	}
-	if w := (JSONLine{T: 1233, Who: "parent", Step: "cleanup-done", Detail: map[string]string{"empty": ""}}); !reflect.DeepEqual(got, w) {
+	if w := (JSONLine{T: 1233, Who: "parent", Step: "cleanup-done", Detail: map[string]any{"empty": ""}}); !reflect.DeepEqual(got, w) {
 		t.Errorf("json.Unmarshal(%q) = %+v, want %+v", line, got, w)
+	}
+}
+
+// TestWriteJSONKinds: a detail's value is of the JSON type Schema gives
+// it, when it is one; else, as a detail not in Schema, a string.
+func TestWriteJSONKinds(t *testing.T) {
+	events := []Event{
+		{Mono: 2, Who: "child3", Step: "lifeline-verified", Detail: Fields("value", 5, "type", "pidfd", "inherited", true, "ppid", 42)},
+		{Mono: 3, Who: Parent, Step: "child-started", Detail: Fields("pid", "x1", "took_ms", "0.667", "extra", 1)},
+		{Mono: 4, Who: Child, Step: "event-verified", Detail: Fields("value", "-0", "inherited", "yes")},
+		{Mono: 5, Who: Parent, Step: "wake-spread", Detail: Fields("woke", 3, "first_ms", "1e3", "spread_ms", "01")},
+	}
+	var b bytes.Buffer
+	if err := WriteJSON(&b, 1, events); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"t_ms":0.000,"who":"child3","step":"lifeline-verified","detail":{"value":5,"type":"pidfd","inherited":true,"ppid":42}}
+{"t_ms":0.000,"who":"parent","step":"child-started","detail":{"pid":"x1","took_ms":0.667,"extra":"1"}}
+{"t_ms":0.000,"who":"child","step":"event-verified","detail":{"value":-0,"inherited":"yes"}}
+{"t_ms":0.000,"who":"parent","step":"wake-spread","detail":{"woke":3,"first_ms":"1e3","spread_ms":"01"}}
+`
+	if b.String() != want {
+		t.Errorf("WriteJSON:\n%s\nwant:\n%s", b.String(), want)
+	}
+	for line := range strings.Lines(b.String()) {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("not JSON: %s", line)
+		}
 	}
 }
 
