@@ -86,8 +86,8 @@ enum {
 	HANDOFF_OK = 0,
 	HANDOFF_FAILURE = 1,       /* a system call failed */
 	HANDOFF_USAGE = 2,         /* bad flags or arguments; a NULL pointer */
-	HANDOFF_BAD_VALUE = 3,     /* a value or handles argument not well formed, or a second value of one object */
-	HANDOFF_NOT_INHERITED = 4, /* names no inherited handle, or no handle passed under a name */
+	HANDOFF_BAD_VALUE = 3,     /* a value or handles argument not well formed */
+	HANDOFF_NOT_INHERITED = 4, /* names no inherited handle, no handle passed under a name, or an object already opened under another value */
 	HANDOFF_WRONG_TYPE = 5,    /* names an inherited handle of the wrong type */
 	HANDOFF_PARENT_GONE = 6,   /* the parent exited first, or the lifeline names another process */
 	HANDOFF_TIMEOUT = 7,       /* the wait ended at its timeout */
@@ -895,7 +895,7 @@ static int handoff__check_once(HANDLE h, const char *what, handoff_error *e)
 		return handoff__fail(e, HANDOFF_FAILURE, "handoff: %s: more than %d handles open", what, HANDOFF__MAX_OPENED), HANDOFF_FAILURE;
 	for (i = 0; i < handoff__nopened; i++) {
 		if (same(h, handoff__opened[i])) {
-			handoff__fail(e, HANDOFF_BAD_VALUE, "handoff: %s: bad handle value: names the object already opened as handle %llu", what,
+			handoff__fail(e, HANDOFF_NOT_INHERITED, "handoff: %s: not an inherited handle: names the object already opened as handle %llu", what,
 				      (unsigned long long)(ULONG_PTR)handoff__opened[i]);
 			return HANDOFF_BAD_VALUE;
 		}
@@ -1653,7 +1653,7 @@ static int handoff__check_once(const handoff__fdid *id, const char *what, handof
 	int i;
 	for (i = 0; i < handoff__nopened; i++)
 		if (handoff__same(id, &handoff__opened[i]))
-			return handoff__no(e, HANDOFF_BAD_VALUE, what, "bad handle value: names the object already opened as descriptor %d", handoff__opened[i].fd);
+			return handoff__no(e, HANDOFF_NOT_INHERITED, what, "not an inherited handle: names the object already opened as descriptor %d", handoff__opened[i].fd);
 	if (handoff__nopened == HANDOFF__MAX_OPENED)
 		return handoff__no(e, HANDOFF_FAILURE, what, "more than %d descriptors open", HANDOFF__MAX_OPENED);
 	return 0;
