@@ -64,16 +64,22 @@ func (o *outlet) children() io.Writer { return childWriter{o} }
 
 type childWriter struct{ o *outlet }
 
-// forChild returns where a child's output, standard or error, goes: a
-// file as it is, for the child to write to directly, when it is the only
-// child; else through the parent, each line after prefix when there are
-// several children.
+// forChild returns where a child's standard error goes: a file as it is,
+// for the child to write to directly, when it is the only child; else
+// through the parent, as queued.
 func (o *outlet) forChild(several bool, prefix string) io.Writer {
-	switch {
-	case several:
-		return &prefixWriter{w: o.children(), prefix: prefix}
-	case o.file != nil:
+	if !several && o.file != nil {
 		return o.file
+	}
+	return o.queued(several, prefix)
+}
+
+// queued returns where a child's standard output goes: through the parent,
+// in the order of the parent's own lines, each line after prefix when
+// there are several children.
+func (o *outlet) queued(several bool, prefix string) io.Writer {
+	if several {
+		return &prefixWriter{w: o.children(), prefix: prefix}
 	}
 	return o.children()
 }

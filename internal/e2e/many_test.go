@@ -158,44 +158,60 @@ func TestNotReadyExit(t *testing.T) {
 	})
 }
 
-// TestChildrenOrder runs handoff-parent -children N, round after round, and
-// checks that its standard output holds the lines in causal order: every
-// child's "reported ready", written before it signaled ready, before the
-// parent's "all N children are ready"; the parent's "event set" before
-// every child's "Event signaled", which only the set can cause; and each
-// child's "exiting" before the parent's line of its exit.
+// TestChildrenOrder runs handoff-parent with one child and with many, round
+// after round, and checks that its standard output holds the lines in
+// causal order: every child's "reported ready", written before it
+// signaled ready, before the parent's "ready" line; the parent's "event
+// set" before every child's "Event signaled", which only the set can
+// cause; and each child's "exiting" before the parent's line of its exit.
 func TestChildrenOrder(t *testing.T) {
 	both(t, func(t *testing.T, p platform) {
-		n, rounds := 32, 10
+		many, rounds := 32, 10
 		if p.name == "windows" {
-			n, rounds = 16, 4 // each start takes a tenth of a second under Wine
+			many, rounds = 16, 4 // each start takes a tenth of a second under Wine
 		}
-		for round := range rounds {
-			r := p.run(t, 2*limit, nil, "handoff-parent", "-children", strconv.Itoa(n))
-			if r.code != 0 {
-				t.Fatalf("round %d: exit %d, want 0\n%v", round, r.code, r)
-			}
-			out := r.stdout
-			ready := index(t, out, fmt.Sprintf("[PARENT] all %d children are ready", n))
-			set := index(t, out, fmt.Sprintf("[PARENT] event set; waiting for the %d children (timeout 30s)", n))
-			if set < ready {
-				t.Errorf("round %d: event set before all were ready:\n%s", round, out)
-			}
-			for i := 1; i <= n; i++ {
-				if got := index(t, out, fmt.Sprintf("[%d] [CHILD] reported ready to the parent", i)); got > ready {
-					t.Errorf("round %d: child %d's ready report at line %d, after the parent's 'all ready' at line %d:\n%s", round, i, got, ready, out)
+		for _, n := range []int{1, many} {
+			for round := range rounds {
+				if !childrenInOrder(t, p, n, round) {
+					return
 				}
-				if got := index(t, out, fmt.Sprintf("[%d] [CHILD] Event signaled", i)); got < set {
-					t.Errorf("round %d: child %d's wake at line %d, before the parent's 'event set' at line %d:\n%s", round, i, got, set, out)
-				}
-				exiting := index(t, out, fmt.Sprintf("[%d] [CHILD] exiting with code 0", i))
-				if exited := index(t, out, fmt.Sprintf("[PARENT] child %d exited with code 0", i)); exited < exiting {
-					t.Errorf("round %d: child %d's exit reported at line %d, before it said it was exiting at line %d:\n%s", round, i, exited, exiting, out)
-				}
-			}
-			if t.Failed() {
-				return
 			}
 		}
 	})
+}
+
+// childrenInOrder runs handoff-parent -children n once and checks the
+// order of its lines; with one child the lines have no "[i] " prefix.
+func childrenInOrder(t *testing.T, p platform, n, round int) bool {
+	t.Helper()
+	r := p.run(t, 2*limit, nil, "handoff-parent", "-children", strconv.Itoa(n))
+	if r.code != 0 {
+		t.Fatalf("-children %d, round %d: exit %d, want 0\n%v", n, round, r.code, r)
+	}
+	out := r.stdout
+	ready, set := "[PARENT] the child is ready", "[PARENT] event set; waiting for the child (timeout 30s)"
+	if n > 1 {
+		ready = fmt.Sprintf("[PARENT] all %d children are ready", n)
+		set = fmt.Sprintf("[PARENT] event set; waiting for the %d children (timeout 30s)", n)
+	}
+	readyAt, setAt := index(t, out, ready), index(t, out, set)
+	if setAt < readyAt {
+		t.Errorf("-children %d, round %d: event set before all were ready:\n%s", n, round, out)
+	}
+	for i := 1; i <= n; i++ {
+		child, exited := fmt.Sprintf("[%d] [CHILD] ", i), fmt.Sprintf("[PARENT] child %d exited with code 0", i)
+		if n == 1 {
+			child, exited = "[CHILD] ", "[PARENT] child exited with code 0"
+		}
+		if got := index(t, out, child+"reported ready to the parent"); got > readyAt {
+			t.Errorf("-children %d, round %d: child %d's ready report at line %d, after the parent's ready at line %d:\n%s", n, round, i, got, readyAt, out)
+		}
+		if got := index(t, out, child+"Event signaled"); got < setAt {
+			t.Errorf("-children %d, round %d: child %d's wake at line %d, before the parent's 'event set' at line %d:\n%s", n, round, i, got, setAt, out)
+		}
+		if got := index(t, out, exited); got < index(t, out, child+"exiting with code 0") {
+			t.Errorf("-children %d, round %d: child %d's exit reported at line %d, before it said it was exiting:\n%s", n, round, i, got, out)
+		}
+	}
+	return !t.Failed()
 }
