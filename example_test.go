@@ -319,10 +319,10 @@ func ExampleFile() {
 
 // A child that is also a parent: it passes on the event it got to a child
 // of its own. The event reaches both, and each waits on its own parent's
-// lifeline. The middle process opens what it got, and signals ready, before
-// it starts its child: Start leaves no other handle of the process
-// inheritable (on Unix, it marks every other descriptor close-on-exec), so
-// a handle not yet opened would no longer pass the checks.
+// lifeline. The middle process opens the event before it starts its child,
+// for it passes on the Event it opened; a handle it has not opened yet
+// would still pass its checks after that start (TestRelay), and reaches
+// the child only if passed.
 func Example_nested() {
 	switch os.Getenv("HANDOFF_EXAMPLE") {
 	case "middle", "leaf": // the child, and the grandchild
