@@ -172,8 +172,8 @@ HANDOFF_API const handoff_entry *handoff_lookup(const handoff_handles *hs, const
  * an object of kind want (for the lifeline: on its parent process) that no
  * earlier handoff_open returned under another value, then makes it not
  * inheritable and stores it in *h. The caller owns it. Results:
- * HANDOFF_BAD_VALUE (also: the object was opened under another value),
- * HANDOFF_NOT_INHERITED, HANDOFF_WRONG_TYPE, HANDOFF_PARENT_GONE (a
+ * HANDOFF_BAD_VALUE, HANDOFF_NOT_INHERITED (also: the object was opened
+ * under another value), HANDOFF_WRONG_TYPE, HANDOFF_PARENT_GONE (a
  * lifeline on another process), HANDOFF_FAILURE, HANDOFF_USAGE. The
  * identity: Linux, the inode and an eventfd's eventfd-id (kernels without
  * it cannot tell two eventfds apart, and let both pass); Windows,
@@ -897,7 +897,7 @@ static int handoff__check_once(HANDLE h, const char *what, handoff_error *e)
 		if (same(h, handoff__opened[i])) {
 			handoff__fail(e, HANDOFF_NOT_INHERITED, "handoff: %s: not an inherited handle: names the object already opened as handle %llu", what,
 				      (unsigned long long)(ULONG_PTR)handoff__opened[i]);
-			return HANDOFF_BAD_VALUE;
+			return HANDOFF_NOT_INHERITED;
 		}
 	}
 	return 0;
