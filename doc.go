@@ -142,10 +142,11 @@
 // set a signal) so the child is killed when the parent dies, and takes a
 // pidfd of the child for [Handoff.WaitReady].
 // The signal follows the thread that started the child, not the process
-// (go.dev/issue/27505), so Start starts every child from one thread of its
-// own that lives as long as the process; state the caller set on its own
-// locked thread (a namespace entered with setns, say) does not reach the
-// child.
+// (go.dev/issue/27505), so Start starts every child from a thread that
+// lives as long as the process: the main thread, if the caller runs on it
+// (the runtime never ends it), else one thread of its own. State the
+// caller set on another locked thread (a namespace entered with setns, say)
+// does not reach the child; state set on the main thread does.
 // The lifeline is a pidfd of the parent.
 //
 // The child accepts a descriptor only if it is in the record made at init

@@ -18,7 +18,7 @@ type child struct {
 	index   int // from 1
 	h       *handoff.Handoff
 	trace   *trace.Collector
-	relay   *relay    // its standard output, unless tracing
+	relay   *relay    // its standard output, with several children
 	err     error     // from Wait
 	started time.Time // when Start returned
 }
@@ -67,10 +67,8 @@ func (p *parent) startChild(g *handoff.Group, c *child, ev *handoff.Event, msg *
 }
 
 // connect sets where the output of child c, to be run as cmd, goes: its
-// trace lines to its collector when tracing, else through a relay into
-// the parent's own queue of lines, prefixed with its number when there
-// are several children, so that its lines and the parent's keep causal
-// order (see set), one child or many. The child's
+// trace lines to its collector when tracing, its lines prefixed with its
+// number through a relay when there are several children. The child's
 // environment is this process's (see setTraceEnv), never filled: cmd.Env
 // stays nil, so that the placeholders are replaced in the arguments only,
 // whatever the tracing.
@@ -81,13 +79,15 @@ func (p *parent) connect(c *child, cmd *exec.Cmd) error {
 	case p.tracing():
 		c.trace = trace.NewCollector(p.stderr.children())
 		cmd.Stdout = c.trace
-	default:
-		rl, err := newRelay(p.stdout.queued(several, prefix))
+	case several:
+		rl, err := newRelay(p.stdout.forChild(several, prefix))
 		if err != nil {
 			return err
 		}
 		c.relay = rl
 		cmd.Stdout = rl.w
+	default:
+		cmd.Stdout = p.stdout.forChild(several, prefix)
 	}
 	cmd.Stderr = p.stderr.forChild(several, prefix)
 	// The child's output is copied until every holder of the pipe has

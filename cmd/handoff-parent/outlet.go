@@ -64,22 +64,16 @@ func (o *outlet) children() io.Writer { return childWriter{o} }
 
 type childWriter struct{ o *outlet }
 
-// forChild returns where a child's standard error goes: a file as it is,
-// for the child to write to directly, when it is the only child; else
-// through the parent, as queued.
+// forChild returns where a child's output, standard or error, goes: a
+// file as it is, for the child to write to directly, when it is the only
+// child; else through the parent, each line after prefix when there are
+// several children.
 func (o *outlet) forChild(several bool, prefix string) io.Writer {
-	if !several && o.file != nil {
-		return o.file
-	}
-	return o.queued(several, prefix)
-}
-
-// queued returns where a child's standard output goes: through the parent,
-// in the order of the parent's own lines, each line after prefix when
-// there are several children.
-func (o *outlet) queued(several bool, prefix string) io.Writer {
-	if several {
+	switch {
+	case several:
 		return &prefixWriter{w: o.children(), prefix: prefix}
+	case o.file != nil:
+		return o.file
 	}
 	return o.children()
 }
@@ -115,6 +109,25 @@ func (o *outlet) release() {
 	o.held = false
 	o.changed.Broadcast()
 	o.mu.Unlock()
+}
+
+// flush waits until what is queued now is written, the writing failed, or
+// d has passed: a line of the parent's that a child writing to the same
+// file directly could overtake goes out first, and a reader that does not
+// read holds the run up for d at most.
+func (o *outlet) flush(d time.Duration) {
+	wake := time.AfterFunc(d, func() {
+		o.mu.Lock()
+		o.changed.Broadcast()
+		o.mu.Unlock()
+	})
+	defer wake.Stop()
+	deadline := time.Now().Add(d)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for (len(o.queue) > 0 || o.writing > 0) && o.err == nil && time.Now().Before(deadline) {
+		o.changed.Wait()
+	}
 }
 
 // loop writes what is queued, until the first error.

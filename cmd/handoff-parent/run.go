@@ -172,7 +172,9 @@ func (p *parent) startBudget() time.Duration {
 // received, within -ready-timeout, if the children were asked to, and sets
 // the event. Its lines come in causal order: each child's output up to its
 // ready signal before "ready", and "event set" before any child's output
-// that follows the set (see relay and outlet.hold).
+// that follows the set (see relay and outlet.hold; a single child writes
+// to standard output directly, so the parent's lines are written out
+// before the set, within syncLimit).
 func (p *parent) set(g *handoff.Group, ev *handoff.Event, children []*child) error {
 	ctx := context.Background()
 	if p.readyTimeout > 0 {
@@ -199,11 +201,6 @@ func (p *parent) set(g *handoff.Group, ev *handoff.Event, children []*child) err
 		p.stdout.hold()
 		p.setWall = time.Now()
 		p.setAt = p.now()
-		return nil
-	}
-	err := g.Set(ctx, ev)
-	if err == nil {
-		p.eventSet = true
 		limit := "no timeout"
 		if p.timeout > 0 {
 			limit = "timeout " + p.timeout.String()
@@ -213,7 +210,13 @@ func (p *parent) set(g *handoff.Group, ev *handoff.Event, children []*child) err
 			what = fmt.Sprintf("the %d children", len(children))
 		}
 		p.step(p.setAt, "event-set", "event set; waiting for "+what+" ("+limit+")")
+		if children[0].relay == nil && children[0].trace == nil {
+			p.stdout.flush(syncLimit)
+		}
+		return nil
 	}
+	err := g.Set(ctx, ev)
+	p.eventSet = err == nil
 	p.stdout.release()
 	return err
 }
