@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -57,7 +58,29 @@ var pipeBackend bool
 var linux, windows platform
 
 func TestMain(m *testing.M) {
+	if os.Getenv("HANDOFF_E2E_MAXRSS") == "1" {
+		os.Exit(maxRSS(os.Args[1:]))
+	}
 	os.Exit(testMain(m))
+}
+
+// maxRSS runs the command args, as /usr/bin/time -f %M would, with this
+// process's standard files, and prints to standard error the peak resident
+// size of the process it started, "maxrss N KiB"; it exits with the
+// command's code. TestMessageMapped runs the test binary so, where GNU time
+// may be missing (a minimal Debian tree).
+func maxRSS(args []string) int {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	err := cmd.Run()
+	if cmd.ProcessState == nil {
+		fmt.Fprintln(os.Stderr, "maxrss:", err)
+		return 1
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		fmt.Fprintf(os.Stderr, "maxrss %d KiB\n", ru.Maxrss) // Linux: in KiB
+	}
+	return cmd.ProcessState.ExitCode()
 }
 
 func testMain(m *testing.M) int {
