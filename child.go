@@ -163,7 +163,11 @@ func (hs *Handles) String() string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, "%s=%s:%s", e.name, e.kind, e.value)
+		b.WriteString(e.name)
+		b.WriteByte('=')
+		b.WriteString(e.kind.String())
+		b.WriteByte(':')
+		b.WriteString(e.value)
 	}
 	return b.String()
 }

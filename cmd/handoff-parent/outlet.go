@@ -35,14 +35,26 @@ type outlet struct {
 	err     error     // the first write error
 	ended   bool      // finish was called
 	held    bool      // the children's output waits (hold)
+	looping bool      // loop was started
 }
 
 func newOutlet(w io.Writer) *outlet {
 	o := &outlet{w: w}
 	o.file, _ = w.(*os.File)
 	o.changed.L = &o.mu
-	go o.loop()
 	return o
+}
+
+// queued appends p to the queue, with o.mu held, and starts the writing
+// goroutine on the first call: a run that writes nothing to standard
+// error, as most do, starts none for it.
+func (o *outlet) queued(p []byte) {
+	o.queue = append(o.queue, p...)
+	o.changed.Broadcast()
+	if !o.looping {
+		o.looping = true
+		go o.loop()
+	}
 }
 
 // Write queues p for the parent's own lines; it never waits.
@@ -50,8 +62,7 @@ func (o *outlet) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.err == nil {
-		o.queue = append(o.queue, p...)
-		o.changed.Broadcast()
+		o.queued(p)
 	}
 	return len(p), nil
 }
@@ -86,8 +97,7 @@ func (c childWriter) Write(p []byte) (int, error) {
 		o.changed.Wait()
 	}
 	if o.err == nil {
-		o.queue = append(o.queue, p...)
-		o.changed.Broadcast()
+		o.queued(p)
 	}
 	return len(p), nil
 }

@@ -3,9 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"io"
+	"math/rand/v2"
 	"os"
 	"sync"
 	"time"
@@ -38,8 +39,11 @@ func newRelay(out io.Writer) (*relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	var id [12]byte
-	rand.Read(id[:])
+	// math/rand/v2's generator is seeded from the system's randomness at
+	// start: no child can tell the marker in advance.
+	var id [16]byte
+	binary.LittleEndian.PutUint64(id[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(id[8:], rand.Uint64())
 	rl := &relay{r: r, w: w, out: out, synced: make(chan struct{}, 1), done: make(chan struct{})}
 	rl.marker = []byte("\x00handoff-parent-sync-" + hex.EncodeToString(id[:]) + "\x00")
 	go rl.copy()

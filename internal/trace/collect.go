@@ -2,8 +2,9 @@ package trace
 
 import (
 	"bytes"
-	"fmt"
+	"errors"
 	"io"
+	"strconv"
 	"sync"
 )
 
@@ -119,7 +120,7 @@ func (c *Collector) forwardLong() {
 	c.buf = c.buf[:0]
 }
 
-var errLong = fmt.Errorf("trace: line longer than %d bytes", maxBuffered)
+var errLong = errors.New("trace: line longer than " + strconv.Itoa(maxBuffered) + " bytes")
 
 // Events returns the child's steps collected so far, in the order the child
 // wrote them.

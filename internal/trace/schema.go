@@ -1,9 +1,6 @@
 package trace
 
-import (
-	"regexp"
-	"strings"
-)
+import "strings"
 
 // A Kind is the JSON type of a detail's value in what [WriteJSON] writes.
 type Kind string
@@ -61,14 +58,36 @@ func KindOf(who, step, key string) Kind {
 	return String
 }
 
-// jsonNumber is what Number values look like: a JSON number.
-var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?$`)
+// jsonNumber reports whether v is what Number values look like: an
+// optional minus, an integer without leading zeros, and optional decimals
+// (-?(0|[1-9][0-9]*)(\.[0-9]+)?).
+func jsonNumber(v string) bool {
+	v = strings.TrimPrefix(v, "-")
+	i := digits(v)
+	switch {
+	case i == 0, i > 1 && v[0] == '0':
+		return false
+	case i == len(v):
+		return true
+	}
+	frac := v[i:]
+	return frac[0] == '.' && len(frac) > 1 && digits(frac[1:]) == len(frac)-1
+}
+
+// digits returns how many ASCII digits s starts with.
+func digits(s string) int {
+	i := 0
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i++
+	}
+	return i
+}
 
 // appendValue appends the value v of a detail of kind k: as a JSON number
 // or boolean if it is one, else as a string.
 func appendValue(b []byte, k Kind, v string) []byte {
 	switch {
-	case k == Number && jsonNumber.MatchString(v),
+	case k == Number && jsonNumber(v),
 		k == Bool && (v == "true" || v == "false"):
 		return append(b, v...)
 	}

@@ -68,3 +68,15 @@ func TestSchemaDoc(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONNumber(t *testing.T) {
+	for v, want := range map[string]bool{
+		"0": true, "7": true, "-7": true, "1234": true, "0.5": true, "-12.25": true, "-0": true,
+		"": false, "-": false, "01": false, "-01": false, "1.": false, ".5": false, "1.2.3": false,
+		"1e3": false, "+1": false, "0x10": false, " 1": false, "1 ": false, "NaN": false, "--1": false,
+	} {
+		if got := jsonNumber(v); got != want {
+			t.Errorf("jsonNumber(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
