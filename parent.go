@@ -307,24 +307,52 @@ func (h *Handoff) names(name string) bool {
 // fill gives Cmd new Args and Env slices, with the placeholders replaced
 // by their values: the caller's may be shared with other commands.
 func (h *Handoff) fill() {
-	pairs := make([]string, 0, 2*len(h.values)+2)
-	for name, v := range h.values {
-		pairs = append(pairs, "{"+name+"}", FormatValue(v))
-	}
-	pairs = append(pairs, "{"+HandlesName+"}", h.handles.String())
-	r := strings.NewReplacer(pairs...)
 	replace := func(in []string) []string {
 		if in == nil {
 			return nil
 		}
 		out := make([]string, len(in))
 		for i, s := range in {
-			out[i] = r.Replace(s)
+			out[i] = h.replace(s)
 		}
 		return out
 	}
 	h.Cmd.Args, h.Cmd.Env = replace(h.Cmd.Args), replace(h.Cmd.Env)
-	h.sys.fill(h.Cmd, r)
+	h.sys.fill(h.Cmd, h.replace)
+}
+
+// replace returns s with each placeholder of a value Start knows, {name},
+// replaced by the value, and {handles} by the handles argument; any other
+// text in braces is left as it is. Names hold no braces, so a placeholder
+// ends at the first '}' after its '{'.
+func (h *Handoff) replace(s string) string {
+	var b []byte
+	done := 0 // s[:done] is in b
+	for i := 0; i < len(s); i++ {
+		if s[i] != '{' {
+			continue
+		}
+		n := strings.IndexByte(s[i+1:], '}')
+		if n < 0 {
+			break
+		}
+		name := s[i+1 : i+1+n]
+		var value string
+		if v, ok := h.values[name]; ok {
+			value = FormatValue(v)
+		} else if name == HandlesName {
+			value = h.handles.String()
+		} else {
+			continue
+		}
+		b = append(append(b, s[done:i]...), value...)
+		i += n + 1
+		done = i + 1
+	}
+	if b == nil {
+		return s
+	}
+	return string(append(b, s[done:]...))
 }
 
 // Value returns the child-side value of the handle passed under name, of

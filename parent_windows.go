@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 	"syscall"
 	"unsafe"
 
@@ -111,9 +110,9 @@ func childArgs(cmd *exec.Cmd) []string {
 
 // fill fills the placeholders of SysProcAttr.CmdLine, into a copy that
 // start uses: the caller's SysProcAttr is left as it is.
-func (l *sysLaunch) fill(cmd *exec.Cmd, r *strings.Replacer) {
+func (l *sysLaunch) fill(cmd *exec.Cmd, replace func(string) string) {
 	if cmd.SysProcAttr != nil && cmd.SysProcAttr.CmdLine != "" {
-		l.cmdline = r.Replace(cmd.SysProcAttr.CmdLine)
+		l.cmdline = replace(cmd.SysProcAttr.CmdLine)
 	}
 }
 

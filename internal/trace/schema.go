@@ -1,6 +1,9 @@
 package trace
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // A Kind is the JSON type of a detail's value in what [WriteJSON] writes.
 type Kind string
@@ -17,33 +20,36 @@ const (
 // docs/trace.md gives the same, with the moment each step marks; a detail
 // not listed is a string. A value that is not of its kind (a child other
 // than handoff-child may write anything under these names) is written as a
-// string.
-var Schema = map[string]map[string]map[string]Kind{
-	Parent: {
-		"start":           {"pid": Number},
-		"event-created":   {"handle": Number},
-		"message-created": {"handle": Number, "bytes": Number},
-		"child-started":   {"child": Number, "pid": Number, "event": Number, "message": Number, "ready": Number, "parent": Number, "took_ms": Number},
-		"ready":           {},
-		"event-set":       {},
-		"timeout":         {"after": String},
-		"child-exited":    {"code": Number, "child": Number, "status": String},
-		"cleanup-done":    {},
-		"trace-dropped":   {"child": Number, "steps": Number},
-		"wake-spread":     {"woke": Number, "children": Number, "first_ms": Number, "last_ms": Number, "spread_ms": Number},
-	},
-	Child: {
-		"start":             {"pid": Number, "ppid": Number, "handles": String, "event": String, "parent": String},
-		"event-verified":    {"value": Number, "type": String, "inherited": Bool},
-		"lifeline-verified": {"value": Number, "type": String, "inherited": Bool, "ppid": Number},
-		"message-verified":  {"value": Number, "type": String, "inherited": Bool, "bytes": Number},
-		"ready":             {},
-		"waiting":           {"timeout": String},
-		"woke":              {"result": String, "after_set_ms": Number},
-		"message-read":      {"bytes": Number, "fnv64a": String},
-		"exiting":           {"code": Number, "error": String},
-	},
-}
+// string. It is built on the first call, not at init: most runs of the
+// programs never write JSON.
+var Schema = sync.OnceValue(func() map[string]map[string]map[string]Kind {
+	return map[string]map[string]map[string]Kind{
+		Parent: {
+			"start":           {"pid": Number},
+			"event-created":   {"handle": Number},
+			"message-created": {"handle": Number, "bytes": Number},
+			"child-started":   {"child": Number, "pid": Number, "event": Number, "message": Number, "ready": Number, "parent": Number, "took_ms": Number},
+			"ready":           {},
+			"event-set":       {},
+			"timeout":         {"after": String},
+			"child-exited":    {"code": Number, "child": Number, "status": String},
+			"cleanup-done":    {},
+			"trace-dropped":   {"child": Number, "steps": Number},
+			"wake-spread":     {"woke": Number, "children": Number, "first_ms": Number, "last_ms": Number, "spread_ms": Number},
+		},
+		Child: {
+			"start":             {"pid": Number, "ppid": Number, "handles": String, "event": String, "parent": String},
+			"event-verified":    {"value": Number, "type": String, "inherited": Bool},
+			"lifeline-verified": {"value": Number, "type": String, "inherited": Bool, "ppid": Number},
+			"message-verified":  {"value": Number, "type": String, "inherited": Bool, "bytes": Number},
+			"ready":             {},
+			"waiting":           {"timeout": String},
+			"woke":              {"result": String, "after_set_ms": Number},
+			"message-read":      {"bytes": Number, "fnv64a": String},
+			"exiting":           {"code": Number, "error": String},
+		},
+	}
+})
 
 // KindOf returns the kind of the detail key of the step of who: [Parent],
 // else a child (who is "child", or "child3" for one of several).
@@ -52,7 +58,7 @@ func KindOf(who, step, key string) Kind {
 	if strings.HasPrefix(who, Child) {
 		class = Child
 	}
-	if k, ok := Schema[class][step][key]; ok {
+	if k, ok := Schema()[class][step][key]; ok {
 		return k
 	}
 	return String

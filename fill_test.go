@@ -1,0 +1,30 @@
+package handoff
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// TestReplace checks the placeholders' replacement against strings.Replacer
+// given every pair, on strings made of placeholders, near misses and text.
+func TestReplace(t *testing.T) {
+	hs, err := ParseHandles("event=event:3,parent=lifeline:4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &Handoff{values: map[string]uintptr{"event": 3, "parent": 4, "ev": 10}, handles: hs}
+	want := strings.NewReplacer("{event}", "3", "{parent}", "4", "{ev}", "10", "{handles}", hs.String())
+	pieces := []string{"{event}", "{parent}", "{ev}", "{handles}", "{", "}", "{x}", "{eve", "nt}", "{{", "}}", "a", "-e=", " ", "é"}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 5000 {
+		var b strings.Builder
+		for range r.IntN(8) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := b.String()
+		if got, w := h.replace(s), want.Replace(s); got != w {
+			t.Fatalf("replace(%q) = %q, want %q", s, got, w)
+		}
+	}
+}
