@@ -202,31 +202,27 @@ func (g *Group) waitReady(ctx context.Context, children []*Handoff) error {
 	errs := make([]error, len(children))
 	var mu sync.Mutex
 	first := -1 // the first child that failed of itself
-	var wg sync.WaitGroup
-	for i, h := range children {
+	each(children, func(i int, h *Handoff) {
 		if !h.wantReady {
-			continue
+			return
 		}
-		wg.Go(func() {
-			err := h.WaitReady(ready)
-			if err == nil {
-				g.call(func() {
-					if g.OnReady != nil {
-						g.OnReady(i, h)
-					}
-				})
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			errs[i] = err
-			if cause := context.Cause(ready); first < 0 && (cause == nil || !errors.Is(err, cause)) {
-				first = i
-				cancel(errors.New("another child was not ready"))
-			}
-		})
-	}
-	wg.Wait()
+		err := h.WaitReady(ready)
+		if err == nil {
+			g.call(func() {
+				if g.OnReady != nil {
+					g.OnReady(i, h)
+				}
+			})
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		errs[i] = err
+		if cause := context.Cause(ready); first < 0 && (cause == nil || !errors.Is(err, cause)) {
+			first = i
+			cancel(errors.New("another child was not ready"))
+		}
+	})
 	if first < 0 {
 		for i, err := range errs {
 			if err != nil {
@@ -304,23 +300,36 @@ func (g *Group) reap() []error {
 	children := g.children
 	g.mu.Unlock()
 	errs := make([]error, len(children))
-	var wg sync.WaitGroup
-	for i, h := range children {
-		wg.Go(func() {
-			errs[i] = h.Wait()
-			g.call(func() {
-				if g.OnExit != nil {
-					g.OnExit(i, h, errs[i])
-				}
-			})
+	each(children, func(i int, h *Handoff) {
+		errs[i] = h.Wait()
+		g.call(func() {
+			if g.OnExit != nil {
+				g.OnExit(i, h, errs[i])
+			}
 		})
-	}
-	wg.Wait()
+	})
 	g.mu.Lock()
 	g.reaped = true
 	g.mu.Unlock()
 	g.stop()
 	return errs
+}
+
+// each calls f for every child at once, the last in the calling goroutine
+// and the others each in a goroutine of its own, and returns once every
+// call has returned: a group of one child waits without a goroutine, and
+// without the wake of another thread when the wait ends.
+func each(children []*Handoff, f func(i int, h *Handoff)) {
+	if len(children) == 0 {
+		return
+	}
+	last := len(children) - 1
+	var wg sync.WaitGroup
+	for i, h := range children[:last] {
+		wg.Go(func() { f(i, h) })
+	}
+	f(last, children[last])
+	wg.Wait()
 }
 
 // Kill kills every child started so far (see [Handoff.Kill]), and those
