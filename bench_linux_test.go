@@ -495,6 +495,61 @@ func benchRuns(b *testing.B, goos, dir string, loader []string) {
 	}
 }
 
+// runParts are the runs of BenchmarkRunParts: the whole default run taken
+// apart, each run adding a part of it to the Go pair. Arguments that start
+// with "@" name a program in the programs' directory. classicparent appends
+// the event's bare value to the child's arguments.
+var runParts = []run{
+	{"go-pair", []string{"@classicparent", "@classicchild"}},
+	// handoff's parent (its start-up, Start, the group and its output),
+	// with the classic child, given the event only.
+	{"parent", []string{"@handoff-parent", "--", "@classicchild", "{event}"}},
+	// handoff's child (its start-up, the record, its checks and its
+	// -timeout), from the classic parent.
+	{"child", []string{"@classicparent", "@handoff-child"}},
+	// the same child without a timeout of its own.
+	{"child-no-timeout", []string{"@classicparent", "@handoff-child", "-timeout", "0"}},
+	// both programs, the event only.
+	{"event", []string{"@handoff-parent", "--", "@handoff-child", "{event}"}},
+	// both, and the lifeline.
+	{"lifeline", []string{"@handoff-parent", "--", "@handoff-child", "-event", "{event}", "-parent", "{parent}"}},
+	// the default run: the handles argument and the ready round trip too.
+	{"handoff", []string{"@handoff-parent"}},
+}
+
+// BenchmarkRunParts takes the whole default run of BenchmarkRun apart, on
+// Linux: the runs of runParts in rounds of one run of each, each first in
+// turn, and each one's median over the Go pair's.
+func BenchmarkRunParts(b *testing.B) {
+	dir := programsFor(b, "linux")
+	times := make([][]float64, len(runParts))
+	for round := 0; b.Loop(); round++ {
+		for k := range runParts {
+			i := (k + round) % len(runParts)
+			var argv []string
+			for _, a := range runParts[i].args {
+				if prog, ok := strings.CutPrefix(a, "@"); ok {
+					a = filepath.Join(dir, prog)
+				}
+				argv = append(argv, a)
+			}
+			cmd := exec.Command(argv[0], argv[1:]...)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			t := time.Now()
+			if err := cmd.Run(); err != nil {
+				b.Fatalf("%s: %v\n%s", runParts[i].name, err, stderr.String())
+			}
+			times[i] = append(times[i], millis(time.Since(t)))
+		}
+	}
+	pair := quantile(times[0], 0.5)
+	b.ReportMetric(pair, "go-pair-ms")
+	for i, r := range runParts[1:] {
+		b.ReportMetric(quantile(times[i+1], 0.5)/pair, r.name+"/go-pair")
+	}
+}
+
 // BenchmarkRunGate is BenchmarkStartGate with the built programs: the
 // whole run of handoff-parent -children N -json, natively and under Wine,
 // whose timeline gives, per round: start-ms, from the parent's start until

@@ -85,6 +85,7 @@ bench() {
 {
 	bench '^Benchmark(Start|StartSteps|Wake|StartGate|ChildMemory)$'
 	bench '^BenchmarkRun$/^on=linux$'
+	bench '^BenchmarkRunParts$' -benchtime 100x
 	bench '^BenchmarkRun$/^on=wine$' -benchtime 20x
 	bench '^BenchmarkRunGate$' -benchtime 5x
 } | tee "$out/linux.txt"

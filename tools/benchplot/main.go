@@ -637,6 +637,15 @@ var targets = func() []target {
 	for _, on := range []string{onWine, onWine10} {
 		add(against("(floor) whole run: handoff / the classic pair in C", on, 0, runGOOS(on), "Run/on=wine", "handoff/c-pair", ms, "C pair %s", "c-pair-ms", ""))
 	}
+	for _, part := range []struct{ name, what string }{
+		{"parent", "handoff-parent running the classic child, the event only"},
+		{"child", "the classic parent running handoff-child"},
+		{"child-no-timeout", "the same, handoff-child with -timeout 0"},
+		{"event", "both programs, the event only"},
+		{"lifeline", "both programs, the event and the lifeline"},
+	} {
+		add(against("(probe) whole run taken apart: "+part.what+" / the classic pair in Go", onLinux, 0, "linux", "RunParts", part.name+"/go-pair", ms, "", "", ""))
+	}
 	add(against("(probe) handshake step: an eventfd and a pidfd passed by os/exec alone / bare start", onLinux, 0, "linux", "StartSteps", "anon-files/bare", ms, "", "", ""),
 		against("(probe) handshake step: Start, to a child that checks nothing / bare start", onLinux, 0, "linux", "StartSteps", "start-unchecked/bare", ms, "", "", ""))
 	for _, on := range []string{onWine, onWine10} {
