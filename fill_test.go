@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// TestReplace checks, with values that are handle values on every platform, the placeholders' replacement against strings.Replacer
+// TestReplace checks the placeholders' replacement against strings.Replacer
 // given every pair, on strings made of placeholders, near misses and text.
+// The values are handle values on every platform.
 func TestReplace(t *testing.T) {
 	hs, err := ParseHandles("event=event:12,parent=lifeline:16")
 	if err != nil {
