@@ -385,7 +385,8 @@ var runs = []run{
 }
 
 // BenchmarkRun times whole runs of the built programs, from the start of the
-// parent to its exit, in rounds of one run of each: natively and, with
+// parent to its exit, in rounds of one run of each, each first in turn:
+// natively and, with
 // HANDOFF_WINE=1 (scripts/test.sh and scripts/bench.sh set it after
 // tools/wine/setup.sh), the Windows builds under Wine, started by the wine64
 // loader directly with a warm wineserver. It reports each median in ms, and
@@ -445,8 +446,12 @@ func benchRuns(b *testing.B, goos, dir string, loader []string) {
 	}
 	times := make([][]float64, len(todo))
 	failed := 0
-	for b.Loop() {
-		for i, argv := range cmds {
+	for round := 0; b.Loop(); round++ {
+		// Each run first in turn: a run after a Go program's costs more
+		// than one after a C program's.
+		for k := range cmds {
+			i := (k + round) % len(cmds)
+			argv := cmds[i]
 			for try := 1; ; try++ {
 				cmd := exec.Command(argv[0], argv[1:]...)
 				cmd.Dir = dir

@@ -643,6 +643,7 @@ var targets = func() []target {
 		{"child-no-timeout", "the same, handoff-child with -timeout 0"},
 		{"event", "both programs, the event only"},
 		{"lifeline", "both programs, the event and the lifeline"},
+		{"handoff", "the default run: the handles argument and the ready round trip too"},
 	} {
 		add(against("(probe) whole run taken apart: "+part.what+" / the classic pair in Go", onLinux, 0, "linux", "RunParts", part.name+"/go-pair", ms, "", "", ""))
 	}
