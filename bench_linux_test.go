@@ -386,10 +386,9 @@ var runs = []run{
 
 // BenchmarkRun times whole runs of the built programs, from the start of the
 // parent to its exit, in rounds of one run of each, each first in turn:
-// natively and, with
-// HANDOFF_WINE=1 (scripts/test.sh and scripts/bench.sh set it after
-// tools/wine/setup.sh), the Windows builds under Wine, started by the wine64
-// loader directly with a warm wineserver. It reports each median in ms, and
+// natively and, with HANDOFF_WINE=1 (scripts/test.sh and scripts/bench.sh
+// set it after tools/wine/setup.sh), the Windows builds under Wine, started
+// by the wine64 loader directly with a warm wineserver. It reports each median in ms, and
 // the ratio of handoff's to the C pair's (target under Wine: at most 1.25)
 // and to the Go pair's. With HANDOFF_BENCH_BEFORE_BIN set to a directory
 // holding linux/ and windows/ builds of handoff-parent and handoff-child
