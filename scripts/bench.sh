@@ -73,30 +73,34 @@ machine() {
 machine >"$out/machine.txt"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
 
-# The benchmarks of the library, natively; the whole runs natively (they are
-# short: the default benchtime gives hundreds of rounds) and under Wine (20
-# rounds a count); the programs' start gate (5 rounds a count); then the
-# library's benchmarks as a Windows test binary under Wine, which finds the
-# Windows programs that the native run built.
+# The benchmarks of the library, natively, BenchmarkStartSteps with 400
+# rounds a count (its ratios move by 5% between counts of a hundred); the
+# whole runs natively (they are short: the default benchtime gives hundreds
+# of rounds), taken apart (100 rounds a count) and under Wine (20 rounds a
+# count); the programs' start gate (5 rounds a count); then the library's
+# benchmarks as a Windows test binary under Wine, which finds the Windows
+# programs that the native run built.
 bench() {
 	step "go test -run '^\$' -bench '$1' -count $count ${*:2} ."
 	go test -run '^$' -bench "$1" -count "$count" -timeout 60m "${@:2}" .
 }
 {
-	bench '^Benchmark(Start|StartSteps|Wake|StartGate|ChildMemory)$'
+	bench '^Benchmark(Start|Wake|StartGate|ChildMemory|RecordInherited)$'
+	bench '^BenchmarkStartSteps$' -benchtime 400x
 	bench '^BenchmarkRun$/^on=linux$'
 	bench '^BenchmarkRunParts$' -benchtime 100x
 	bench '^BenchmarkRun$/^on=wine$' -benchtime 20x
 	bench '^BenchmarkRunGate$' -benchtime 5x
 } | tee "$out/linux.txt"
-# BenchmarkStartSteps runs 20 rounds a count there: in a second, a round of
-# its four starts under Wine fits only four or five times.
+# Under Wine BenchmarkStart runs 30 rounds a count, and BenchmarkStartSteps
+# 20: in a second, a round of their starts fits only a few times.
 winbench() {
 	step "GOOS=windows go test -run '^\$' -bench '$1' -count $count ${*:2} . (under Wine)"
 	GOOS=windows go test -run '^$' -bench "$1" -count "$count" -timeout 60m "${@:2}" .
 }
 {
-	winbench . -skip '^BenchmarkStartSteps$'
+	winbench '^Benchmark(Wake|StartGate|ChildMemory)$'
+	winbench '^BenchmarkStart$' -benchtime 30x
 	winbench '^BenchmarkStartSteps$' -benchtime 20x
 } | tee "$out/windows.txt"
 # Under Wine 10, in its own Debian tree: the whole runs (from the Linux test
@@ -111,7 +115,7 @@ wine10() {
 {
 	echo "wine: 10"
 	wine10 go test -run '^$' -bench '^BenchmarkRun$/^on=wine$' -benchtime 20x -count "$count" -timeout 60m .
-	wine10 env GOOS=windows go test -run '^$' -bench '^BenchmarkStart$/^mode=alternate$' -count "$count" -timeout 60m .
+	wine10 env GOOS=windows go test -run '^$' -bench '^BenchmarkStart$/^mode=alternate$' -benchtime 30x -count "$count" -timeout 60m .
 	wine10 env GOOS=windows go test -run '^$' -bench '^BenchmarkStartSteps$' -benchtime 20x -count "$count" -timeout 60m .
 } | tee "$out/wine10.txt"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
