@@ -497,6 +497,18 @@ func benchRuns(b *testing.B, goos, dir string, loader []string) {
 	if h, g := median["handoff"], median["go-pair"]; h > 0 && g > 0 {
 		b.ReportMetric(h/g, "handoff/go-pair")
 	}
+	var handoff, pair []float64
+	for i, r := range todo {
+		switch r.name {
+		case "handoff":
+			handoff = times[i]
+		case "go-pair":
+			pair = times[i]
+		}
+	}
+	if len(handoff) > 0 && len(pair) > 0 {
+		b.ReportMetric(inRound(handoff, pair), "handoff/go-pair-in-round")
+	}
 }
 
 // runParts are the runs of BenchmarkRunParts: the whole default run taken
@@ -523,7 +535,8 @@ var runParts = []run{
 
 // BenchmarkRunParts takes the whole default run of BenchmarkRun apart, on
 // Linux: the runs of runParts in rounds of one run of each, each first in
-// turn, and each one's median over the Go pair's.
+// turn, and each one over the Go pair's in the same round, the median over
+// the rounds (inRound).
 func BenchmarkRunParts(b *testing.B) {
 	dir := programsFor(b, "linux")
 	times := make([][]float64, len(runParts))
@@ -547,10 +560,9 @@ func BenchmarkRunParts(b *testing.B) {
 			times[i] = append(times[i], millis(time.Since(t)))
 		}
 	}
-	pair := quantile(times[0], 0.5)
-	b.ReportMetric(pair, "go-pair-ms")
+	b.ReportMetric(quantile(times[0], 0.5), "go-pair-ms")
 	for i, r := range runParts[1:] {
-		b.ReportMetric(quantile(times[i+1], 0.5)/pair, r.name+"/go-pair")
+		b.ReportMetric(inRound(times[i+1], times[0]), r.name+"/go-pair")
 	}
 }
 
