@@ -595,7 +595,7 @@ func gateFloor(goos string) func(results) string {
 	}
 }
 
-const startOwn = "Start's own work: Start + Wait of a child that checks nothing / the same start without handoff (Linux: the same descriptors passed by os/exec alone; Windows: a plain start of the same binary), in each round, median over the rounds"
+const startOwn = "Start's own work: Start + Wait of a child that checks nothing / the same start without handoff (Linux: the same descriptors passed by os/exec alone; Windows: a plain start of the same binary)"
 
 // The targets of docs/performance.md, each against its floor, then the
 // floors and probes that explain them.
@@ -604,19 +604,19 @@ var targets = func() []target {
 	add := func(ts ...target) { t = append(t, ts...) }
 	add(
 		against(startOwn,
-			onLinux, 1.02, "linux", "StartSteps", "start-unchecked/anon-files-in-round", ms, "", "", ""),
+			onLinux, 1.02, "linux", "StartSteps", "start-unchecked/anon-files", ms, "", "", ""),
 	)
 	for _, on := range []string{onWine, onWine10} {
 		add(against(startOwn,
-			on, 1.05, winGOOS(on), "StartSteps", "start-unchecked/bare-in-round", ms, "over a plain start of the same binary (bare start %s)", "bare-ms", ""))
+			on, 1.05, winGOOS(on), "StartSteps", "start-unchecked/bare", ms, "over a plain start of the same binary (bare start %s)", "bare-ms", ""))
 	}
-	add(against("handshake: handoff / bare start of the same binary, in each round, median over the rounds", onLinux, 1.03, "linux", "Start/mode=alternate", "ratio-in-round", ms, "bare start %s, handoff %s", "bare-ms", "handoff-ms"))
+	add(against("handshake: handoff / bare start of the same binary", onLinux, 1.03, "linux", "Start/mode=alternate", "ratio", ms, "bare start %s, handoff %s", "bare-ms", "handoff-ms"))
 	for _, on := range []string{onWine, onWine10} {
-		add(against("handshake: handoff / bare start of the same binary, in each round, median over the rounds", on, 1.10, winGOOS(on), "Start/mode=alternate", "ratio-in-round", ms, "bare start %s, handoff %s", "bare-ms", "handoff-ms"))
+		add(against("handshake: handoff / bare start of the same binary", on, 1.10, winGOOS(on), "Start/mode=alternate", "ratio", ms, "bare start %s, handoff %s", "bare-ms", "handoff-ms"))
 	}
-	add(against("whole run: handoff-parent and handoff-child / the classic pair in Go, in each round, median over the rounds", onLinux, 1.10, "linux", "Run/on=linux", "handoff/go-pair-in-round", ms, "Go pair %s, handoff %s", "go-pair-ms", "handoff-ms"))
+	add(against("whole run: handoff-parent and handoff-child / the classic pair in Go", onLinux, 1.10, "linux", "Run/on=linux", "handoff/go-pair", ms, "Go pair %s, handoff %s", "go-pair-ms", "handoff-ms"))
 	for _, on := range []string{onWine, onWine10} {
-		add(against("whole run: handoff-parent and handoff-child / the classic pair in Go, in each round, median over the rounds", on, 1.10, runGOOS(on), "Run/on=wine", "handoff/go-pair-in-round", ms, "Go pair %s, handoff %s", "go-pair-ms", "handoff-ms"))
+		add(against("whole run: handoff-parent and handoff-child / the classic pair in Go", on, 1.10, runGOOS(on), "Run/on=wine", "handoff/go-pair", ms, "Go pair %s, handoff %s", "go-pair-ms", "handoff-ms"))
 	}
 	add(against("wake: round trip p50, handoff / raw eventfd", onLinux, 1.5, "linux", "Wake/mode=alternate", "ratio-p50", us1, "raw eventfd %s, handoff %s", "raw-p50-µs", "handoff-p50-µs"))
 	for _, on := range []string{onLinux, onWine} {
