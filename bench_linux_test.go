@@ -388,9 +388,9 @@ var runs = []run{
 // parent to its exit, in rounds of one run of each, each first in turn:
 // natively and, with HANDOFF_WINE=1 (scripts/test.sh and scripts/bench.sh
 // set it after tools/wine/setup.sh), the Windows builds under Wine, started
-// by the wine64 loader directly with a warm wineserver. It reports each median in ms, and
-// the ratio of handoff's to the C pair's (target under Wine: at most 1.25)
-// and to the Go pair's. With HANDOFF_BENCH_BEFORE_BIN set to a directory
+// by the wine64 loader directly with a warm wineserver. It reports each
+// median in ms, and the ratio of handoff's to the C pair's (target under
+// Wine: at most 1.25) and to the Go pair's. With HANDOFF_BENCH_BEFORE_BIN set to a directory
 // holding linux/ and windows/ builds of handoff-parent and handoff-child
 // from another revision, they run too, as handoff-before.
 func BenchmarkRun(b *testing.B) {
@@ -485,9 +485,9 @@ func benchRuns(b *testing.B, goos, dir string, loader []string) {
 	if loader != nil {
 		on = "wine"
 	}
-	median := map[string]float64{}
+	median, samples := map[string]float64{}, map[string][]float64{}
 	for i, r := range todo {
-		median[r.name] = quantile(times[i], 0.5)
+		median[r.name], samples[r.name] = quantile(times[i], 0.5), times[i]
 		b.ReportMetric(median[r.name], r.name+"-ms")
 		recordSamples(b, "run-"+on+"-"+r.name+"-ms", times[i])
 	}
@@ -497,17 +497,8 @@ func benchRuns(b *testing.B, goos, dir string, loader []string) {
 	if h, g := median["handoff"], median["go-pair"]; h > 0 && g > 0 {
 		b.ReportMetric(h/g, "handoff/go-pair")
 	}
-	var handoff, pair []float64
-	for i, r := range todo {
-		switch r.name {
-		case "handoff":
-			handoff = times[i]
-		case "go-pair":
-			pair = times[i]
-		}
-	}
-	if len(handoff) > 0 && len(pair) > 0 {
-		b.ReportMetric(inRound(handoff, pair), "handoff/go-pair-in-round")
+	if h, g := samples["handoff"], samples["go-pair"]; len(h) > 0 && len(g) > 0 {
+		b.ReportMetric(inRound(h, g), "handoff/go-pair-in-round")
 	}
 }
 

@@ -183,9 +183,9 @@ func BenchmarkStartSteps(b *testing.B) {
 			took[j] = append(took[j], millis(time.Since(t)))
 		}
 	}
-	median := map[string]float64{}
+	median, samples := map[string]float64{}, map[string][]float64{}
 	for i, s := range steps {
-		median[s.name] = quantile(took[i], 0.5)
+		median[s.name], samples[s.name] = quantile(took[i], 0.5), took[i]
 	}
 	bare := median["bare"]
 	b.ReportMetric(bare, "bare-ms")
@@ -195,16 +195,7 @@ func BenchmarkStartSteps(b *testing.B) {
 	if startFloor != "bare" {
 		b.ReportMetric(median["start-unchecked"]/median[startFloor], "start-unchecked/"+startFloor)
 	}
-	var floor, unchecked []float64
-	for i, s := range steps {
-		switch s.name {
-		case startFloor:
-			floor = took[i]
-		case "start-unchecked":
-			unchecked = took[i]
-		}
-	}
-	b.ReportMetric(inRound(unchecked, floor), "start-unchecked/"+startFloor+"-in-round")
+	b.ReportMetric(inRound(samples["start-unchecked"], samples[startFloor]), "start-unchecked/"+startFloor+"-in-round")
 }
 
 // inRound returns the median over the rounds of the ratio of x to y in

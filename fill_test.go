@@ -28,4 +28,9 @@ func TestReplace(t *testing.T) {
 			t.Fatalf("replace(%q) = %q, want %q", s, got, w)
 		}
 	}
+	// A placeholder whose value is empty is replaced too, even as the
+	// first text replaced.
+	if got := (&Handoff{}).replace("{handles}"); got != "" {
+		t.Errorf("replace with no handles listed = %q, want \"\"", got)
+	}
 }

@@ -349,7 +349,7 @@ func (h *Handoff) replace(s string) string {
 		i += n + 1
 		done = i + 1
 	}
-	if b == nil {
+	if done == 0 { // nothing replaced
 		return s
 	}
 	return string(append(b, s[done:]...))
